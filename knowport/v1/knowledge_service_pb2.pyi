@@ -1,0 +1,256 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SearchMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SEARCH_MODE_UNSPECIFIED: _ClassVar[SearchMode]
+    SEARCH_MODE_LEXICAL: _ClassVar[SearchMode]
+    SEARCH_MODE_SEMANTIC: _ClassVar[SearchMode]
+    SEARCH_MODE_HYBRID: _ClassVar[SearchMode]
+
+class SymbolKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SYMBOL_KIND_UNSPECIFIED: _ClassVar[SymbolKind]
+    SYMBOL_KIND_FUNCTION: _ClassVar[SymbolKind]
+    SYMBOL_KIND_METHOD: _ClassVar[SymbolKind]
+    SYMBOL_KIND_CLASS: _ClassVar[SymbolKind]
+    SYMBOL_KIND_INTERFACE: _ClassVar[SymbolKind]
+    SYMBOL_KIND_STRUCT: _ClassVar[SymbolKind]
+    SYMBOL_KIND_ENUM: _ClassVar[SymbolKind]
+    SYMBOL_KIND_MODULE: _ClassVar[SymbolKind]
+    SYMBOL_KIND_SECTION: _ClassVar[SymbolKind]
+    SYMBOL_KIND_LINES: _ClassVar[SymbolKind]
+SEARCH_MODE_UNSPECIFIED: SearchMode
+SEARCH_MODE_LEXICAL: SearchMode
+SEARCH_MODE_SEMANTIC: SearchMode
+SEARCH_MODE_HYBRID: SearchMode
+SYMBOL_KIND_UNSPECIFIED: SymbolKind
+SYMBOL_KIND_FUNCTION: SymbolKind
+SYMBOL_KIND_METHOD: SymbolKind
+SYMBOL_KIND_CLASS: SymbolKind
+SYMBOL_KIND_INTERFACE: SymbolKind
+SYMBOL_KIND_STRUCT: SymbolKind
+SYMBOL_KIND_ENUM: SymbolKind
+SYMBOL_KIND_MODULE: SymbolKind
+SYMBOL_KIND_SECTION: SymbolKind
+SYMBOL_KIND_LINES: SymbolKind
+
+class SearchFilter(_message.Message):
+    __slots__ = ("path_glob", "languages", "kinds")
+    PATH_GLOB_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    path_glob: str
+    languages: _containers.RepeatedScalarFieldContainer[str]
+    kinds: _containers.RepeatedScalarFieldContainer[SymbolKind]
+    def __init__(self, path_glob: _Optional[str] = ..., languages: _Optional[_Iterable[str]] = ..., kinds: _Optional[_Iterable[_Union[SymbolKind, str]]] = ...) -> None: ...
+
+class SearchRequest(_message.Message):
+    __slots__ = ("workspace", "query", "mode", "filter", "page_size", "page_token")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    query: str
+    mode: SearchMode
+    filter: SearchFilter
+    page_size: int
+    page_token: str
+    def __init__(self, workspace: _Optional[str] = ..., query: _Optional[str] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., filter: _Optional[_Union[SearchFilter, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class SearchHit(_message.Message):
+    __slots__ = ("chunk_id", "path", "start_line", "end_line", "symbol", "kind", "language", "score", "snippet", "snippet_truncated", "description", "purpose", "stale")
+    CHUNK_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    START_LINE_FIELD_NUMBER: _ClassVar[int]
+    END_LINE_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    chunk_id: str
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str
+    kind: SymbolKind
+    language: str
+    score: float
+    snippet: str
+    snippet_truncated: bool
+    description: str
+    purpose: str
+    stale: bool
+    def __init__(self, chunk_id: _Optional[str] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., language: _Optional[str] = ..., score: _Optional[float] = ..., snippet: _Optional[str] = ..., snippet_truncated: _Optional[bool] = ..., description: _Optional[str] = ..., purpose: _Optional[str] = ..., stale: _Optional[bool] = ...) -> None: ...
+
+class SearchResponse(_message.Message):
+    __slots__ = ("hits", "next_page_token", "effective_mode", "truncated", "notices")
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_MODE_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    NOTICES_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[SearchHit]
+    next_page_token: str
+    effective_mode: SearchMode
+    truncated: bool
+    notices: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., effective_mode: _Optional[_Union[SearchMode, str]] = ..., truncated: _Optional[bool] = ..., notices: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetFileContextRequest(_message.Message):
+    __slots__ = ("workspace", "path", "start_line", "end_line", "page_token")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    START_LINE_FIELD_NUMBER: _ClassVar[int]
+    END_LINE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    path: str
+    start_line: int
+    end_line: int
+    page_token: str
+    def __init__(self, workspace: _Optional[str] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class FileSymbol(_message.Message):
+    __slots__ = ("name", "kind", "start_line", "end_line")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    START_LINE_FIELD_NUMBER: _ClassVar[int]
+    END_LINE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: SymbolKind
+    start_line: int
+    end_line: int
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ...) -> None: ...
+
+class FileChunk(_message.Message):
+    __slots__ = ("chunk_id", "symbol", "kind", "start_line", "end_line", "description", "purpose")
+    CHUNK_ID_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    START_LINE_FIELD_NUMBER: _ClassVar[int]
+    END_LINE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    chunk_id: str
+    symbol: str
+    kind: SymbolKind
+    start_line: int
+    end_line: int
+    description: str
+    purpose: str
+    def __init__(self, chunk_id: _Optional[str] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., description: _Optional[str] = ..., purpose: _Optional[str] = ...) -> None: ...
+
+class GetFileContextResponse(_message.Message):
+    __slots__ = ("path", "language", "size_bytes", "content_hash", "summary", "symbols", "chunks", "text", "text_start_line", "text_end_line", "truncated", "next_page_token", "stale")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_START_LINE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_END_LINE_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    language: str
+    size_bytes: int
+    content_hash: str
+    summary: str
+    symbols: _containers.RepeatedCompositeFieldContainer[FileSymbol]
+    chunks: _containers.RepeatedCompositeFieldContainer[FileChunk]
+    text: str
+    text_start_line: int
+    text_end_line: int
+    truncated: bool
+    next_page_token: str
+    stale: bool
+    def __init__(self, path: _Optional[str] = ..., language: _Optional[str] = ..., size_bytes: _Optional[int] = ..., content_hash: _Optional[str] = ..., summary: _Optional[str] = ..., symbols: _Optional[_Iterable[_Union[FileSymbol, _Mapping]]] = ..., chunks: _Optional[_Iterable[_Union[FileChunk, _Mapping]]] = ..., text: _Optional[str] = ..., text_start_line: _Optional[int] = ..., text_end_line: _Optional[int] = ..., truncated: _Optional[bool] = ..., next_page_token: _Optional[str] = ..., stale: _Optional[bool] = ...) -> None: ...
+
+class GetOverviewRequest(_message.Message):
+    __slots__ = ("workspace", "max_depth")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    max_depth: int
+    def __init__(self, workspace: _Optional[str] = ..., max_depth: _Optional[int] = ...) -> None: ...
+
+class LanguageShare(_message.Message):
+    __slots__ = ("language", "files", "bytes")
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    files: int
+    bytes: int
+    def __init__(self, language: _Optional[str] = ..., files: _Optional[int] = ..., bytes: _Optional[int] = ...) -> None: ...
+
+class LayoutEntry(_message.Message):
+    __slots__ = ("path", "files", "bytes")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    files: int
+    bytes: int
+    def __init__(self, path: _Optional[str] = ..., files: _Optional[int] = ..., bytes: _Optional[int] = ...) -> None: ...
+
+class KeyModule(_message.Message):
+    __slots__ = ("path", "purpose")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    purpose: str
+    def __init__(self, path: _Optional[str] = ..., purpose: _Optional[str] = ...) -> None: ...
+
+class RankedSymbol(_message.Message):
+    __slots__ = ("name", "kind", "path", "start_line", "rank")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    START_LINE_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: SymbolKind
+    path: str
+    start_line: int
+    rank: float
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., rank: _Optional[float] = ...) -> None: ...
+
+class GetOverviewResponse(_message.Message):
+    __slots__ = ("workspace", "root", "languages", "layout", "key_modules", "entry_points", "symbols", "truncated")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    ROOT_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    LAYOUT_FIELD_NUMBER: _ClassVar[int]
+    KEY_MODULES_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_POINTS_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    root: str
+    languages: _containers.RepeatedCompositeFieldContainer[LanguageShare]
+    layout: _containers.RepeatedCompositeFieldContainer[LayoutEntry]
+    key_modules: _containers.RepeatedCompositeFieldContainer[KeyModule]
+    entry_points: _containers.RepeatedScalarFieldContainer[str]
+    symbols: _containers.RepeatedCompositeFieldContainer[RankedSymbol]
+    truncated: bool
+    def __init__(self, workspace: _Optional[str] = ..., root: _Optional[str] = ..., languages: _Optional[_Iterable[_Union[LanguageShare, _Mapping]]] = ..., layout: _Optional[_Iterable[_Union[LayoutEntry, _Mapping]]] = ..., key_modules: _Optional[_Iterable[_Union[KeyModule, _Mapping]]] = ..., entry_points: _Optional[_Iterable[str]] = ..., symbols: _Optional[_Iterable[_Union[RankedSymbol, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...

@@ -1,0 +1,66 @@
+"""The domain's own exceptions.
+
+Code below the transport raises these; one interceptor maps them to gRPC status codes
+(services/server/errors.py), so no servicer picks status codes by hand.
+"""
+
+from __future__ import annotations
+
+
+class KnowportError(Exception):
+    """Base of every error the product raises on purpose.
+
+    `reason` is a stable UPPER_SNAKE_CASE token (it travels as google.rpc.ErrorInfo.reason);
+    `metadata` holds small string facts a client may act on (a field name, a holder id).
+    """
+
+    default_reason = "ERROR"
+
+    def __init__(self, message: str, *, reason: str | None = None,
+                 metadata: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason or self.default_reason
+        self.metadata = dict(metadata or {})
+
+
+class InvalidArgument(KnowportError):
+    """The request itself is wrong; retrying it unchanged cannot succeed."""
+
+    default_reason = "INVALID_ARGUMENT"
+
+
+class NotFound(KnowportError):
+    """The named workspace, file, job or lease does not exist."""
+
+    default_reason = "NOT_FOUND"
+
+
+class AlreadyExists(KnowportError):
+    """The thing to create exists already (or is already running)."""
+
+    default_reason = "ALREADY_EXISTS"
+
+
+class FailedPrecondition(KnowportError):
+    """The system is not in the state the request needs (e.g. a wrong or expired lease)."""
+
+    default_reason = "FAILED_PRECONDITION"
+
+
+class Unavailable(KnowportError):
+    """A dependency is down for now; the same request may succeed later."""
+
+    default_reason = "UNAVAILABLE"
+
+
+class StorageUnavailable(Unavailable):
+    """The storage backend cannot be reached."""
+
+    default_reason = "STORAGE_UNAVAILABLE"
+
+
+class NotImplementedYet(KnowportError):
+    """The RPC is part of the contract but its feature has not been built yet."""
+
+    default_reason = "NOT_IMPLEMENTED"

@@ -1,0 +1,136 @@
+"""Plain records that flow between the pipeline, retrieval and storage."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+def content_hash(data: bytes | str) -> str:
+    """The hex SHA-256 used everywhere a content hash is stored or compared."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()
+
+
+def chunk_id(path: str, chunk_hash: str, start_line: int, end_line: int) -> str:
+    """A chunk's id derives from (path, content hash, span): stable across runs and backends."""
+    return content_hash(f"{path}\0{chunk_hash}\0{start_line}\0{end_line}")[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A repository root the service indexes; `id` is what requests name it by."""
+
+    id: str
+    root: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """One indexed file. A file record exists only together with all of its chunks."""
+
+    path: str  # workspace-relative, '/'-separated
+    content_hash: str
+    size_bytes: int
+    mtime_ns: int
+    language: str
+    summary: str = ""
+    indexed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of a file: a function, class, method, section, or a run of lines."""
+
+    id: str
+    path: str
+    start_line: int  # 1-based, inclusive
+    end_line: int  # 1-based, inclusive
+    symbol: str  # qualified name, "" when the chunk has none
+    kind: str  # "function", "class", "method", "section", "lines", ...
+    language: str
+    text: str
+    content_hash: str  # hash of `text`; the key of the enrichment and embedding caches
+    description: str = ""
+    purpose: str = ""
+    embedding: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Narrowing applied inside storage, before ranking is cut to a limit."""
+
+    path_glob: str = ""
+    language: str = ""
+    kind: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredChunk:
+    """A search hit from one ranking; higher score is better within that ranking."""
+
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Enrichment:
+    """What the LLM wrote about one chunk's content."""
+
+    description: str
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class StorageStats:
+    """Counts for one workspace (the seed's /stats)."""
+
+    files: int
+    chunks: int
+    enriched_chunks: int
+    embedded_chunks: int
+    total_bytes: int
+    languages: dict[str, int] = field(default_factory=dict)  # language -> file count
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass(slots=True)
+class IngestJob:
+    """An ingest run over one workspace; persisted so it survives a restart."""
+
+    id: str
+    workspace_id: str
+    full: bool
+    state: JobState
+    request_id: str = ""
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # stage name -> files done
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The LLM lock as storage holds it."""
+
+    holder: str
+    lease_id: str
+    fencing_token: int
+    expires_at: datetime

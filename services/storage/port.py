@@ -1,0 +1,124 @@
+"""The storage port: everything the pipeline, retrieval and the lock need from storage.
+
+Adapters (memory.py, postgres/) implement it and pass the one contract suite in
+tests/integration/test_storage_contract.py. They translate driver errors into
+services.domain.errors (StorageUnavailable when the backend cannot be reached).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Protocol
+
+from services.domain.models import (
+    Chunk,
+    Enrichment,
+    FileRecord,
+    IngestJob,
+    Lease,
+    ScoredChunk,
+    SearchFilters,
+    StorageStats,
+    Workspace,
+)
+
+
+class Storage(Protocol):
+    """One storage backend. All methods are safe to call concurrently."""
+
+    name: str  # "memory" or "postgres", for logs and stats
+
+    async def open(self) -> None:
+        """Connect and apply migrations. Raises StorageUnavailable when unreachable."""
+
+    async def close(self) -> None:
+        """Release connections. Idempotent."""
+
+    async def ping(self) -> None:
+        """Cheap round trip for health checks; raises StorageUnavailable when down."""
+
+    # --- workspaces -------------------------------------------------------------------
+    async def upsert_workspace(self, workspace: Workspace) -> Workspace:
+        """Create the workspace or return the stored one with the same id."""
+
+    async def get_workspace(self, workspace_id: str) -> Workspace | None: ...
+
+    async def list_workspaces(self) -> list[Workspace]: ...
+
+    # --- files and chunks --------------------------------------------------------------
+    async def replace_file(self, workspace_id: str, file: FileRecord,
+                           chunks: Sequence[Chunk]) -> None:
+        """Atomically replace a file's record and all its chunks.
+
+        A concurrent reader sees either the old record and chunks or the new ones, never a
+        mix; the file record is never visible without its chunks.
+        """
+
+    async def delete_files(self, workspace_id: str, paths: Iterable[str]) -> int:
+        """Remove files and their chunks; returns how many files were removed."""
+
+    async def get_file(self, workspace_id: str, path: str) -> FileRecord | None: ...
+
+    async def list_files(self, workspace_id: str) -> list[FileRecord]:
+        """All file records of a workspace, sorted by path."""
+
+    async def get_chunks(self, workspace_id: str, path: str) -> list[Chunk]:
+        """A file's chunks ordered by start line, with embeddings."""
+
+    # --- search ------------------------------------------------------------------------
+    async def search_lexical(self, workspace_id: str, query: str, limit: int,
+                             filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
+        """Best `limit` chunks by full-text relevance (best first); [] for a query of no terms."""
+
+    async def search_semantic(self, workspace_id: str, vector: Sequence[float], limit: int,
+                              filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
+        """Nearest `limit` chunks by cosine similarity (score = 1 - distance, best first).
+
+        Only chunks whose embedding has the query's dimension take part.
+        """
+
+    async def stats(self, workspace_id: str) -> StorageStats: ...
+
+    # --- caches keyed by (content hash, model) -----------------------------------------
+    async def get_enrichments(self, model: str,
+                              hashes: Iterable[str]) -> dict[str, Enrichment]: ...
+
+    async def put_enrichments(self, model: str, items: Mapping[str, Enrichment]) -> None: ...
+
+    async def get_embeddings(self, model: str,
+                             hashes: Iterable[str]) -> dict[str, tuple[float, ...]]: ...
+
+    async def put_embeddings(self, model: str,
+                             items: Mapping[str, Sequence[float]]) -> None: ...
+
+    # --- ingest jobs -------------------------------------------------------------------
+    async def save_job(self, job: IngestJob) -> None:
+        """Insert or update the job by id."""
+
+    async def get_job(self, job_id: str) -> IngestJob | None: ...
+
+    async def find_job_by_request_id(self, workspace_id: str,
+                                     request_id: str) -> IngestJob | None: ...
+
+    async def list_jobs(self, workspace_id: str, limit: int,
+                        after_job_id: str = "") -> list[IngestJob]:
+        """Newest first; `after_job_id` (the last job of the previous page) starts the next page."""
+
+    # --- the LLM lease (one per storage; expiry decided by the storage's clock) --------
+    async def acquire_lease(self, holder: str, ttl: timedelta,
+                            lease_id: str) -> tuple[Lease, bool]:
+        """Take the lease if it is free or expired.
+
+        Returns (current lease, True) when taken by this call with a fencing token greater
+        than any issued before, or (the other holder's live lease, False) on contention.
+        """
+
+    async def renew_lease(self, lease_id: str, ttl: timedelta) -> Lease | None:
+        """Extend the live lease with this id to now + ttl; None when it is not live."""
+
+    async def release_lease(self, lease_id: str) -> bool:
+        """Free the live lease with this id; False when it is not the live lease."""
+
+    async def current_lease(self) -> Lease | None:
+        """The live lease, or None when free or expired."""
