@@ -54,6 +54,12 @@ class Unavailable(KnowportError):
     default_reason = "UNAVAILABLE"
 
 
+class ResourceExhausted(KnowportError):
+    """A limit was reached: a response over the byte budget, or too many calls at once."""
+
+    default_reason = "RESOURCE_EXHAUSTED"
+
+
 class StorageUnavailable(Unavailable):
     """The storage backend cannot be reached."""
 

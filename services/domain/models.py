@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,6 +19,12 @@ def content_hash(data: bytes | str) -> str:
 def chunk_id(path: str, chunk_hash: str, start_line: int, end_line: int) -> str:
     """A chunk's id derives from (path, content hash, span): stable across runs and backends."""
     return content_hash(f"{path}\0{chunk_hash}\0{start_line}\0{end_line}")[:32]
+
+
+def workspace_id_for(root: str) -> str:
+    """A readable, stable id for a workspace root: its folder name plus a hash of the path."""
+    name = re.sub(r"[^a-z0-9]+", "-", root.rstrip("/").rsplit("/", 1)[-1].lower()).strip("-")
+    return f"{name[:40] or 'root'}-{content_hash(root)[:8]}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,64 @@
+"""Process-level settings: where to serve, what to index, where state lives, limits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The product's promise: no response over 50 KB. Operators may lower the budget, never raise it.
+MAX_RESPONSE_BYTES = 50_000
+SERVICE_NAMES = ("ingest", "lock", "knowledge")
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder (XDG), so the index survives restarts without any set-up."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "knowport"
+
+
+class RuntimeSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    workspace: Path = Field(default_factory=Path.cwd)
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    knowport_data_dir: Path = Field(default_factory=default_data_dir)
+    knowport_max_response_bytes: int = Field(default=MAX_RESPONSE_BYTES, ge=1024,
+                                             le=MAX_RESPONSE_BYTES)
+    # Requests are small (a query, a path); anything near this is abuse or a bug.
+    knowport_max_receive_bytes: int = Field(default=1 << 20, ge=4096, le=64 << 20)
+    knowport_shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
+    knowport_health_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    knowport_services: str = ",".join(SERVICE_NAMES)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("workspace")
+    @classmethod
+    def _workspace_is_dir(cls, value: Path) -> Path:
+        value = value.expanduser().resolve()
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a directory")
+        return value
+
+    @field_validator("knowport_services")
+    @classmethod
+    def _known_services(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = sorted(set(names) - set(SERVICE_NAMES))
+        if unknown or not names:
+            raise ValueError(f"expected a comma-separated subset of {', '.join(SERVICE_NAMES)}")
+        return ",".join(names)
+
+    @property
+    def services(self) -> frozenset[str]:
+        return frozenset(self.knowport_services.split(","))

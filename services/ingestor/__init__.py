@@ -1,0 +1,1 @@
+"""The ingestion pipeline (scan → parse → enrich → embed → persist) and IngestService."""

@@ -1,0 +1,96 @@
+"""IngestService over gRPC: converts messages, validates, and calls storage and the pipeline.
+
+StartIngest and CancelIngestJob need the ingestion pipeline, which has not landed yet: they
+validate the request and answer UNIMPLEMENTED rather than pretend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from knowport.v1 import ingest_service_pb2 as pb
+from knowport.v1 import ingest_service_pb2_grpc as pb_grpc
+from services.domain.errors import NotFound, NotImplementedYet
+from services.domain.models import IngestJob
+from services.ingestor.messages import job_to_proto, stats_to_proto
+from services.rpc import paging
+from services.rpc.requests import WorkspaceResolver, bounded_text, enum_value, page_size
+from services.storage.port import Storage
+
+WATCH_POLL_SECONDS = 0.5
+
+
+class IngestServicer(pb_grpc.IngestServiceServicer):
+    def __init__(self, storage: Storage, workspaces: WorkspaceResolver) -> None:
+        self._storage = storage
+        self._workspaces = workspaces
+
+    async def _job(self, job_id: str) -> IngestJob:
+        bounded_text(job_id, "job_id", max_bytes=128, required=True)
+        job = await self._storage.get_job(job_id)
+        if job is None:
+            raise NotFound(f"no ingest job {job_id!r}", reason="JOB_NOT_FOUND",
+                           metadata={"job_id": job_id})
+        return job
+
+    async def StartIngest(self, request: pb.StartIngestRequest, context) -> pb.StartIngestResponse:
+        enum_value(request.mode, pb.IngestMode, "mode")
+        bounded_text(request.request_id, "request_id", max_bytes=128)
+        await self._workspaces.resolve(request.workspace)
+        raise NotImplementedYet("StartIngest: the ingestion pipeline is not available in this "
+                                "build yet")
+
+    async def CancelIngestJob(self, request: pb.CancelIngestJobRequest,
+                              context) -> pb.CancelIngestJobResponse:
+        await self._job(request.job_id)
+        raise NotImplementedYet("CancelIngestJob: the ingestion pipeline is not available in "
+                                "this build yet")
+
+    async def GetIngestJob(self, request: pb.GetIngestJobRequest,
+                           context) -> pb.GetIngestJobResponse:
+        return pb.GetIngestJobResponse(job=job_to_proto(await self._job(request.job_id)))
+
+    async def ListIngestJobs(self, request: pb.ListIngestJobsRequest,
+                             context) -> pb.ListIngestJobsResponse:
+        size = page_size(request.page_size, default=20, maximum=100)
+        workspace = await self._workspaces.resolve(request.workspace)
+        owner = paging.fingerprint("jobs", workspace.id)
+        after = paging.decode_token(request.page_token, owner, str) or ""
+        jobs = await self._storage.list_jobs(workspace.id, size + 1, after_job_id=after)
+        token = paging.encode_token(jobs[size - 1].id, owner) if len(jobs) > size else ""
+        return pb.ListIngestJobsResponse(jobs=[job_to_proto(j) for j in jobs[:size]],
+                                         next_page_token=token)
+
+    async def WatchIngestJob(self, request: pb.WatchIngestJobRequest,
+                             context) -> AsyncIterator[pb.WatchIngestJobResponse]:
+        # Polls storage so a watcher on any server process sharing PostgreSQL sees the job.
+        last = b""
+        while True:
+            job = await self._job(request.job_id)
+            message = pb.WatchIngestJobResponse(job=job_to_proto(job))
+            encoded = message.SerializeToString(deterministic=True)
+            if encoded != last:
+                last = encoded
+                yield message
+            if job.state.finished:
+                return
+            await asyncio.sleep(WATCH_POLL_SECONDS)
+
+    async def ListSkippedFiles(self, request: pb.ListSkippedFilesRequest,
+                               context) -> pb.ListSkippedFilesResponse:
+        size = page_size(request.page_size, default=100, maximum=500)
+        job = await self._job(request.job_id)
+        owner = paging.fingerprint("skipped", job.id)
+        offset = paging.decode_token(request.page_token, owner, int) or 0
+        skipped = sorted(job.skipped)
+        page = skipped[offset:offset + size]
+        more = offset + size < len(skipped)
+        return pb.ListSkippedFilesResponse(
+            skipped_files=[pb.SkippedFile(path=p, reason=r) for p, r in page],
+            next_page_token=paging.encode_token(offset + size, owner) if more else "")
+
+    async def GetStats(self, request: pb.GetStatsRequest, context) -> pb.GetStatsResponse:
+        workspace = await self._workspaces.resolve(request.workspace)
+        stats = await self._storage.stats(workspace.id)
+        return stats_to_proto(workspace.id, self._storage.name, stats)

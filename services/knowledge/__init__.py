@@ -1,0 +1,1 @@
+"""Retrieval over the index (search, file context, overview) and KnowledgeService."""

@@ -1,0 +1,66 @@
+"""Validation shared by the servicers: turns request fields into checked plain values."""
+
+from __future__ import annotations
+
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
+from services.domain.errors import InvalidArgument, NotFound
+from services.domain.models import Workspace
+from services.storage.port import Storage
+
+
+def page_size(value: int, *, default: int, maximum: int, field: str = "page_size") -> int:
+    """AIP-158: 0 means the default, negative is an error, too large is lowered."""
+    if value < 0:
+        raise InvalidArgument(f"{field} must not be negative (got {value})",
+                              metadata={"field": field})
+    return min(value or default, maximum)
+
+
+def enum_value(value: int, enum: EnumTypeWrapper, field: str, *,
+               allow_unspecified: bool = True) -> int:
+    """Reject numbers that name no value of the enum (proto3 lets any int32 through)."""
+    names = dict(enum.items())
+    known = set(names.values())
+    if value not in known or (value == 0 and not allow_unspecified):
+        allowed = ", ".join(n for n, v in names.items() if v or allow_unspecified)
+        raise InvalidArgument(f"{field} has no value {value}; expected one of {allowed}",
+                              metadata={"field": field})
+    return value
+
+
+def bounded_text(value: str, field: str, *, max_bytes: int, required: bool = False) -> str:
+    if required and not value.strip():
+        raise InvalidArgument(f"{field} is required", metadata={"field": field})
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise InvalidArgument(f"{field} is {size} bytes; the limit is {max_bytes}",
+                              metadata={"field": field})
+    return value
+
+
+class WorkspaceResolver:
+    """Maps a request's `workspace` field to a stored workspace; empty means the default.
+
+    The default workspace is registered on first use rather than at start, so a server whose
+    storage came up late still knows it.
+    """
+
+    def __init__(self, storage: Storage, default: Workspace) -> None:
+        self._storage = storage
+        self.default = default
+        self._default_stored = False
+
+    async def resolve(self, name: str) -> Workspace:
+        workspace_id = bounded_text(name, "workspace", max_bytes=256) or self.default.id
+        if workspace_id == self.default.id:
+            if not self._default_stored:
+                await self._storage.upsert_workspace(self.default)
+                self._default_stored = True
+            return self.default
+        workspace = await self._storage.get_workspace(workspace_id)
+        if workspace is None:
+            raise NotFound(f"unknown workspace {workspace_id!r}; leave workspace empty for the "
+                           f"default one ({self.default.id!r})",
+                           reason="WORKSPACE_NOT_FOUND", metadata={"workspace": workspace_id})
+        return workspace

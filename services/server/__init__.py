@@ -1,0 +1,1 @@
+"""The server process: composition of storage, services, health and reflection."""

@@ -1,0 +1,82 @@
+"""Builds the gRPC server: the enabled services, health, reflection, interceptor, limits."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from knowport.v1 import ingest_service_pb2, knowledge_service_pb2, lock_service_pb2
+from knowport.v1 import ingest_service_pb2_grpc as ingest_grpc
+from knowport.v1 import knowledge_service_pb2_grpc as knowledge_grpc
+from knowport.v1 import lock_service_pb2_grpc as lock_grpc
+from services.config import Settings
+from services.domain.models import Workspace
+from services.ingestor.servicer import IngestServicer
+from services.knowledge.servicer import KnowledgeServicer
+from services.llm_lock.servicer import LockServicer
+from services.rpc.interceptor import CallInterceptor
+from services.rpc.requests import WorkspaceResolver
+from services.server.health import HealthMonitor
+from services.storage.port import Storage
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = {
+    "ingest": ingest_service_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
+    "lock": lock_service_pb2.DESCRIPTOR.services_by_name["LockService"].full_name,
+    "knowledge": knowledge_service_pb2.DESCRIPTOR.services_by_name["KnowledgeService"].full_name,
+}
+
+
+@dataclass
+class RunningServer:
+    server: grpc.aio.Server
+    health: HealthMonitor
+    port: int
+
+
+async def start_server(settings: Settings, storage: Storage,
+                       default_workspace: Workspace) -> RunningServer:
+    """Start serving on GRPC_HOST:GRPC_PORT (port 0 picks one) and return the bound port."""
+    runtime = settings.runtime
+    limit = runtime.knowport_max_receive_bytes
+    server = grpc.aio.server(
+        interceptors=[CallInterceptor(runtime.knowport_max_response_bytes)],
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            # The budget interceptor answers first with a clear message; this is the hard wall.
+            ("grpc.max_send_message_length", 4 * 1024 * 1024),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    workspaces = WorkspaceResolver(storage, default_workspace)
+    enabled = sorted(runtime.services)
+    if "ingest" in enabled:
+        ingest_grpc.add_IngestServiceServicer_to_server(IngestServicer(storage, workspaces), server)
+    if "lock" in enabled:
+        lock_grpc.add_LockServiceServicer_to_server(LockServicer(settings.llm_lock), server)
+    if "knowledge" in enabled:
+        knowledge_grpc.add_KnowledgeServiceServicer_to_server(KnowledgeServicer(workspaces),
+                                                              server)
+    names = [SERVICE_NAMES[name] for name in enabled]
+    health = HealthMonitor(storage, names, runtime.knowport_health_interval_seconds)
+    health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
+    health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+    reflection.enable_server_reflection([*names, health_name, reflection.SERVICE_NAME], server)
+
+    port = server.add_insecure_port(f"{runtime.grpc_host}:{runtime.grpc_port}")
+    if port == 0:
+        raise OSError(f"cannot bind {runtime.grpc_host}:{runtime.grpc_port}")
+    await server.start()
+    await health.start()
+    return RunningServer(server=server, health=health, port=port)
+
+
+async def stop_server(running: RunningServer, grace: float) -> None:
+    """Health NOT_SERVING first, then stop accepting and let in-flight calls finish."""
+    await running.health.shutdown()
+    await running.server.stop(grace)

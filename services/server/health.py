@@ -1,0 +1,70 @@
+"""Health that follows storage: NOT_SERVING while storage is unreachable, SERVING again once
+it answers, without a restart; NOT_SERVING for good from the moment shutdown starts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from grpc_health.v1 import health, health_pb2
+
+from services.domain.errors import StorageUnavailable
+from services.storage.port import Storage
+
+log = logging.getLogger(__name__)
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class HealthMonitor:
+    """Owns the standard health servicer and keeps it in step with storage."""
+
+    def __init__(self, storage: Storage, service_names: list[str], interval: float) -> None:
+        self.servicer = health.aio.HealthServicer()
+        self._storage = storage
+        self._names = ["", *service_names]  # "" is the server as a whole
+        self._interval = interval
+        self._task: asyncio.Task | None = None
+        self.serving: bool | None = None
+
+    async def _set_all(self, serving: bool) -> None:
+        if serving == self.serving:
+            return
+        self.serving = serving
+        for name in self._names:
+            await self.servicer.set(name, SERVING if serving else NOT_SERVING)
+
+    async def check_once(self) -> bool:
+        try:
+            await asyncio.wait_for(self._storage.ping(), timeout=max(self._interval, 2.0))
+            healthy = True
+        except (StorageUnavailable, TimeoutError) as err:
+            if self.serving is not False:
+                log.warning("storage unreachable, health NOT_SERVING: %s", err)
+            healthy = False
+        if healthy and self.serving is False:
+            log.info("storage reachable again, health SERVING")
+        await self._set_all(healthy)
+        return healthy
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.check_once()
+            except Exception:  # the monitor must outlive any single bad check
+                log.exception("health check failed unexpectedly")
+
+    async def start(self) -> None:
+        await self.check_once()
+        self._task = asyncio.create_task(self._loop(), name="health-monitor")
+
+    async def shutdown(self) -> None:
+        """NOT_SERVING everywhere, and no later check may flip it back."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.servicer.enter_graceful_shutdown()

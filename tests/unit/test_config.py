@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+
+from services.config import ConfigError, load_settings
+from services.config.runtime import MAX_RESPONSE_BYTES
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in ("GRPC_PORT", "STORAGE_TYPE", "POSTGRES_DSN", "POSTGRES_HOST",
+                 "KNOWPORT_MAX_RESPONSE_BYTES", "OPENAI_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WORKSPACE", str(tmp_path))
+
+
+def test_defaults_follow_the_issue():
+    settings = load_settings()
+    assert (settings.runtime.grpc_host, settings.runtime.grpc_port) == ("127.0.0.1", 50051)
+    assert settings.runtime.knowport_max_response_bytes == MAX_RESPONSE_BYTES == 50_000
+    assert settings.storage.storage_type == "postgres"
+    assert settings.storage.external_dsn() == ""  # embedded by default
+
+
+@pytest.mark.parametrize("name, value", [
+    ("GRPC_PORT", "70000"), ("GRPC_PORT", "x"), ("STORAGE_TYPE", "mongo"),
+    ("KNOWPORT_MAX_RESPONSE_BYTES", "60000"), ("OPENAI_API_BASE", "localhost:8000"),
+    ("WORKSPACE", "/definitely/not/here"),
+])
+def test_a_bad_value_is_one_line_naming_the_variable(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert name in str(info.value) and "\n" not in str(info.value)
+
+
+def test_seed_postgres_variables_build_a_dsn_and_hide_the_password(monkeypatch):
+    monkeypatch.setenv("POSTGRES_HOST", "db")
+    monkeypatch.setenv("POSTGRES_USER", "rag")
+    monkeypatch.setenv("POSTGRES_PASSWORD", "p@ss")
+    monkeypatch.setenv("POSTGRES_DB", "rag")
+    storage = load_settings().storage
+    assert storage.external_dsn() == "postgresql://rag:p%40ss@db:5432/rag"
+    assert "p@ss" not in repr(storage)
