@@ -9,12 +9,12 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
+from services.storage.memory import MemoryStorage
 
 from knowport.v1 import ingest_service_pb2 as ingest_pb
 from knowport.v1 import knowledge_service_pb2 as knowledge_pb
 from knowport.v1 import lock_service_pb2 as lock_pb
 from services.domain.models import IngestJob, JobState
-from services.storage.memory import MemoryStorage
 from tests.support.grpc_server import running_server
 
 SERVING = health_pb2.HealthCheckResponse.SERVING

@@ -18,7 +18,8 @@ GENERATED_DIR = ROOT / "knowport" / "v1"
 
 
 def generate(out_dir: Path) -> None:
-    protos = sorted(str(p.relative_to(PROTO_DIR)) for p in (PROTO_DIR / "knowport" / "v1").glob("*.proto"))
+    protos = sorted(str(p.relative_to(PROTO_DIR))
+                    for p in (PROTO_DIR / "knowport" / "v1").glob("*.proto"))
     include = str(Path(protoc.__file__).parent / "_proto")
     args = ["protoc", f"-I{PROTO_DIR}", f"-I{include}", f"--python_out={out_dir}",
             f"--pyi_out={out_dir}", f"--grpc_python_out={out_dir}", *protos]
