@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
-from services.storage.memory import MemoryStorage
 
 from knowport.v1 import ingest_service_pb2 as ingest_pb
+from knowport.v1 import ingest_service_pb2_grpc
 from knowport.v1 import knowledge_service_pb2 as knowledge_pb
 from knowport.v1 import lock_service_pb2 as lock_pb
-from services.domain.models import IngestJob, JobState
-from tests.support.grpc_server import running_server
+from services.domain.models import IngestJob, JobState, Workspace
+from services.server.app import start_server, stop_server
+from services.storage.memory import MemoryStorage
+from tests.support.grpc_server import running_server, settings_for
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 SERVICES = ["knowport.v1.IngestService", "knowport.v1.LockService",
@@ -221,3 +224,31 @@ async def test_access_log_records_method_status_bytes_latency(server, caplog):
     ok = next(line for line in lines if "GetStats OK" in line)
     assert "bytes=" in ok and "bytes=0 " not in ok and "latency_ms=" in ok
     assert any("GetStats NOT_FOUND" in line for line in lines)
+
+
+class _SlowStorage(MemoryStorage):
+    """Storage with latency injected, to have a call in flight during shutdown."""
+
+    async def stats(self, workspace_id):
+        await asyncio.sleep(1.0)
+        return await super().stats(workspace_id)
+
+
+async def test_shutdown_goes_not_serving_first_and_lets_in_flight_calls_finish(tmp_path):
+    settings = settings_for(tmp_path)
+    running = await start_server(settings, _SlowStorage(), Workspace(id="ws", root=str(tmp_path)))
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+    try:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
+        assert (await watch.read()).status == SERVING
+        stub = ingest_service_pb2_grpc.IngestServiceStub(channel)
+        in_flight = asyncio.ensure_future(stub.GetStats(ingest_pb.GetStatsRequest()))
+        await asyncio.sleep(0.2)  # the call is now inside the slow storage
+        stopping = asyncio.ensure_future(stop_server(running, grace=5.0))
+        assert (await watch.read()).status == health_pb2.HealthCheckResponse.NOT_SERVING
+        watch.cancel()  # an open watch would otherwise hold the server for the whole grace
+        reply = await in_flight
+        assert reply.workspace == "ws"
+        await stopping
+    finally:
+        await channel.close()
