@@ -37,7 +37,7 @@ INGEST_JOB_STATE_FAILED: IngestJobState
 INGEST_JOB_STATE_CANCELLED: IngestJobState
 
 class IngestProgress(_message.Message):
-    __slots__ = ("files_total", "files_scanned", "files_parsed", "files_enriched", "files_embedded", "files_persisted", "files_skipped", "files_unchanged", "files_deleted", "chunks_persisted", "current_file", "files_per_second", "eta_seconds", "paused_reason")
+    __slots__ = ("files_total", "files_scanned", "files_parsed", "files_enriched", "files_embedded", "files_persisted", "files_skipped", "files_unchanged", "files_deleted", "chunks_persisted", "current_file", "files_per_second", "eta_seconds", "paused_reason", "files_failed")
     FILES_TOTAL_FIELD_NUMBER: _ClassVar[int]
     FILES_SCANNED_FIELD_NUMBER: _ClassVar[int]
     FILES_PARSED_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +52,7 @@ class IngestProgress(_message.Message):
     FILES_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     ETA_SECONDS_FIELD_NUMBER: _ClassVar[int]
     PAUSED_REASON_FIELD_NUMBER: _ClassVar[int]
+    FILES_FAILED_FIELD_NUMBER: _ClassVar[int]
     files_total: int
     files_scanned: int
     files_parsed: int
@@ -66,7 +67,8 @@ class IngestProgress(_message.Message):
     files_per_second: float
     eta_seconds: float
     paused_reason: str
-    def __init__(self, files_total: _Optional[int] = ..., files_scanned: _Optional[int] = ..., files_parsed: _Optional[int] = ..., files_enriched: _Optional[int] = ..., files_embedded: _Optional[int] = ..., files_persisted: _Optional[int] = ..., files_skipped: _Optional[int] = ..., files_unchanged: _Optional[int] = ..., files_deleted: _Optional[int] = ..., chunks_persisted: _Optional[int] = ..., current_file: _Optional[str] = ..., files_per_second: _Optional[float] = ..., eta_seconds: _Optional[float] = ..., paused_reason: _Optional[str] = ...) -> None: ...
+    files_failed: int
+    def __init__(self, files_total: _Optional[int] = ..., files_scanned: _Optional[int] = ..., files_parsed: _Optional[int] = ..., files_enriched: _Optional[int] = ..., files_embedded: _Optional[int] = ..., files_persisted: _Optional[int] = ..., files_skipped: _Optional[int] = ..., files_unchanged: _Optional[int] = ..., files_deleted: _Optional[int] = ..., chunks_persisted: _Optional[int] = ..., current_file: _Optional[str] = ..., files_per_second: _Optional[float] = ..., eta_seconds: _Optional[float] = ..., paused_reason: _Optional[str] = ..., files_failed: _Optional[int] = ...) -> None: ...
 
 class SkippedFile(_message.Message):
     __slots__ = ("path", "reason")

@@ -128,7 +128,8 @@ class IngestJob:
     request_id: str = ""
     created_at: datetime | None = None
     finished_at: datetime | None = None
-    counts: dict[str, int] = field(default_factory=dict)  # stage name -> files done
+    # IngestProgress field name -> value: per-stage file counts, rate, ETA, current file
+    counts: dict[str, int | float | str] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     message: str = ""
 

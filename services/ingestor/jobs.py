@@ -1,0 +1,172 @@
+"""Ingest jobs: start (or join), follow, cancel; at most one running job per workspace.
+
+The job row in storage is the source of truth, so every server process sharing one
+PostgreSQL sees the same jobs: a running job saves a snapshot (counts, heartbeat) every
+`snapshot_interval` seconds, a job whose heartbeat went stale (its process died) no longer
+blocks a new one, and a cancel request made through any process is seen by the runner at its
+next snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from services.domain.errors import NotFound
+from services.domain.models import IngestJob, JobState, Workspace
+from services.ingestor.pipeline import Pipeline
+from services.ingestor.progress import Progress
+from services.storage.port import Storage
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_SECONDS = 0.5
+# A running job whose heartbeat is older than this belongs to a process that died.
+STALE_AFTER = timedelta(seconds=30)
+
+
+@dataclass
+class _Running:
+    job: IngestJob
+    progress: Progress
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class IngestJobs:
+    """Runs ingest jobs in this process and records them in storage."""
+
+    def __init__(self, storage: Storage, make_pipeline: Callable[[], Pipeline], *,
+                 notes: Callable[[], list[str]] = list,
+                 snapshot_interval: float = SNAPSHOT_SECONDS) -> None:
+        self._storage = storage
+        self._make_pipeline = make_pipeline
+        self._notes = notes  # standing remarks, e.g. "enrichment skipped: no LLM configured"
+        self._interval = snapshot_interval
+        self._running: dict[str, _Running] = {}
+
+    async def start(self, workspace: Workspace, *, full: bool,
+                    request_id: str = "") -> tuple[IngestJob, bool]:
+        """Start a job, or return the one this request or a running ingest already made.
+
+        The boolean is True when no new job was started.
+        """
+        if request_id:
+            earlier = await self._storage.find_job_by_request_id(workspace.id, request_id)
+            if earlier is not None:
+                return self._live(earlier), True
+        job = IngestJob(id=uuid.uuid4().hex, workspace_id=workspace.id, full=full,
+                        state=JobState.RUNNING, request_id=request_id, created_at=_now(),
+                        heartbeat_at=_now())
+        claimed, created = await self._storage.claim_job(job, STALE_AFTER)
+        if not created:
+            return self._live(claimed), True
+        running = _Running(job, Progress())
+        self._running[job.id] = running
+        running.task = asyncio.create_task(self._run(workspace, running), name=f"ingest-{job.id}")
+        return self._snapshot(running), False
+
+    async def cancel(self, job_id: str) -> IngestJob:
+        job = await self._storage.get_job(job_id)
+        if job is None:
+            raise NotFound(f"no ingest job {job_id!r}", reason="JOB_NOT_FOUND",
+                           metadata={"job_id": job_id})
+        if job.state.finished:
+            return job
+        await self._storage.request_cancel(job_id)
+        if running := self._running.get(job_id):
+            running.cancelled.set()
+            return self._snapshot(running)
+        return await self._storage.get_job(job_id) or job
+
+    async def wait(self, job_id: str) -> IngestJob:
+        """Wait for a job of this process to finish and return its final record."""
+        running = self._running.get(job_id)
+        if running is not None and running.task is not None:
+            await asyncio.shield(running.task)
+        job = await self._storage.get_job(job_id)
+        if job is None:
+            raise NotFound(f"no ingest job {job_id!r}", reason="JOB_NOT_FOUND")
+        return job
+
+    def progress_of(self, job_id: str) -> Progress | None:
+        running = self._running.get(job_id)
+        return running.progress if running else None
+
+    async def shutdown(self) -> None:
+        """Stop this process's jobs; each is recorded as cancelled, the index stays consistent."""
+        for running in list(self._running.values()):
+            running.cancelled.set()
+            if running.task is not None:
+                running.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running.task
+
+    # --- internals --------------------------------------------------------------------
+    def _live(self, job: IngestJob) -> IngestJob:
+        running = self._running.get(job.id)
+        return self._snapshot(running) if running else job
+
+    def _snapshot(self, running: _Running) -> IngestJob:
+        job = running.job
+        job.counts = running.progress.as_counts()
+        job.skipped = running.progress.skipped + running.progress.failed
+        job.heartbeat_at = _now()
+        return job
+
+    async def _run(self, workspace: Workspace, running: _Running) -> None:
+        job = running.job
+        snapshots = asyncio.create_task(self._snapshots(running))
+        try:
+            await self._make_pipeline().run(workspace, full=job.full, progress=running.progress,
+                                            cancelled=running.cancelled)
+            cancelled = running.cancelled.is_set()
+            job.state = JobState.CANCELLED if cancelled else JobState.SUCCEEDED
+            job.message = self._summary(running.progress, cancelled)
+        except asyncio.CancelledError:
+            job.state, job.message = JobState.CANCELLED, "cancelled: the server is shutting down"
+        except BaseException as err:  # noqa: BLE001 - the job records any failure
+            failure = err.exceptions[0] if isinstance(err, BaseExceptionGroup) else err
+            log.error("ingest %s failed", job.id, exc_info=failure)
+            job.state = JobState.FAILED
+            job.message = f"failed: {failure}; a new ingest resumes where this one stopped"
+        finally:
+            snapshots.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await snapshots
+            job.finished_at = _now()
+            self._snapshot(running)
+            with contextlib.suppress(Exception):  # storage may be the thing that failed
+                await asyncio.shield(self._storage.save_job(job))
+            self._running.pop(job.id, None)
+            log.info("ingest %s %s: %s", job.id, job.state.value, job.message)
+
+    async def _snapshots(self, running: _Running) -> None:
+        while True:
+            try:
+                await self._storage.save_job(self._snapshot(running))
+                stored = await self._storage.get_job(running.job.id)
+                if stored is not None and stored.cancel_requested:
+                    running.cancelled.set()
+            except Exception as err:  # a missed snapshot is not worth failing the job for
+                log.warning("could not save progress of ingest %s: %s", running.job.id, err)
+            await asyncio.sleep(self._interval)
+
+    def _summary(self, progress: Progress, cancelled: bool) -> str:
+        c = progress.counts
+        parts = [f"{c['files_persisted']} files indexed ({c['chunks_persisted']} chunks)",
+                 f"{c['files_unchanged']} unchanged", f"{c['files_deleted']} removed",
+                 f"{c['files_skipped']} skipped"]
+        if c["files_failed"]:
+            parts.append(f"{c['files_failed']} failed and will be retried by the next ingest")
+        head = "cancelled after " if cancelled else ""
+        return "; ".join([head + parts[0], *parts[1:], *self._notes()])

@@ -1,0 +1,230 @@
+"""The ingestion pipeline: scan → parse → enrich → embed → persist.
+
+Stages overlap: each runs as its own workers, joined by bounded queues, so reading, parsing
+(in a process pool, on every core), LLM calls, embedding batches and database writes proceed
+at once while memory stays bounded. A file is the unit of consistency: it is persisted in one
+transaction together with all of its chunks, or not at all, so a crash or a kill at any point
+leaves the index consistent and the next run completes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from services.domain.errors import StorageUnavailable
+from services.domain.models import Chunk, FileRecord, Workspace, chunk_id, content_hash
+from services.ingestor.embed import EmbedStage
+from services.ingestor.enrich import Enricher
+from services.ingestor.languages import language_for
+from services.ingestor.parse import ParsedChunk, parse_source
+from services.ingestor.progress import Progress
+from services.ingestor.scan import ScannedFile, ScanRules, SkippedFile, read_source, scan
+from services.storage.port import Storage
+
+log = logging.getLogger(__name__)
+
+_DONE = object()  # end-of-stream marker passed down the queues
+QUEUE_SIZE = 32
+EMBED_BATCH_FILES = 16
+
+
+@dataclass
+class _File:
+    """One file on its way through the stages."""
+
+    scanned: ScannedFile
+    stored: FileRecord | None
+    language: str = ""
+    text: str = ""
+    file_hash: str = ""
+    chunks: list[Chunk] = field(default_factory=list)
+    summary: str = ""
+    reused: bool = False  # content unchanged (only touched): stored chunks are kept as they are
+
+    @property
+    def path(self) -> str:
+        return self.scanned.path
+
+    def record(self) -> FileRecord:
+        return FileRecord(path=self.path, content_hash=self.file_hash,
+                          size_bytes=self.scanned.size_bytes, mtime_ns=self.scanned.mtime_ns,
+                          language=self.language, summary=self.summary)
+
+
+def build_chunks(path: str, language: str, parsed: Sequence[ParsedChunk]) -> list[Chunk]:
+    """Domain chunks with ids derived from (path, content hash, span): stable across runs."""
+    chunks = []
+    for piece in parsed:
+        digest = content_hash(piece.text)
+        chunks.append(Chunk(id=chunk_id(path, digest, piece.start_line, piece.end_line),
+                            path=path, start_line=piece.start_line, end_line=piece.end_line,
+                            symbol=piece.symbol, kind=piece.kind, language=language,
+                            text=piece.text, content_hash=digest))
+    return chunks
+
+
+@dataclass
+class Pipeline:
+    """Runs the five stages for one workspace. Stateless between runs."""
+
+    storage: Storage
+    rules: ScanRules
+    enricher: Enricher | None = None
+    embedder: EmbedStage | None = None
+    parse_pool: Executor | None = None  # None: parse in a thread (small jobs, tests)
+    parse_workers: int = 2
+
+    async def run(self, workspace: Workspace, *, full: bool, progress: Progress,
+                  cancelled: asyncio.Event) -> None:
+        todo = await self._plan(workspace, full, progress)
+        if not todo:
+            return
+        to_parse, to_enrich, to_embed, to_persist = (asyncio.Queue(QUEUE_SIZE) for _ in range(4))
+        # A TaskGroup: when one stage fails (storage down), the others are cancelled with it.
+        async with asyncio.TaskGroup() as stages:
+            stages.create_task(self._feed(todo, to_parse, cancelled))
+            stages.create_task(_stage(
+                to_parse, to_enrich, lambda f: self._read_and_parse(workspace, f, full, progress),
+                workers=self.parse_workers * 2))
+            stages.create_task(_stage(to_enrich, to_embed, lambda f: self._enrich(f, progress),
+                                      workers=4 if self.enricher else 1))
+            stages.create_task(self._embed_batches(to_embed, to_persist, progress))
+            stages.create_task(_stage(to_persist, None,
+                                      lambda f: self._persist(workspace, f, progress)))
+
+    async def _plan(self, workspace: Workspace, full: bool, progress: Progress) -> list[_File]:
+        """Scan, skip what is unchanged (size + mtime), and drop files that left the tree."""
+        stored = {f.path: f for f in await self.storage.list_files(workspace.id)}
+        entries = await asyncio.to_thread(lambda: list(scan(Path(workspace.root), self.rules)))
+        todo, present = [], set()
+        for entry in entries:
+            if isinstance(entry, SkippedFile):
+                progress.skip(entry.path, entry.reason)
+                continue
+            present.add(entry.path)
+            old = stored.get(entry.path)
+            if (not full and old is not None and old.size_bytes == entry.size_bytes
+                    and old.mtime_ns == entry.mtime_ns):
+                progress.add("files_unchanged")
+            else:
+                todo.append(_File(entry, old))
+        gone = [path for path in stored if path not in present]
+        if gone:
+            progress.add("files_deleted", await self.storage.delete_files(workspace.id, gone))
+        progress.add("files_total", len(todo))
+        return todo
+
+    async def _feed(self, todo: list[_File], out: asyncio.Queue, cancelled: asyncio.Event):
+        for item in todo:
+            if cancelled.is_set():
+                break
+            await out.put(item)
+        await out.put(_DONE)
+
+    async def _read_and_parse(self, workspace: Workspace, item: _File, full: bool,
+                              progress: Progress) -> _File | None:
+        source = await asyncio.to_thread(read_source, item.scanned, Path(workspace.root),
+                                         self.rules.max_file_bytes)
+        if isinstance(source, SkippedFile):
+            progress.skip(source.path, source.reason)
+            if item.stored is not None:  # indexed before, not indexable now: drop the old entry
+                progress.add("files_deleted",
+                             await self.storage.delete_files(workspace.id, [item.path]))
+            return None
+        progress.add("files_scanned")
+        item.file_hash = content_hash(source.data)
+        item.language = language_for(item.path)
+        item.text = source.text
+        if not full and item.stored is not None and item.stored.content_hash == item.file_hash:
+            # Touched but not changed: keep chunks and summary, refresh size and mtime so the
+            # fast path applies next time.
+            item.chunks = await self.storage.get_chunks(workspace.id, item.path)
+            item.summary, item.reused = item.stored.summary, True
+            return item
+        parsed = await self._parse(item)
+        item.chunks = build_chunks(item.path, item.language, parsed)
+        progress.add("files_parsed")
+        return item
+
+    async def _parse(self, item: _File) -> list[ParsedChunk]:
+        if self.parse_pool is None:
+            return await asyncio.to_thread(parse_source, item.path, item.text, item.language)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.parse_pool, parse_source, item.path, item.text,
+                                          item.language)
+
+    async def _enrich(self, item: _File, progress: Progress) -> _File | None:
+        if self.enricher is not None and not item.reused:
+            try:
+                item.chunks = await self.enricher.enrich(item.chunks)
+                item.summary = await self.enricher.summarize_file(
+                    item.path, item.language, item.file_hash, item.chunks)
+            except StorageUnavailable:
+                raise
+            except Exception as err:
+                _failed(progress, item, "enrichment", err)
+                return None
+        progress.add("files_enriched")
+        return item
+
+    async def _embed_batches(self, inbox: asyncio.Queue, out: asyncio.Queue,
+                             progress: Progress) -> None:
+        """Embeds several files' chunks per request batch: far fewer, fuller requests."""
+        finished = False
+        while not finished:
+            batch = [await inbox.get()]
+            while len(batch) < EMBED_BATCH_FILES and not inbox.empty():
+                batch.append(inbox.get_nowait())
+            finished = _DONE in batch
+            files = [f for f in batch if f is not _DONE]
+            if files and self.embedder is not None:
+                files = await self._embed(files, progress)
+            for item in files:
+                progress.add("files_embedded")
+                await out.put(item)
+        await out.put(_DONE)
+
+    async def _embed(self, files: list[_File], progress: Progress) -> list[_File]:
+        files, reused = [f for f in files if not f.reused], [f for f in files if f.reused]
+        chunks = [c for f in files for c in f.chunks]
+        try:
+            embedded = iter(await self.embedder.embed_chunks(chunks))
+        except StorageUnavailable:
+            raise
+        except Exception as err:
+            for item in files:
+                _failed(progress, item, "embedding", err)
+            return reused
+        for item in files:
+            item.chunks = [next(embedded) for _ in item.chunks]
+        return files + reused
+
+    async def _persist(self, workspace: Workspace, item: _File, progress: Progress) -> None:
+        await self.storage.replace_file(workspace.id, item.record(), item.chunks)
+        progress.persisted(item.path, len(item.chunks))
+
+
+def _failed(progress: Progress, item: _File, stage: str, err: Exception) -> None:
+    log.warning("%s failed for %s: %s", stage, item.path, err)
+    progress.fail(item.path, f"failed: {stage}: {err}; kept as before, retried next run")
+
+
+async def _stage(inbox: asyncio.Queue, outbox: asyncio.Queue | None,
+                 handle: Callable[[_File], Awaitable[_File | None]], workers: int = 1) -> None:
+    """Run `workers` copies of `handle` over the inbox until the end marker."""
+
+    async def worker() -> None:
+        while (item := await inbox.get()) is not _DONE:
+            result = await handle(item)
+            if result is not None and outbox is not None:
+                await outbox.put(result)
+        await inbox.put(_DONE)  # let sibling workers see the end too
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    if outbox is not None:
+        await outbox.put(_DONE)

@@ -1,0 +1,72 @@
+"""Live progress of one ingest: counts per stage, skips with reasons, rate and ETA."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+# Keys match knowport.v1.IngestProgress field names, so conversion is by name.
+COUNTERS = ("files_total", "files_scanned", "files_parsed", "files_enriched", "files_embedded",
+            "files_persisted", "files_skipped", "files_unchanged", "files_deleted",
+            "files_failed", "chunks_persisted")
+RATE_WINDOW_SECONDS = 10.0
+
+
+class Progress:
+    """Mutated by the pipeline's stages on one event loop; read by the job's snapshots."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._clock = clock
+        self.counts = dict.fromkeys(COUNTERS, 0)
+        self.skipped: list[tuple[str, str]] = []
+        self.failed: list[tuple[str, str]] = []
+        self.current_file = ""
+        self.paused_reason = ""
+        self._done_times: deque[float] = deque()
+
+    def add(self, counter: str, n: int = 1) -> None:
+        self.counts[counter] += n
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped.append((path, reason))
+        self.counts["files_skipped"] += 1
+
+    def fail(self, path: str, reason: str) -> None:
+        """A file that could not be finished this run; it stays as it was and is retried."""
+        self.failed.append((path, reason))
+        self.counts["files_failed"] += 1
+        self._mark_done()
+
+    def persisted(self, path: str, chunks: int) -> None:
+        self.counts["files_persisted"] += 1
+        self.counts["chunks_persisted"] += chunks
+        self.current_file = path
+        self._mark_done()
+
+    def _mark_done(self) -> None:
+        now = self._clock()
+        self._done_times.append(now)
+        while self._done_times and now - self._done_times[0] > RATE_WINDOW_SECONDS:
+            self._done_times.popleft()
+
+    def rate(self) -> float:
+        """Files finished per second over the recent window."""
+        if len(self._done_times) < 2:
+            return 0.0
+        span = self._done_times[-1] - self._done_times[0]
+        return (len(self._done_times) - 1) / span if span > 0 else 0.0
+
+    def eta_seconds(self) -> float:
+        remaining = (self.counts["files_total"] - self.counts["files_persisted"]
+                     - self.counts["files_failed"])
+        rate = self.rate()
+        if remaining <= 0:
+            return 0.0
+        return remaining / rate if rate > 0 else -1.0
+
+    def as_counts(self) -> dict[str, object]:
+        """The job's `counts` record: counters plus the live fields of IngestProgress."""
+        return {**self.counts, "current_file": self.current_file,
+                "files_per_second": round(self.rate(), 3),
+                "eta_seconds": round(self.eta_seconds(), 1),
+                "paused_reason": self.paused_reason}
