@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, field_validator
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,7 +14,12 @@ class LlmSettings(BaseSettings):
     openai_api_base: str = ""
     openai_api_key: SecretStr = SecretStr("")
     llm_model: str = "gpt-4o-mini"
+    llm_concurrency: int = Field(default=4, ge=1, le=64)
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    # auto: the endpoint's EMBEDDING_MODEL when both are set, else the bundled local model.
+    embedding_backend: Literal["auto", "openai", "local", "none"] = "auto"
     embedding_model: str = ""
+    embedding_batch_size: int = Field(default=64, ge=1, le=2048)
 
     @field_validator("openai_api_base")
     @classmethod
@@ -20,3 +27,10 @@ class LlmSettings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _openai_embeddings_need_endpoint(self) -> LlmSettings:
+        if self.embedding_backend == "openai" and not (self.openai_api_base
+                                                       and self.embedding_model):
+            raise ValueError("EMBEDDING_BACKEND=openai needs OPENAI_API_BASE and EMBEDDING_MODEL")
+        return self

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from services.config.ingest import IngestSettings
 from services.config.llm import LlmSettings
 from services.config.llm_lock import LlmLockSettings
 from services.config.runtime import RuntimeSettings
@@ -22,6 +23,7 @@ class Settings:
     storage: StorageSettings
     llm: LlmSettings
     llm_lock: LlmLockSettings
+    ingest: IngestSettings
 
 
 def _first_error(err: ValidationError) -> str:
@@ -38,6 +40,6 @@ def load_settings() -> Settings:
     """Read every concern from the environment (seed variable names accepted)."""
     try:
         return Settings(runtime=RuntimeSettings(), storage=StorageSettings(), llm=LlmSettings(),
-                        llm_lock=LlmLockSettings())
+                        llm_lock=LlmLockSettings(), ingest=IngestSettings())
     except ValidationError as err:
         raise ConfigError(_first_error(err)) from None

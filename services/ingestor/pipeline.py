@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.domain.errors import StorageUnavailable
@@ -22,6 +22,7 @@ from services.ingestor.embed import EmbedStage
 from services.ingestor.enrich import Enricher
 from services.ingestor.languages import language_for
 from services.ingestor.parse import ParsedChunk, parse_source
+from services.ingestor.parse_pool import ParsePool
 from services.ingestor.progress import Progress
 from services.ingestor.scan import ScannedFile, ScanRules, SkippedFile, read_source, scan
 from services.storage.port import Storage
@@ -76,21 +77,23 @@ class Pipeline:
     rules: ScanRules
     enricher: Enricher | None = None
     embedder: EmbedStage | None = None
-    parse_pool: Executor | None = None  # None: parse in a thread (small jobs, tests)
-    parse_workers: int = 2
+    parse_pool: ParsePool | None = None  # None: always parse in threads
 
     async def run(self, workspace: Workspace, *, full: bool, progress: Progress,
                   cancelled: asyncio.Event) -> None:
         todo = await self._plan(workspace, full, progress)
         if not todo:
             return
+        executor = self.parse_pool.executor_for(len(todo)) if self.parse_pool else None
+        workers = self.parse_pool.workers if self.parse_pool else 2
         to_parse, to_enrich, to_embed, to_persist = (asyncio.Queue(QUEUE_SIZE) for _ in range(4))
         # A TaskGroup: when one stage fails (storage down), the others are cancelled with it.
         async with asyncio.TaskGroup() as stages:
             stages.create_task(self._feed(todo, to_parse, cancelled))
             stages.create_task(_stage(
-                to_parse, to_enrich, lambda f: self._read_and_parse(workspace, f, full, progress),
-                workers=self.parse_workers * 2))
+                to_parse, to_enrich,
+                lambda f: self._read_and_parse(workspace, f, full, progress, executor),
+                workers=workers * 2))  # twice the cores: reads and parses interleave
             stages.create_task(_stage(to_enrich, to_embed, lambda f: self._enrich(f, progress),
                                       workers=4 if self.enricher else 1))
             stages.create_task(self._embed_batches(to_embed, to_persist, progress))
@@ -127,7 +130,7 @@ class Pipeline:
         await out.put(_DONE)
 
     async def _read_and_parse(self, workspace: Workspace, item: _File, full: bool,
-                              progress: Progress) -> _File | None:
+                              progress: Progress, executor: Executor | None) -> _File | None:
         source = await asyncio.to_thread(read_source, item.scanned, Path(workspace.root),
                                          self.rules.max_file_bytes)
         if isinstance(source, SkippedFile):
@@ -146,17 +149,10 @@ class Pipeline:
             item.chunks = await self.storage.get_chunks(workspace.id, item.path)
             item.summary, item.reused = item.stored.summary, True
             return item
-        parsed = await self._parse(item)
+        parsed = await _parse(item, executor)
         item.chunks = build_chunks(item.path, item.language, parsed)
         progress.add("files_parsed")
         return item
-
-    async def _parse(self, item: _File) -> list[ParsedChunk]:
-        if self.parse_pool is None:
-            return await asyncio.to_thread(parse_source, item.path, item.text, item.language)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.parse_pool, parse_source, item.path, item.text,
-                                          item.language)
 
     async def _enrich(self, item: _File, progress: Progress) -> _File | None:
         if self.enricher is not None and not item.reused:
@@ -207,6 +203,13 @@ class Pipeline:
     async def _persist(self, workspace: Workspace, item: _File, progress: Progress) -> None:
         await self.storage.replace_file(workspace.id, item.record(), item.chunks)
         progress.persisted(item.path, len(item.chunks))
+
+
+async def _parse(item: _File, executor: Executor | None) -> list[ParsedChunk]:
+    if executor is None:
+        return await asyncio.to_thread(parse_source, item.path, item.text, item.language)
+    return await asyncio.get_running_loop().run_in_executor(
+        executor, parse_source, item.path, item.text, item.language)
 
 
 def _failed(progress: Progress, item: _File, stage: str, err: Exception) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Mapping
 
 # Keys match knowport.v1.IngestProgress field names, so conversion is by name.
 COUNTERS = ("files_total", "files_scanned", "files_parsed", "files_enriched", "files_embedded",
@@ -70,3 +71,20 @@ class Progress:
                 "files_per_second": round(self.rate(), 3),
                 "eta_seconds": round(self.eta_seconds(), 1),
                 "paused_reason": self.paused_reason}
+
+
+def progress_line(counts: Mapping[str, object]) -> str:
+    """One human line for logs and the CLI, e.g. "120/500 files, 35.2 files/s, ETA 11s"."""
+    done = int(counts.get("files_persisted", 0)) + int(counts.get("files_failed", 0))
+    parts = [f"{done}/{counts.get('files_total', 0)} files"]
+    rate = float(counts.get("files_per_second", 0) or 0)
+    if rate > 0:
+        parts.append(f"{rate:.1f} files/s")
+    eta = float(counts.get("eta_seconds", -1) or 0)
+    if eta > 0:
+        parts.append(f"ETA {eta:.0f}s")
+    if counts.get("files_skipped"):
+        parts.append(f"{counts['files_skipped']} skipped")
+    if counts.get("paused_reason"):
+        parts.append(str(counts["paused_reason"]))
+    return ", ".join(parts)

@@ -1,8 +1,4 @@
-"""IngestService over gRPC: converts messages, validates, and calls storage and the pipeline.
-
-StartIngest and CancelIngestJob need the ingestion pipeline, which has not landed yet: they
-validate the request and answer UNIMPLEMENTED rather than pretend.
-"""
+"""IngestService over gRPC: converts messages, validates, and calls the job manager."""
 
 from __future__ import annotations
 
@@ -11,20 +7,24 @@ from collections.abc import AsyncIterator
 
 from knowport.v1 import ingest_service_pb2 as pb
 from knowport.v1 import ingest_service_pb2_grpc as pb_grpc
-from services.domain.errors import NotFound, NotImplementedYet
+from services.domain.errors import NotFound
 from services.domain.models import IngestJob
+from services.ingestor.jobs import SNAPSHOT_SECONDS, IngestJobs
 from services.ingestor.messages import job_to_proto, stats_to_proto
 from services.rpc import paging
 from services.rpc.requests import WorkspaceResolver, bounded_text, enum_value, page_size
 from services.storage.port import Storage
 
-WATCH_POLL_SECONDS = 0.5
+# Watchers read the job row, so a job run by another process sharing PostgreSQL is seen too.
+WATCH_POLL_SECONDS = SNAPSHOT_SECONDS
 
 
 class IngestServicer(pb_grpc.IngestServiceServicer):
-    def __init__(self, storage: Storage, workspaces: WorkspaceResolver) -> None:
+    def __init__(self, storage: Storage, workspaces: WorkspaceResolver,
+                 jobs: IngestJobs) -> None:
         self._storage = storage
         self._workspaces = workspaces
+        self._jobs = jobs
 
     async def _job(self, job_id: str) -> IngestJob:
         bounded_text(job_id, "job_id", max_bytes=128, required=True)
@@ -35,17 +35,17 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
         return job
 
     async def StartIngest(self, request: pb.StartIngestRequest, context) -> pb.StartIngestResponse:
-        enum_value(request.mode, pb.IngestMode, "mode")
-        bounded_text(request.request_id, "request_id", max_bytes=128)
-        await self._workspaces.resolve(request.workspace)
-        raise NotImplementedYet("StartIngest: the ingestion pipeline is not available in this "
-                                "build yet")
+        mode = enum_value(request.mode, pb.IngestMode, "mode")
+        request_id = bounded_text(request.request_id, "request_id", max_bytes=128)
+        workspace = await self._workspaces.resolve(request.workspace)
+        job, joined = await self._jobs.start(workspace, full=mode == pb.INGEST_MODE_FULL,
+                                             request_id=request_id)
+        return pb.StartIngestResponse(job=job_to_proto(job), joined=joined)
 
     async def CancelIngestJob(self, request: pb.CancelIngestJobRequest,
                               context) -> pb.CancelIngestJobResponse:
-        await self._job(request.job_id)
-        raise NotImplementedYet("CancelIngestJob: the ingestion pipeline is not available in "
-                                "this build yet")
+        bounded_text(request.job_id, "job_id", max_bytes=128, required=True)
+        return pb.CancelIngestJobResponse(job=job_to_proto(await self._jobs.cancel(request.job_id)))
 
     async def GetIngestJob(self, request: pb.GetIngestJobRequest,
                            context) -> pb.GetIngestJobResponse:

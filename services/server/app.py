@@ -15,6 +15,7 @@ from knowport.v1 import knowledge_service_pb2_grpc as knowledge_grpc
 from knowport.v1 import lock_service_pb2_grpc as lock_grpc
 from services.config import Settings
 from services.domain.models import Workspace
+from services.ingestor.assembly import Ingestion, build_ingestion
 from services.ingestor.servicer import IngestServicer
 from services.knowledge.servicer import KnowledgeServicer
 from services.llm_lock.servicer import LockServicer
@@ -37,6 +38,7 @@ class RunningServer:
     server: grpc.aio.Server
     health: HealthMonitor
     port: int
+    ingestion: Ingestion | None = None
 
 
 async def start_server(settings: Settings, storage: Storage,
@@ -55,8 +57,11 @@ async def start_server(settings: Settings, storage: Storage,
     )
     workspaces = WorkspaceResolver(storage, default_workspace)
     enabled = sorted(runtime.services)
+    ingestion = None
     if "ingest" in enabled:
-        ingest_grpc.add_IngestServiceServicer_to_server(IngestServicer(storage, workspaces), server)
+        ingestion = build_ingestion(settings, storage)
+        ingest_grpc.add_IngestServiceServicer_to_server(
+            IngestServicer(storage, workspaces, ingestion.jobs), server)
     if "lock" in enabled:
         lock_grpc.add_LockServiceServicer_to_server(LockServicer(settings.llm_lock), server)
     if "knowledge" in enabled:
@@ -73,10 +78,12 @@ async def start_server(settings: Settings, storage: Storage,
         raise OSError(f"cannot bind {runtime.grpc_host}:{runtime.grpc_port}")
     await server.start()
     await health.start()
-    return RunningServer(server=server, health=health, port=port)
+    return RunningServer(server=server, health=health, port=port, ingestion=ingestion)
 
 
 async def stop_server(running: RunningServer, grace: float) -> None:
     """Health NOT_SERVING first, then stop accepting and let in-flight calls finish."""
     await running.health.shutdown()
     await running.server.stop(grace)
+    if running.ingestion is not None:
+        await running.ingestion.close()

@@ -8,11 +8,17 @@ import logging
 import signal
 
 from services.config import Settings
+from services.domain.errors import StorageUnavailable
 from services.domain.models import Workspace, workspace_id_for
+from services.ingestor.jobs import IngestJobs
+from services.ingestor.progress import progress_line
 from services.server.app import start_server, stop_server
 from services.server.backends import open_storage
 
 log = logging.getLogger(__name__)
+
+PROGRESS_LOG_SECONDS = 2.0
+_background: set[asyncio.Task] = set()  # keeps fire-and-forget tasks referenced
 
 
 async def serve(settings: Settings) -> None:
@@ -22,6 +28,8 @@ async def serve(settings: Settings) -> None:
     workspace = Workspace(id=workspace_id_for(root), root=root)
     async with open_storage(settings.storage, runtime.knowport_data_dir) as (storage, where):
         running = await start_server(settings, storage, workspace)
+        if running.ingestion is not None and settings.ingest.knowport_ingest_on_start:
+            await _ingest_on_start(running.ingestion.jobs, workspace)
         print(f"knowport serving on {runtime.grpc_host}:{running.port} "
               f"(storage: {where}; workspace {workspace.id} = {root})", flush=True)
         stop = asyncio.Event()
@@ -32,3 +40,20 @@ async def serve(settings: Settings) -> None:
         log.info("shutting down: health NOT_SERVING, %.1fs grace for in-flight calls",
                  runtime.knowport_shutdown_grace_seconds)
         await stop_server(running, runtime.knowport_shutdown_grace_seconds)
+
+
+async def _ingest_on_start(jobs: IngestJobs, workspace: Workspace) -> None:
+    """Index the default workspace in the background, its progress in the log."""
+    try:
+        job, _ = await jobs.start(workspace, full=False)
+    except StorageUnavailable as err:
+        log.warning("no ingest at start, storage unavailable: %s", err)
+        return
+
+    async def report() -> None:
+        while (progress := jobs.progress_of(job.id)) is not None:
+            log.info("ingest %s: %s", job.id[:8], progress_line(progress.as_counts()))
+            await asyncio.sleep(PROGRESS_LOG_SECONDS)
+
+    _background.add(task := asyncio.create_task(report(), name="ingest-progress-log"))
+    task.add_done_callback(_background.discard)

@@ -1,0 +1,33 @@
+"""Ingest settings: which files to index, and how the server runs ingests."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.ingestor.scan import DEFAULT_MAX_FILE_BYTES, ScanRules
+
+
+class IngestSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    ingest_max_file_bytes: int = Field(default=DEFAULT_MAX_FILE_BYTES, ge=1)
+    ingest_include_extensions: str = ""  # comma-separated, e.g. ".py,.md"; empty: all
+    ingest_include_globs: str = ""  # comma-separated .gitignore-style globs
+    ingest_exclude_globs: str = ""  # comma-separated; wins over includes
+    ingest_skip_secrets: bool = True
+    ingest_parse_workers: int = Field(default=2, ge=1, le=64)
+    # `knowport serve` starts an incremental ingest of WORKSPACE when it starts.
+    knowport_ingest_on_start: bool = True
+
+    @field_validator("ingest_include_extensions", "ingest_include_globs", "ingest_exclude_globs")
+    @classmethod
+    def _valid_rules(cls, value: str, info) -> str:
+        ScanRules.from_strings(**{info.field_name.removeprefix("ingest_"): value})
+        return value
+
+    def scan_rules(self) -> ScanRules:
+        return ScanRules.from_strings(
+            include_extensions=self.ingest_include_extensions,
+            include_globs=self.ingest_include_globs, exclude_globs=self.ingest_exclude_globs,
+            max_file_bytes=self.ingest_max_file_bytes, skip_secrets=self.ingest_skip_secrets)

