@@ -61,7 +61,7 @@ class Chunk:
     kind: str  # "function", "class", "method", "section", "lines", ...
     language: str
     text: str
-    content_hash: str  # hash of `text`; the key of the enrichment and embedding caches
+    content_hash: str  # hash of `text`; the key of the enrichment cache
     description: str = ""
     purpose: str = ""
     embedding: tuple[float, ...] | None = None

