@@ -132,6 +132,10 @@ class IngestJob:
     counts: dict[str, int | float | str] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     message: str = ""
+    # Refreshed by every save of an unfinished job (by the storage's clock); a running job
+    # whose heartbeat went stale belongs to a process that died.
+    heartbeat_at: datetime | None = None
+    cancel_requested: bool = False  # sticky once set; the runner stops at its next snapshot
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,23 @@ class Storage(Protocol):
 
     # --- ingest jobs -------------------------------------------------------------------
     async def save_job(self, job: IngestJob) -> None:
-        """Insert or update the job by id."""
+        """Insert or update the job by id.
+
+        Refreshes `heartbeat_at` to the storage's clock while the job is unfinished, and never
+        clears `cancel_requested` once set (a cancel made elsewhere must not be overwritten).
+        """
+
+    async def claim_job(self, job: IngestJob,
+                        stale_after: timedelta) -> tuple[IngestJob, bool]:
+        """Save `job` as its workspace's one running ingest, unless another is live.
+
+        Atomic across processes. Live means unfinished with a heartbeat newer than
+        `stale_after`; unfinished jobs with an older heartbeat are marked failed
+        ("interrupted") first. Returns (the live job, False) or (job as saved, True).
+        """
+
+    async def request_cancel(self, job_id: str) -> None:
+        """Set the job's `cancel_requested` flag (no effect on a finished job)."""
 
     async def get_job(self, job_id: str) -> IngestJob | None: ...
 

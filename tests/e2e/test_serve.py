@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -18,11 +21,13 @@ def grpcurl(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
+    # The data dir is not under pytest's tmp_path: see tests/support/postgres.py.
+    data = Path(tempfile.mkdtemp(prefix="knowport-e2e-"))
     proc = start_serve({"STORAGE_TYPE": "postgres", "KNOWPORT_DATA_DIR": str(data),
                         "WORKSPACE": str(tmp_path_factory.mktemp("ws"))})
     yield proc
     assert proc.stop() == 0, "".join(proc.output)
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def test_grpcurl_lists_the_services_health_and_reflection(served):

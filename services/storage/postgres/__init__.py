@@ -1,0 +1,1 @@
+"""The PostgreSQL + pgvector storage adapter (adapter.py) and the embedded server (embedded.py)."""

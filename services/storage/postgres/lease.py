@@ -1,0 +1,54 @@
+"""The LLM lease in PostgreSQL: one row, judged by the database's clock.
+
+Expiry compares with clock_timestamp(), never with this process's clock, so every server
+process sharing the database agrees on who holds the lease. Acquiring locks the row first
+(SELECT ... FOR UPDATE), so of two processes acquiring at once exactly one wins; renewing and
+releasing are single conditional UPDATEs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import asyncpg
+
+from services.domain.models import Lease
+from services.storage.postgres import rows
+
+_LIVE = "expires_at > clock_timestamp()"
+
+
+async def acquire(conn: asyncpg.Connection, holder: str, ttl: timedelta,
+                  lease_id: str) -> tuple[Lease, bool]:
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            f"SELECT {rows.LEASE_COLUMNS}, {_LIVE} AS live FROM llm_lease WHERE id = 1 "
+            "FOR UPDATE")
+        if row["live"]:  # a retry by the live holder is not contention
+            return rows.lease(row), row["lease_id"] == lease_id
+        row = await conn.fetchrow(
+            "UPDATE llm_lease SET holder = $1, lease_id = $2, "
+            "fencing_token = nextval('llm_fencing_seq'), expires_at = clock_timestamp() + $3 "
+            f"WHERE id = 1 RETURNING {rows.LEASE_COLUMNS}", holder, lease_id, ttl)
+        return rows.lease(row), True
+
+
+async def renew(conn: asyncpg.Connection, lease_id: str, ttl: timedelta) -> Lease | None:
+    row = await conn.fetchrow(
+        "UPDATE llm_lease SET expires_at = clock_timestamp() + $2 "
+        f"WHERE id = 1 AND lease_id = $1 AND {_LIVE} RETURNING {rows.LEASE_COLUMNS}",
+        lease_id, ttl)
+    return None if row is None else rows.lease(row)
+
+
+async def release(conn: asyncpg.Connection, lease_id: str) -> bool:
+    row = await conn.fetchrow(
+        "UPDATE llm_lease SET expires_at = '-infinity' "
+        f"WHERE id = 1 AND lease_id = $1 AND {_LIVE} RETURNING 1", lease_id)
+    return row is not None
+
+
+async def current(conn: asyncpg.Connection) -> Lease | None:
+    row = await conn.fetchrow(f"SELECT {rows.LEASE_COLUMNS} FROM llm_lease WHERE id = 1 "
+                              f"AND {_LIVE}")
+    return None if row is None else rows.lease(row)

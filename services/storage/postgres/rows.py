@@ -1,0 +1,99 @@
+"""Conversions between domain records and PostgreSQL rows, and the shared SQL fragments."""
+
+from __future__ import annotations
+
+import asyncpg
+from pgvector import Vector
+
+from services.domain.models import (
+    Chunk,
+    FileRecord,
+    IngestJob,
+    JobState,
+    Lease,
+    SearchFilters,
+    Workspace,
+)
+from services.storage.glob import glob_to_regex
+from services.storage.tokens import lexical_document
+
+Row = asyncpg.Record
+
+CHUNK_COLUMNS = ("id, path, start_line, end_line, symbol, kind, language, text, content_hash, "
+                 "description, purpose, embedding")
+# What replace_file copies in; `tsv` is generated from `lexical`.
+CHUNK_COPY_COLUMNS = ("workspace_id", "id", "path", "start_line", "end_line", "symbol", "kind",
+                      "language", "text", "content_hash", "description", "purpose",
+                      "embedding", "lexical")
+FILE_COLUMNS = "path, content_hash, size_bytes, mtime_ns, language, summary, indexed_at"
+JOB_COLUMNS = ('id, workspace_id, "full", state, request_id, created_at, finished_at, counts, '
+               'skipped, message, heartbeat_at, cancel_requested')
+LEASE_COLUMNS = "holder, lease_id, fencing_token, expires_at"
+
+
+def chunk_record(workspace_id: str, chunk: Chunk) -> tuple:
+    embedding = None if chunk.embedding is None else list(chunk.embedding)
+    return (workspace_id, chunk.id, chunk.path, chunk.start_line, chunk.end_line, chunk.symbol,
+            chunk.kind, chunk.language, chunk.text, chunk.content_hash, chunk.description,
+            chunk.purpose, embedding, lexical_document(chunk))
+
+
+def chunk(row: Row) -> Chunk:
+    return Chunk(id=row["id"], path=row["path"], start_line=row["start_line"],
+                 end_line=row["end_line"], symbol=row["symbol"], kind=row["kind"],
+                 language=row["language"], text=row["text"], content_hash=row["content_hash"],
+                 description=row["description"], purpose=row["purpose"],
+                 embedding=vector(row["embedding"]))
+
+
+def vector(value: Vector | None) -> tuple[float, ...] | None:
+    return None if value is None else tuple(value.to_list())
+
+
+def file(row: Row) -> FileRecord:
+    return FileRecord(path=row["path"], content_hash=row["content_hash"],
+                      size_bytes=row["size_bytes"], mtime_ns=row["mtime_ns"],
+                      language=row["language"], summary=row["summary"],
+                      indexed_at=row["indexed_at"])
+
+
+def workspace(row: Row) -> Workspace:
+    return Workspace(id=row["id"], root=row["root"], created_at=row["created_at"])
+
+
+def job(row: Row) -> IngestJob:
+    return IngestJob(id=row["id"], workspace_id=row["workspace_id"], full=row["full"],
+                     state=JobState(row["state"]), request_id=row["request_id"],
+                     created_at=row["created_at"], finished_at=row["finished_at"],
+                     counts=dict(row["counts"]),
+                     skipped=[(path, reason) for path, reason in row["skipped"]],
+                     message=row["message"], heartbeat_at=row["heartbeat_at"],
+                     cancel_requested=row["cancel_requested"])
+
+
+def job_args(job: IngestJob) -> tuple:
+    return (job.id, job.workspace_id, job.full, job.state.value, job.request_id, job.created_at,
+            job.finished_at, dict(job.counts), [list(s) for s in job.skipped], job.message,
+            job.heartbeat_at, job.cancel_requested)
+
+
+def lease(row: Row) -> Lease:
+    return Lease(holder=row["holder"], lease_id=row["lease_id"],
+                 fencing_token=row["fencing_token"], expires_at=row["expires_at"])
+
+
+def filter_sql(filters: SearchFilters, args: list) -> str:
+    """` AND ...` conditions for the filters, appending their values to `args`."""
+    conditions = []
+
+    def add(condition: str, value: str) -> None:
+        args.append(value)
+        conditions.append(f" AND {condition} ${len(args)}")
+
+    if filters.path_glob:
+        add("path ~", glob_to_regex(filters.path_glob))
+    if filters.language:
+        add("language =", filters.language)
+    if filters.kind:
+        add("kind =", filters.kind)
+    return "".join(conditions)

@@ -1,0 +1,26 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from services.storage.postgres.embedded import EmbeddedPostgres
+from tests.support.postgres import temporary_postgres
+
+
+@pytest.fixture(scope="session")
+def embedded_pg() -> Iterator[EmbeddedPostgres]:
+    """One real PostgreSQL with pgvector for the whole session (started on first use)."""
+    with temporary_postgres("session") as server:
+        yield server
+
+
+@pytest.fixture
+def pg_dsn(embedded_pg: EmbeddedPostgres) -> Iterator[str]:
+    """The DSN of a fresh, empty database for this test alone, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex}"
+    yield embedded_pg.create_database(name)
+    embedded_pg.drop_database(name)
