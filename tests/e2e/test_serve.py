@@ -39,11 +39,11 @@ def test_grpcurl_lists_the_services_health_and_reflection(served):
 
 
 def test_grpcurl_describes_and_calls_through_reflection(served):
-    described = grpcurl(served.address, "describe", "knowport.v1.KnowledgeService.Search")
+    described = grpcurl(served.address, "describe", "knowport.v1.KnowledgeService")
     assert described.returncode == 0 and "SearchRequest" in described.stdout
     stats = grpcurl("-d", "{}", served.address, "knowport.v1.IngestService/GetStats")
     assert stats.returncode == 0, stats.stderr
-    assert json.loads(stats.stdout)["storageBackend"] == "postgres"
+    assert json.loads(stats.stdout)["storage_backend"] == "postgres"
     bad = grpcurl("-d", '{"pageSize": -1}', served.address,
                   "knowport.v1.IngestService/ListIngestJobs")
     assert bad.returncode != 0 and "InvalidArgument" in bad.stderr

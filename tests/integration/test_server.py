@@ -56,7 +56,6 @@ async def test_stats_of_the_default_workspace(server):
     lambda s: s.knowledge.Search(knowledge_pb.SearchRequest(query="x")),
     lambda s: s.knowledge.GetFileContext(knowledge_pb.GetFileContextRequest(path="a.py")),
     lambda s: s.knowledge.GetOverview(knowledge_pb.GetOverviewRequest()),
-    lambda s: s.ingest.StartIngest(ingest_pb.StartIngestRequest()),
     lambda s: s.lock.AcquireLlmLock(lock_pb.AcquireLlmLockRequest(holder="agent")),
     lambda s: s.lock.GetLlmLock(lock_pb.GetLlmLockRequest()),
 ])

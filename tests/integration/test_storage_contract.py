@@ -365,6 +365,8 @@ async def test_stats_count_one_workspace(storage):
     assert (stats.files, stats.chunks, stats.enriched_chunks, stats.embedded_chunks) == (
         3, 4, 3, 1)
     assert stats.total_bytes == sum(f.size_bytes for f in files) > 0
+    # Plain ints on every backend (a driver's Decimal would break the protobuf conversion).
+    assert all(type(v) is int for v in (stats.files, stats.chunks, stats.total_bytes))
     assert stats.languages == {"python": 2, "markdown": 1}
     empty = await storage.stats("empty")
     assert (empty.files, empty.chunks, empty.total_bytes, empty.languages) == (0, 0, 0, {})

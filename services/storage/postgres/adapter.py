@@ -244,7 +244,7 @@ class PostgresStorage:
                        (SELECT coalesce(jsonb_object_agg(language, n), '{}')
                         FROM (SELECT language, count(*) AS n FROM files
                               WHERE workspace_id = $1 GROUP BY language) l) AS languages
-                FROM (SELECT count(*) AS files, coalesce(sum(size_bytes), 0) AS total_bytes
+                FROM (SELECT count(*) AS files, coalesce(sum(size_bytes), 0)::bigint AS total_bytes
                       FROM files WHERE workspace_id = $1) f,
                      (SELECT count(*) AS chunks,
                              count(*) FILTER (WHERE description <> '' OR purpose <> '')
