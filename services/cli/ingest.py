@@ -1,0 +1,119 @@
+"""`knowport ingest`: ask the running server to index (following its progress), or, with
+--local, run the same pipeline in this process as a one-shot batch."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+import grpc
+from google.protobuf.json_format import MessageToDict, MessageToJson
+
+from knowport.v1 import ingest_service_pb2 as pb
+from knowport.v1 import ingest_service_pb2_grpc as pb_grpc
+from services.cli import exit_codes
+from services.cli.connect import address_of, describe_rpc_error
+from services.cli.progress_bar import ProgressBar
+from services.config import Settings
+from services.domain.models import Workspace, workspace_id_for
+
+FOLLOW_SECONDS = 0.2
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    mode = pb.INGEST_MODE_FULL if args.full else pb.INGEST_MODE_INCREMENTAL
+    if args.local:
+        job = asyncio.run(_run_locally(settings, args.full, quiet=args.json))
+    else:
+        address = address_of(settings)
+        try:
+            job = _run_on_server(address, mode, args.request_id, quiet=args.json)
+        except grpc.RpcError as err:
+            line = describe_rpc_error(err, address)
+            if err.code() == grpc.StatusCode.UNAVAILABLE:
+                print(f"knowport: {line}, or index in this process with "
+                      "`knowport ingest --local`", file=sys.stderr)
+                return exit_codes.UNREACHABLE
+            print(f"knowport: {line}", file=sys.stderr)
+            return exit_codes.FAILED
+    return _report(job, as_json=args.json)
+
+
+def _counts(job: pb.IngestJob) -> dict[str, object]:
+    return MessageToDict(job.progress, preserving_proto_field_name=True,
+                         always_print_fields_with_no_presence=True)
+
+
+def _run_on_server(address: str, mode: int, request_id: str, *, quiet: bool) -> pb.IngestJob:
+    bar = None if quiet else ProgressBar()
+    with grpc.insecure_channel(address) as channel:
+        stub = pb_grpc.IngestServiceStub(channel)
+        started = stub.StartIngest(pb.StartIngestRequest(mode=mode, request_id=request_id),
+                                   timeout=30)
+        job = started.job
+        if started.joined and bar is not None:
+            print(f"joining the ingest already running (job {job.job_id})", file=sys.stderr)
+        # No deadline on the stream: it follows the job to its end, however long it takes.
+        for update in stub.WatchIngestJob(pb.WatchIngestJobRequest(job_id=job.job_id)):
+            job = update.job
+            if bar is not None:
+                bar.update(_counts(job))
+    if bar is not None:
+        bar.close()
+    return job
+
+
+async def _run_locally(settings: Settings, full: bool, *, quiet: bool) -> pb.IngestJob:
+    # The composition pieces the server uses, imported here so `knowport health` stays light.
+    from services.ingestor.assembly import build_ingestion
+    from services.ingestor.messages import job_to_proto
+    from services.server.backends import open_storage
+
+    runtime = settings.runtime
+    runtime.knowport_data_dir.mkdir(parents=True, exist_ok=True)
+    root = str(runtime.workspace)
+    workspace = Workspace(id=workspace_id_for(root), root=root)
+    bar = None if quiet else ProgressBar()
+    async with open_storage(settings.storage, runtime.knowport_data_dir) as (storage, _):
+        await storage.upsert_workspace(workspace)
+        ingestion = build_ingestion(settings, storage)
+        try:
+            job, joined = await ingestion.jobs.start(workspace, full=full)
+            if joined and bar is not None:
+                print(f"an ingest of this workspace is already running (job {job.id}); "
+                      "following it", file=sys.stderr)
+            while not job.state.finished:
+                await asyncio.sleep(FOLLOW_SECONDS)
+                progress = ingestion.jobs.progress_of(job.id)
+                if progress is not None:
+                    counts = progress.as_counts()
+                else:  # finished here, or run by another process: storage has the record
+                    job = await storage.get_job(job.id) or job
+                    counts = job.counts
+                if bar is not None:
+                    bar.update(counts)
+            job = await ingestion.jobs.wait(job.id)
+        finally:
+            await ingestion.close()
+    if bar is not None:
+        bar.close()
+    return job_to_proto(job)
+
+
+def _report(job: pb.IngestJob, *, as_json: bool) -> int:
+    if as_json:
+        print(MessageToJson(job, preserving_proto_field_name=True, indent=2))
+    else:
+        state = pb.IngestJobState.Name(job.state).removeprefix("INGEST_JOB_STATE_").lower()
+        print(f"ingest {job.job_id} {state}: {job.message}")
+        for skipped in job.skipped_files:
+            print(f"  skipped {skipped.path}: {skipped.reason}")
+        hidden = job.progress.files_skipped + job.progress.files_failed - len(job.skipped_files)
+        if hidden > 0:
+            print(f"  ... and {hidden} more (ListSkippedFiles pages through them all)")
+    if job.state == pb.INGEST_JOB_STATE_SUCCEEDED:
+        return exit_codes.PARTIAL if job.progress.files_failed else exit_codes.OK
+    if job.state == pb.INGEST_JOB_STATE_CANCELLED:
+        return exit_codes.CANCELLED
+    return exit_codes.FAILED
