@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "knowledge for coding agents over gRPC.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="serve IngestService, LockService and "
+    commands.add_parser("serve", help="serve IngestService, LockService and "
                                 "KnowledgeService on GRPC_HOST:GRPC_PORT")
 
     ingest = commands.add_parser("ingest", help="index WORKSPACE: through the running server "
