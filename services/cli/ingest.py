@@ -18,8 +18,6 @@ from services.cli.progress_bar import ProgressBar
 from services.config import Settings
 from services.domain.models import Workspace, workspace_id_for
 
-FOLLOW_SECONDS = 0.2
-
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     mode = pb.INGEST_MODE_FULL if args.full else pb.INGEST_MODE_INCREMENTAL
@@ -69,6 +67,7 @@ async def _run_locally(settings: Settings, full: bool, *, quiet: bool) -> pb.Ing
     from services.ingestor.assembly import build_ingestion
     from services.ingestor.messages import job_to_proto
     from services.server.backends import open_storage
+    from services.storage.checks import INTERRUPTED_MESSAGE
 
     runtime = settings.runtime
     runtime.knowport_data_dir.mkdir(parents=True, exist_ok=True)
@@ -79,21 +78,18 @@ async def _run_locally(settings: Settings, full: bool, *, quiet: bool) -> pb.Ing
         await storage.upsert_workspace(workspace)
         ingestion = build_ingestion(settings, storage)
         try:
-            job, joined = await ingestion.jobs.start(workspace, full=full)
-            if joined and bar is not None:
-                print(f"an ingest of this workspace is already running (job {job.id}); "
-                      "following it", file=sys.stderr)
-            while not job.state.finished:
-                await asyncio.sleep(FOLLOW_SECONDS)
-                progress = ingestion.jobs.progress_of(job.id)
-                if progress is not None:
-                    counts = progress.as_counts()
-                else:  # finished here, or run by another process: storage has the record
-                    job = await storage.get_job(job.id) or job
-                    counts = job.counts
-                if bar is not None:
-                    bar.update(counts)
-            job = await ingestion.jobs.wait(job.id)
+            while True:
+                job, joined = await ingestion.jobs.start(workspace, full=full)
+                if joined and bar is not None:
+                    print(f"an ingest of this workspace is already running (job {job.id}); "
+                          "following it", file=sys.stderr)
+                async for snapshot in ingestion.jobs.follow(job.id):
+                    job = snapshot
+                    if bar is not None:
+                        bar.update(job.counts)
+                # A followed job whose process died ends as interrupted: then take over.
+                if not (joined and job.message == INTERRUPTED_MESSAGE):
+                    break
         finally:
             await ingestion.close()
     if bar is not None:

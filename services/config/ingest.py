@@ -17,6 +17,8 @@ class IngestSettings(BaseSettings):
     ingest_exclude_globs: str = ""  # comma-separated; wins over includes
     ingest_skip_secrets: bool = True
     ingest_parse_workers: int = Field(default=2, ge=1, le=64)
+    # A running job whose heartbeat is older than this is taken to have died with its process.
+    ingest_stale_after_seconds: float = Field(default=15.0, ge=1.0, le=3600)
     # `knowport serve` starts an incremental ingest of WORKSPACE when it starts.
     knowport_ingest_on_start: bool = True
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from services.config import Settings
 from services.ingestor.embed import EmbedStage, LocalEmbedder, OpenAIEmbedder
@@ -87,4 +88,6 @@ def build_ingestion(settings: Settings, storage: Storage,
 
     for note in notes:
         log.info("%s", note)
-    return Ingestion(IngestJobs(storage, make_pipeline, notes=lambda: list(notes)), notes, pool)
+    jobs = IngestJobs(storage, make_pipeline, notes=lambda: list(notes),
+                      stale_after=timedelta(seconds=settings.ingest.ingest_stale_after_seconds))
+    return Ingestion(jobs, notes, pool)

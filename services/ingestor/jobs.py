@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -21,13 +21,14 @@ from services.domain.errors import NotFound
 from services.domain.models import IngestJob, JobState, Workspace
 from services.ingestor.pipeline import Pipeline
 from services.ingestor.progress import Progress
+from services.storage.checks import INTERRUPTED_MESSAGE
 from services.storage.port import Storage
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_SECONDS = 0.5
 # A running job whose heartbeat is older than this belongs to a process that died.
-STALE_AFTER = timedelta(seconds=30)
+STALE_AFTER = timedelta(seconds=15)
 
 
 @dataclass
@@ -47,11 +48,13 @@ class IngestJobs:
 
     def __init__(self, storage: Storage, make_pipeline: Callable[[], Pipeline], *,
                  notes: Callable[[], list[str]] = list,
-                 snapshot_interval: float = SNAPSHOT_SECONDS) -> None:
+                 snapshot_interval: float = SNAPSHOT_SECONDS,
+                 stale_after: timedelta = STALE_AFTER) -> None:
         self._storage = storage
         self._make_pipeline = make_pipeline
         self._notes = notes  # standing remarks, e.g. "enrichment skipped: no LLM configured"
         self._interval = snapshot_interval
+        self._stale_after = stale_after
         self._running: dict[str, _Running] = {}
 
     async def start(self, workspace: Workspace, *, full: bool,
@@ -67,7 +70,7 @@ class IngestJobs:
         job = IngestJob(id=uuid.uuid4().hex, workspace_id=workspace.id, full=full,
                         state=JobState.RUNNING, request_id=request_id, created_at=_now(),
                         heartbeat_at=_now())
-        claimed, created = await self._storage.claim_job(job, STALE_AFTER)
+        claimed, created = await self._storage.claim_job(job, self._stale_after)
         if not created:
             return self._live(claimed), True
         running = _Running(job, Progress())
@@ -97,6 +100,31 @@ class IngestJobs:
         if job is None:
             raise NotFound(f"no ingest job {job_id!r}", reason="JOB_NOT_FOUND")
         return job
+
+    async def follow(self, job_id: str) -> AsyncIterator[IngestJob]:
+        """Snapshots of a job, every snapshot interval, until it finishes.
+
+        Works for jobs of any process sharing the storage. A job whose runner died (its
+        heartbeat went stale) is recorded as interrupted and ends the stream, so a follower
+        never waits forever.
+        """
+        while True:
+            running = self._running.get(job_id)
+            job = self._snapshot(running) if running else await self._storage.get_job(job_id)
+            if job is None:
+                raise NotFound(f"no ingest job {job_id!r}", reason="JOB_NOT_FOUND",
+                               metadata={"job_id": job_id})
+            if running is None and not job.state.finished and self._is_stale(job):
+                job.state, job.finished_at = JobState.FAILED, _now()
+                job.message = INTERRUPTED_MESSAGE
+                await self._storage.save_job(job)
+            yield job
+            if job.state.finished:
+                return
+            await asyncio.sleep(self._interval)
+
+    def _is_stale(self, job: IngestJob) -> bool:
+        return job.heartbeat_at is None or _now() - job.heartbeat_at > self._stale_after
 
     def progress_of(self, job_id: str) -> Progress | None:
         running = self._running.get(job_id)

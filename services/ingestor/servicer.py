@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 from knowport.v1 import ingest_service_pb2 as pb
 from knowport.v1 import ingest_service_pb2_grpc as pb_grpc
 from services.domain.errors import NotFound
 from services.domain.models import IngestJob
-from services.ingestor.jobs import SNAPSHOT_SECONDS, IngestJobs
+from services.ingestor.jobs import IngestJobs
 from services.ingestor.messages import job_to_proto, stats_to_proto
 from services.rpc import paging
 from services.rpc.requests import WorkspaceResolver, bounded_text, enum_value, page_size
 from services.storage.port import Storage
-
-# Watchers read the job row, so a job run by another process sharing PostgreSQL is seen too.
-WATCH_POLL_SECONDS = SNAPSHOT_SECONDS
 
 
 class IngestServicer(pb_grpc.IngestServiceServicer):
@@ -64,18 +60,14 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
 
     async def WatchIngestJob(self, request: pb.WatchIngestJobRequest,
                              context) -> AsyncIterator[pb.WatchIngestJobResponse]:
-        # Polls storage so a watcher on any server process sharing PostgreSQL sees the job.
+        bounded_text(request.job_id, "job_id", max_bytes=128, required=True)
         last = b""
-        while True:
-            job = await self._job(request.job_id)
+        async for job in self._jobs.follow(request.job_id):
             message = pb.WatchIngestJobResponse(job=job_to_proto(job))
             encoded = message.SerializeToString(deterministic=True)
-            if encoded != last:
+            if encoded != last:  # only changes are sent
                 last = encoded
                 yield message
-            if job.state.finished:
-                return
-            await asyncio.sleep(WATCH_POLL_SECONDS)
 
     async def ListSkippedFiles(self, request: pb.ListSkippedFilesRequest,
                                context) -> pb.ListSkippedFilesResponse:

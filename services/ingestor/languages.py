@@ -1,0 +1,305 @@
+"""Which language a file is written in, and how its syntax tree names its definitions.
+
+`language_for` maps a path to a lower-case language name. Code languages that have a
+tree-sitter grammar also have a `Grammar` here: a table of the node types that define
+functions, types and namespaces. The parse stage walks trees generically with these tables,
+so supporting another language means adding data, not code.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# The chunk kinds the parse stage emits (`Chunk.kind`).
+FUNCTION = "function"
+METHOD = "method"
+CLASS = "class"
+INTERFACE = "interface"
+STRUCT = "struct"
+ENUM = "enum"
+MODULE = "module"  # top-level code between definitions: imports, constants
+SECTION = "section"  # a document section under a heading
+LINES = "lines"  # a run of lines with no better unit
+
+# Documents split by their headings; every other language without a grammar splits by
+# blank-line paragraphs grouped up to the size limits.
+MARKDOWN = "markdown"
+RST = "rst"
+TEXT = "text"
+
+# fmt: off
+_BY_EXTENSION: dict[str, str] = {
+    # code with a grammar table below
+    "py": "python", "pyi": "python", "pyw": "python",
+    "js": "javascript", "mjs": "javascript", "cjs": "javascript", "jsx": "javascript",
+    "ts": "typescript", "mts": "typescript", "cts": "typescript",
+    "tsx": "tsx",
+    "go": "go",
+    "rs": "rust",
+    "java": "java",
+    "c": "c", "h": "c",
+    "cc": "cpp", "cpp": "cpp", "cxx": "cpp", "c++": "cpp", "hh": "cpp", "hpp": "cpp",
+    "hxx": "cpp", "h++": "cpp", "ipp": "cpp", "tpp": "cpp", "inl": "cpp",
+    "cs": "csharp", "csx": "csharp",
+    "rb": "ruby", "rake": "ruby", "gemspec": "ruby", "ru": "ruby",
+    "php": "php", "phtml": "php",
+    "kt": "kotlin", "kts": "kotlin",
+    # documents
+    "md": MARKDOWN, "markdown": MARKDOWN, "mdown": MARKDOWN, "mkd": MARKDOWN, "mdx": MARKDOWN,
+    "rst": RST, "rest": RST,
+    "txt": TEXT, "text": TEXT,
+    # recognised, split by paragraphs
+    "sh": "shell", "bash": "shell", "zsh": "shell", "ksh": "shell", "fish": "shell",
+    "ps1": "powershell", "bat": "batch", "cmd": "batch",
+    "yml": "yaml", "yaml": "yaml", "toml": "toml", "ini": "ini", "cfg": "ini", "conf": "ini",
+    "json": "json", "jsonc": "json", "json5": "json", "xml": "xml", "xsd": "xml",
+    "csv": "csv", "tsv": "csv", "proto": "protobuf", "graphql": "graphql", "gql": "graphql",
+    "sql": "sql", "html": "html", "htm": "html", "xhtml": "html", "vue": "vue",
+    "svelte": "svelte", "css": "css", "scss": "scss", "sass": "scss", "less": "less",
+    "scala": "scala", "sc": "scala", "swift": "swift", "lua": "lua", "pl": "perl",
+    "pm": "perl", "r": "r", "dart": "dart", "ex": "elixir", "exs": "elixir", "erl": "erlang",
+    "hs": "haskell", "ml": "ocaml", "mli": "ocaml", "clj": "clojure", "cljs": "clojure",
+    "groovy": "groovy", "gradle": "groovy", "m": "objc", "mm": "objc", "jl": "julia",
+    "zig": "zig", "nim": "nim", "tf": "terraform", "hcl": "terraform", "tex": "latex",
+    "cmake": "cmake", "mk": "makefile", "dockerfile": "dockerfile",
+}
+
+_BY_NAME: dict[str, str] = {
+    "makefile": "makefile", "gnumakefile": "makefile", "dockerfile": "dockerfile",
+    "containerfile": "dockerfile", "cmakelists.txt": "cmake", "gemfile": "ruby",
+    "rakefile": "ruby", "jenkinsfile": "groovy", ".bashrc": "shell", ".zshrc": "shell",
+    ".profile": "shell", ".bash_profile": "shell",
+}
+# fmt: on
+
+
+def language_for(path: str) -> str:
+    """The language of a file, from its name or extension; "text" when unknown."""
+    name = posixpath.basename(path.replace("\\", "/")).lower()
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    if name.startswith(("dockerfile.", "containerfile.")):
+        return "dockerfile"
+    stem, dot, extension = name.rpartition(".")
+    if dot and stem:  # ".gitignore" is a name, not an extension
+        return _BY_EXTENSION.get(extension, TEXT)
+    return TEXT
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """How one node type defines something.
+
+    `kind` is what the node defines; "function" becomes "method" inside a type. The type of
+    a child (the `child_field` child, or else any direct child, keywords included) found in
+    `kinds_by_child` overrides it. A None kind with no matching child means the node defines
+    nothing: a Go `type X int`, a JavaScript `const x = 1`.
+    """
+
+    kind: str | None
+    kinds_by_child: Mapping[str, str] = field(default_factory=dict)
+    child_field: str | None = None
+    name_field: str = "name"  # C declarators nest: the walk follows `declarator` down
+    default_name: str = ""
+    receiver_field: str | None = None  # Go: the receiver names the type of a method
+    needs_body: bool = False  # C/C++ `struct x;` declares, `struct x {...}` defines
+
+
+@dataclass(frozen=True, slots=True)
+class Grammar:
+    """A language's tree-sitter grammar and the node types the parse stage looks for."""
+
+    name: str  # the grammar's name in tree-sitter-language-pack
+    definitions: Mapping[str, Definition]
+    # Hold one definition and lend it their lines: decorators, `export`, `template <...>`.
+    wrappers: frozenset[str] = frozenset()
+    # Group definitions without adding lines to them: `#ifdef` blocks, enum member lists.
+    groups: frozenset[str] = frozenset()
+    # Searched for definitions but never a chunk, nor part of a symbol: a namespace is
+    # declared for a whole file in some languages (C#, PHP, Java) and wraps code in others.
+    namespaces: frozenset[str] = frozenset()
+    # Member containers of grammars that have no `body` field (Kotlin).
+    bodies: frozenset[str] = frozenset()
+    # Where the name is when a grammar has no `name` field (Kotlin).
+    name_types: frozenset[str] = frozenset()
+    # Comments and attributes directly above a definition belong to its chunk.
+    prefixes: frozenset[str] = frozenset(
+        {"comment", "line_comment", "block_comment", "multiline_comment", "attribute_item"}
+    )
+
+
+def _functions(kind: str, *node_types: str) -> dict[str, Definition]:
+    return {node_type: Definition(kind) for node_type in node_types}
+
+
+# Functions bound to a name: `const f = () => ...`, `handler = async () => ...` in a class.
+_JS_FUNCTION_VALUES = ("arrow_function", "function_expression", "function", "generator_function")
+_JS_DEFINITIONS: dict[str, Definition] = {
+    **_functions(FUNCTION, "function_declaration", "generator_function_declaration"),
+    **_functions(CLASS, "class_declaration"),
+    **_functions(METHOD, "method_definition"),
+    "variable_declarator": Definition(
+        None, dict.fromkeys(_JS_FUNCTION_VALUES, FUNCTION), child_field="value"
+    ),
+    "field_definition": Definition(
+        None,
+        dict.fromkeys(_JS_FUNCTION_VALUES, METHOD),
+        child_field="value",
+        name_field="property",
+    ),
+}
+_JS_WRAPPERS = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
+
+_TS_DEFINITIONS: dict[str, Definition] = {
+    **_JS_DEFINITIONS,
+    **_functions(CLASS, "abstract_class_declaration"),
+    **_functions(INTERFACE, "interface_declaration"),
+    **_functions(ENUM, "enum_declaration"),
+    **_functions(METHOD, "method_signature", "abstract_method_signature"),
+    "public_field_definition": Definition(
+        None, dict.fromkeys(_JS_FUNCTION_VALUES, METHOD), child_field="value"
+    ),
+}
+_TS = {
+    "definitions": _TS_DEFINITIONS,
+    # `namespace N {}` parses as an expression statement holding an internal_module.
+    "wrappers": _JS_WRAPPERS | {"ambient_declaration", "expression_statement"},
+    "namespaces": frozenset({"internal_module", "module"}),
+}
+
+_C_TYPEDEF_KINDS = {"struct_specifier": STRUCT, "union_specifier": STRUCT, "enum_specifier": ENUM}
+_C_DEFINITIONS: dict[str, Definition] = {
+    "function_definition": Definition(FUNCTION, name_field="declarator"),
+    "struct_specifier": Definition(STRUCT, needs_body=True),
+    "union_specifier": Definition(STRUCT, needs_body=True),
+    "enum_specifier": Definition(ENUM, needs_body=True),
+    "type_definition": Definition(
+        None, _C_TYPEDEF_KINDS, child_field="type", name_field="declarator"
+    ),
+}
+_C_GROUPS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"})
+
+GRAMMARS: dict[str, Grammar] = {
+    "python": Grammar(
+        "python",
+        {"function_definition": Definition(FUNCTION), "class_definition": Definition(CLASS)},
+        wrappers=frozenset({"decorated_definition"}),
+    ),
+    "javascript": Grammar("javascript", _JS_DEFINITIONS, wrappers=_JS_WRAPPERS),
+    "typescript": Grammar("typescript", **_TS),
+    "tsx": Grammar("tsx", **_TS),
+    "go": Grammar(
+        "go",
+        {
+            "function_declaration": Definition(FUNCTION),
+            "method_declaration": Definition(METHOD, receiver_field="receiver"),
+            "type_spec": Definition(
+                None, {"struct_type": STRUCT, "interface_type": INTERFACE}, child_field="type"
+            ),
+        },
+        wrappers=frozenset({"type_declaration"}),
+    ),
+    "rust": Grammar(
+        "rust",
+        {
+            **_functions(FUNCTION, "function_item", "function_signature_item"),
+            **_functions(STRUCT, "struct_item", "union_item"),
+            **_functions(ENUM, "enum_item"),
+            **_functions(INTERFACE, "trait_item"),
+            # `impl Type` holds Type's methods: a class-like chunk named for the type.
+            "impl_item": Definition(CLASS, name_field="type"),
+        },
+        namespaces=frozenset({"mod_item", "foreign_mod_item"}),
+    ),
+    "java": Grammar(
+        "java",
+        {
+            **_functions(CLASS, "class_declaration", "record_declaration"),
+            **_functions(INTERFACE, "interface_declaration", "annotation_type_declaration"),
+            **_functions(ENUM, "enum_declaration"),
+            **_functions(
+                METHOD,
+                "method_declaration",
+                "constructor_declaration",
+                "compact_constructor_declaration",
+            ),
+        },
+        groups=frozenset({"enum_body_declarations"}),
+    ),
+    "c": Grammar("c", _C_DEFINITIONS, groups=_C_GROUPS),
+    "cpp": Grammar(
+        "cpp",
+        {**_C_DEFINITIONS, "class_specifier": Definition(CLASS, needs_body=True)},
+        wrappers=frozenset({"template_declaration"}),
+        groups=_C_GROUPS,
+        namespaces=frozenset({"namespace_definition", "linkage_specification"}),
+    ),
+    "csharp": Grammar(
+        "csharp",
+        {
+            **_functions(CLASS, "class_declaration", "record_declaration"),
+            **_functions(STRUCT, "struct_declaration", "record_struct_declaration"),
+            **_functions(INTERFACE, "interface_declaration"),
+            **_functions(ENUM, "enum_declaration"),
+            **_functions(
+                METHOD,
+                "method_declaration",
+                "constructor_declaration",
+                "destructor_declaration",
+                "operator_declaration",
+            ),
+            **_functions(FUNCTION, "local_function_statement"),
+        },
+        wrappers=frozenset({"global_statement"}),
+        namespaces=frozenset({"namespace_declaration"}),
+    ),
+    "ruby": Grammar(
+        "ruby",
+        {
+            **_functions(FUNCTION, "method"),
+            **_functions(METHOD, "singleton_method"),
+            **_functions(CLASS, "class"),
+        },
+        namespaces=frozenset({"module"}),
+    ),
+    "php": Grammar(
+        "php",
+        {
+            **_functions(FUNCTION, "function_definition"),
+            **_functions(METHOD, "method_declaration"),
+            **_functions(CLASS, "class_declaration", "trait_declaration"),
+            **_functions(INTERFACE, "interface_declaration"),
+            **_functions(ENUM, "enum_declaration"),
+        },
+        namespaces=frozenset({"namespace_definition"}),
+    ),
+    "kotlin": Grammar(
+        "kotlin",
+        {
+            **_functions(FUNCTION, "function_declaration"),
+            **_functions(CLASS, "object_declaration"),
+            # `interface` and `enum class` are class_declarations told apart by a child.
+            "class_declaration": Definition(
+                CLASS, {"interface": INTERFACE, "enum_class_body": ENUM}
+            ),
+            "companion_object": Definition(CLASS, default_name="Companion"),
+        },
+        bodies=frozenset({"class_body", "enum_class_body"}),
+        name_types=frozenset({"type_identifier", "simple_identifier"}),
+    ),
+}
+
+# The kinds a definition can have that hold members (opened when they are too big).
+TYPE_KINDS = frozenset({CLASS, INTERFACE, STRUCT, ENUM})
+
+
+def grammar_for(language: str) -> Grammar | None:
+    """The grammar table of a code language, or None for documents and other text."""
+    return GRAMMARS.get(language)
+
+
+def is_code(language: str) -> bool:
+    """True when the language is code split along its syntax tree."""
+    return language in GRAMMARS
