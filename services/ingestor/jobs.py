@@ -14,7 +14,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from services.domain.errors import NotFound
@@ -145,11 +145,10 @@ class IngestJobs:
         return self._snapshot(running) if running else job
 
     def _snapshot(self, running: _Running) -> IngestJob:
-        job = running.job
-        job.counts = running.progress.as_counts()
-        job.skipped = running.progress.skipped + running.progress.failed
-        job.heartbeat_at = _now()
-        return job
+        """A copy of the live job with current progress (the runner goes on mutating its own)."""
+        return replace(running.job, counts=running.progress.as_counts(),
+                       skipped=running.progress.skipped + running.progress.failed,
+                       heartbeat_at=_now())
 
     async def _run(self, workspace: Workspace, running: _Running) -> None:
         job = running.job
@@ -172,9 +171,8 @@ class IngestJobs:
             with contextlib.suppress(asyncio.CancelledError):
                 await snapshots
             job.finished_at = _now()
-            self._snapshot(running)
             with contextlib.suppress(Exception):  # storage may be the thing that failed
-                await asyncio.shield(self._storage.save_job(job))
+                await asyncio.shield(self._storage.save_job(self._snapshot(running)))
             self._running.pop(job.id, None)
             log.info("ingest %s %s: %s", job.id, job.state.value, job.message)
 

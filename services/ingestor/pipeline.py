@@ -93,12 +93,13 @@ class Pipeline:
             stages.create_task(_stage(
                 to_parse, to_enrich,
                 lambda f: self._read_and_parse(workspace, f, full, progress, executor),
-                workers=workers * 2))  # twice the cores: reads and parses interleave
+                cancelled, workers=workers * 2))  # twice the cores: reads and parses interleave
             stages.create_task(_stage(to_enrich, to_embed, lambda f: self._enrich(f, progress),
-                                      workers=4 if self.enricher else 1))
-            stages.create_task(self._embed_batches(to_embed, to_persist, progress))
+                                      cancelled, workers=4 if self.enricher else 1))
+            stages.create_task(self._embed_batches(to_embed, to_persist, progress, cancelled))
             stages.create_task(_stage(to_persist, None,
-                                      lambda f: self._persist(workspace, f, progress)))
+                                      lambda f: self._persist(workspace, f, progress),
+                                      cancelled))
 
     async def _plan(self, workspace: Workspace, full: bool, progress: Progress) -> list[_File]:
         """Scan, skip what is unchanged (size + mtime), and drop files that left the tree."""
@@ -169,7 +170,7 @@ class Pipeline:
         return item
 
     async def _embed_batches(self, inbox: asyncio.Queue, out: asyncio.Queue,
-                             progress: Progress) -> None:
+                             progress: Progress, cancelled: asyncio.Event) -> None:
         """Embeds several files' chunks per request batch: far fewer, fuller requests."""
         finished = False
         while not finished:
@@ -177,7 +178,7 @@ class Pipeline:
             while len(batch) < EMBED_BATCH_FILES and not inbox.empty():
                 batch.append(inbox.get_nowait())
             finished = _DONE in batch
-            files = [f for f in batch if f is not _DONE]
+            files = [] if cancelled.is_set() else [f for f in batch if f is not _DONE]
             if files and self.embedder is not None:
                 files = await self._embed(files, progress)
             for item in files:
@@ -218,11 +219,18 @@ def _failed(progress: Progress, item: _File, stage: str, err: Exception) -> None
 
 
 async def _stage(inbox: asyncio.Queue, outbox: asyncio.Queue | None,
-                 handle: Callable[[_File], Awaitable[_File | None]], workers: int = 1) -> None:
-    """Run `workers` copies of `handle` over the inbox until the end marker."""
+                 handle: Callable[[_File], Awaitable[_File | None]], cancelled: asyncio.Event,
+                 workers: int = 1) -> None:
+    """Run `workers` copies of `handle` over the inbox until the end marker.
+
+    Once cancelled, items still queued are dropped unhandled: a file is persisted whole or
+    not at all, so dropping one leaves it as it was for the next run.
+    """
 
     async def worker() -> None:
         while (item := await inbox.get()) is not _DONE:
+            if cancelled.is_set():
+                continue
             result = await handle(item)
             if result is not None and outbox is not None:
                 await outbox.put(result)

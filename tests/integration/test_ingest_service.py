@@ -1,0 +1,160 @@
+"""IngestService over real gRPC: start, watch, idempotency, cancel, one ingest per workspace
+across two servers sharing PostgreSQL, and the skip list of an awkward workspace."""
+
+from __future__ import annotations
+
+import os
+
+import grpc
+import pytest
+
+from knowport.v1 import ingest_service_pb2 as pb
+from services.storage.memory import MemoryStorage
+from services.storage.postgres.adapter import PostgresStorage
+from tests.support.grpc_server import running_server
+from tests.support.openai_server import OpenAIServer
+
+FINISHED = {pb.INGEST_JOB_STATE_SUCCEEDED, pb.INGEST_JOB_STATE_FAILED,
+            pb.INGEST_JOB_STATE_CANCELLED}
+
+
+def small_repo(root, files: int = 30):
+    for i in range(files):
+        (root / f"m{i}.py").write_text(f"def f{i}(x):\n    return x + {i}\n")
+    return root
+
+
+async def watch_to_end(server, job_id: str) -> list[pb.IngestJob]:
+    seen = []
+    async for update in server.ingest.WatchIngestJob(pb.WatchIngestJobRequest(job_id=job_id)):
+        seen.append(update.job)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def llm():
+    with OpenAIServer() as server:
+        yield server
+
+
+async def test_start_watch_and_request_id_idempotency(tmp_path):
+    async with running_server(MemoryStorage(), small_repo(tmp_path)) as server:
+        started = await server.ingest.StartIngest(pb.StartIngestRequest(request_id="r-1"))
+        assert not started.joined
+        snapshots = await watch_to_end(server, started.job.job_id)
+        final = snapshots[-1]
+        assert final.state == pb.INGEST_JOB_STATE_SUCCEEDED
+        assert final.progress.files_persisted == 30 and final.finish_time.seconds > 0
+        assert all(s.state not in FINISHED for s in snapshots[:-1])
+
+        again = await server.ingest.StartIngest(pb.StartIngestRequest(request_id="r-1"))
+        assert again.joined and again.job.job_id == started.job.job_id
+
+        second = await server.ingest.StartIngest(pb.StartIngestRequest())
+        final = (await watch_to_end(server, second.job.job_id))[-1]
+        assert final.progress.files_unchanged == 30 and final.progress.files_persisted == 0
+        stats = await server.ingest.GetStats(pb.GetStatsRequest())
+        assert (stats.files, stats.chunks) == (30, 30) and stats.languages[0].language == "python"
+
+
+async def test_cancel_stops_a_running_job_and_keeps_the_index_consistent(tmp_path, llm):
+    llm.reset()
+    llm.delay = 0.2  # slow model: the job is still running when the cancel arrives
+    env = {"OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "m", "LLM_CONCURRENCY": "1"}
+    async with running_server(MemoryStorage(), small_repo(tmp_path), **env) as server:
+        started = await server.ingest.StartIngest(pb.StartIngestRequest())
+        cancelled = await server.ingest.CancelIngestJob(
+            pb.CancelIngestJobRequest(job_id=started.job.job_id))
+        assert cancelled.job.job_id == started.job.job_id
+        final = (await watch_to_end(server, started.job.job_id))[-1]
+        assert final.state == pb.INGEST_JOB_STATE_CANCELLED
+        assert final.progress.files_persisted < 30
+        stats = await server.ingest.GetStats(pb.GetStatsRequest())
+        assert stats.files == final.progress.files_persisted  # each file whole, or absent
+    llm.delay = 0.0
+
+
+async def test_two_servers_on_one_postgres_never_run_two_ingests(tmp_path, pg_dsn, llm):
+    llm.reset()
+    llm.delay = 0.05
+    env = {"OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "m", "LLM_CONCURRENCY": "2"}
+    repo = small_repo(tmp_path)
+    first_storage, second_storage = PostgresStorage(pg_dsn), PostgresStorage(pg_dsn)
+    await first_storage.open()
+    await second_storage.open()
+    try:
+        async with running_server(first_storage, repo, **env) as first, \
+                running_server(second_storage, repo, **env) as second:
+            a = await first.ingest.StartIngest(pb.StartIngestRequest())
+            b = await second.ingest.StartIngest(pb.StartIngestRequest())
+            assert not a.joined and b.joined and b.job.job_id == a.job.job_id
+            # The second server follows the first one's job through the shared database.
+            final = (await watch_to_end(second, a.job.job_id))[-1]
+            assert final.state == pb.INGEST_JOB_STATE_SUCCEEDED
+            jobs = await second.ingest.ListIngestJobs(pb.ListIngestJobsRequest())
+            assert [j.job_id for j in jobs.jobs] == [a.job.job_id]
+    finally:
+        await first_storage.close()
+        await second_storage.close()
+        llm.delay = 0.0
+
+
+def awkward_workspace(root):
+    (root / "src").mkdir()
+    (root / "src" / "ok.py").write_text("def ok():\n    return 1\n")
+    (root / "src" / "latin1.py").write_bytes(b"# caf\xe9\ndef f():\n    return 2\n")
+    (root / ".env").write_text("TOKEN=secret\n")
+    (root / "server.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    (root / "id_rsa").write_text("key\n")
+    (root / "blob.dat").write_bytes(b"abc\x00def")
+    (root / "big.txt").write_text("x" * 5000)
+    (root / "node_modules").mkdir()
+    (root / "node_modules" / "lib.js").write_text("var a;\n")
+    (root / ".gitignore").write_text("ignored.py\n")
+    (root / "ignored.py").write_text("x = 1\n")
+    os.symlink("/etc/hostname", root / "outside")
+    os.symlink("missing-target", root / "dangling")
+    (root / "loop").mkdir()
+    os.symlink("..", root / "loop" / "up")
+    name = os.fsencode(str(root)) + b"/caf\xe9.py"
+    with open(name, "wb") as handle:
+        handle.write(b"def name():\n    return 3\n")
+    return root
+
+
+async def test_every_awkward_file_is_indexed_or_skipped_with_a_reason(tmp_path):
+    repo = awkward_workspace(tmp_path)
+    async with running_server(MemoryStorage(), repo, INGEST_MAX_FILE_BYTES="4096") as server:
+        started = await server.ingest.StartIngest(pb.StartIngestRequest())
+        final = (await watch_to_end(server, started.job.job_id))[-1]
+        assert final.state == pb.INGEST_JOB_STATE_SUCCEEDED, final.message
+        listed = await server.ingest.ListSkippedFiles(
+            pb.ListSkippedFilesRequest(job_id=final.job_id))
+        indexed = {f.path for f in await server.storage.list_files(server.workspace.id)}
+    reasons = {s.path: s.reason for s in listed.skipped_files}
+    expected = {".env": "secret", "server.pem": "secret", "id_rsa": "secret",
+                "blob.dat": "binary", "big.txt": "larger", "node_modules/": "folder",
+                "outside": "outside the workspace", "dangling": "broken symlink",
+                "loop/up": "loop"}
+    for path, words in expected.items():
+        assert words in reasons.get(path, ""), (path, reasons)
+    assert "ignored.py" not in reasons  # .gitignore'd files are not the project's: silent
+    assert indexed == {"src/ok.py", "src/latin1.py", "caf\\xe9.py", ".gitignore"}
+    assert final.progress.files_skipped == len(reasons)
+
+
+async def test_bad_ingest_requests(tmp_path):
+    async with running_server(MemoryStorage(), tmp_path) as server:
+        for call, code in [
+            (server.ingest.CancelIngestJob(pb.CancelIngestJobRequest(job_id="nope")),
+             grpc.StatusCode.NOT_FOUND),
+            (server.ingest.CancelIngestJob(pb.CancelIngestJobRequest()),
+             grpc.StatusCode.INVALID_ARGUMENT),
+            (server.ingest.StartIngest(pb.StartIngestRequest(request_id="r" * 200)),
+             grpc.StatusCode.INVALID_ARGUMENT),
+            (server.ingest.StartIngest(pb.StartIngestRequest(workspace="elsewhere")),
+             grpc.StatusCode.NOT_FOUND),
+        ]:
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await call
+            assert info.value.code() == code
