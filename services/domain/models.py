@@ -65,6 +65,10 @@ class Chunk:
     description: str = ""
     purpose: str = ""
     embedding: tuple[float, ...] | None = None
+    # The code-aware search terms of path, symbol and text, space-joined. Derived data: the
+    # parse workers fill it so the storage writer need not tokenize on its one core; when
+    # empty, storage computes it (services/storage/tokens.py).
+    terms: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,12 +26,14 @@ from services.ingestor.parse_pool import ParsePool
 from services.ingestor.progress import Progress
 from services.ingestor.scan import ScannedFile, ScanRules, SkippedFile, read_source, scan
 from services.storage.port import Storage
+from services.storage.tokens import code_terms
 
 log = logging.getLogger(__name__)
 
 _DONE = object()  # end-of-stream marker passed down the queues
 QUEUE_SIZE = 32
 EMBED_BATCH_FILES = 16
+PERSIST_WORKERS = 3
 
 
 @dataclass
@@ -65,8 +67,14 @@ def build_chunks(path: str, language: str, parsed: Sequence[ParsedChunk]) -> lis
         chunks.append(Chunk(id=chunk_id(path, digest, piece.start_line, piece.end_line),
                             path=path, start_line=piece.start_line, end_line=piece.end_line,
                             symbol=piece.symbol, kind=piece.kind, language=language,
-                            text=piece.text, content_hash=digest))
+                            text=piece.text, content_hash=digest,
+                            terms=code_terms(path, piece.symbol, piece.text)))
     return chunks
+
+
+def parse_to_chunks(path: str, text: str, language: str) -> list[Chunk]:
+    """The Parse stage's unit of work, run in a worker process: split, hash, tokenize."""
+    return build_chunks(path, language, parse_source(path, text, language))
 
 
 @dataclass
@@ -97,9 +105,10 @@ class Pipeline:
             stages.create_task(_stage(to_enrich, to_embed, lambda f: self._enrich(f, progress),
                                       cancelled, workers=4 if self.enricher else 1))
             stages.create_task(self._embed_batches(to_embed, to_persist, progress, cancelled))
+            # Several writers: each file is its own transaction, and their round trips overlap.
             stages.create_task(_stage(to_persist, None,
                                       lambda f: self._persist(workspace, f, progress),
-                                      cancelled))
+                                      cancelled, workers=PERSIST_WORKERS))
 
     async def _plan(self, workspace: Workspace, full: bool, progress: Progress) -> list[_File]:
         """Scan, skip what is unchanged (size + mtime), and drop files that left the tree."""
@@ -150,8 +159,7 @@ class Pipeline:
             item.chunks = await self.storage.get_chunks(workspace.id, item.path)
             item.summary, item.reused = item.stored.summary, True
             return item
-        parsed = await _parse(item, executor)
-        item.chunks = build_chunks(item.path, item.language, parsed)
+        item.chunks = await _parse(item, executor)
         progress.add("files_parsed")
         return item
 
@@ -206,11 +214,11 @@ class Pipeline:
         progress.persisted(item.path, len(item.chunks))
 
 
-async def _parse(item: _File, executor: Executor | None) -> list[ParsedChunk]:
+async def _parse(item: _File, executor: Executor | None) -> list[Chunk]:
     if executor is None:
-        return await asyncio.to_thread(parse_source, item.path, item.text, item.language)
+        return await asyncio.to_thread(parse_to_chunks, item.path, item.text, item.language)
     return await asyncio.get_running_loop().run_in_executor(
-        executor, parse_source, item.path, item.text, item.language)
+        executor, parse_to_chunks, item.path, item.text, item.language)
 
 
 def _failed(progress: Progress, item: _File, stage: str, err: Exception) -> None:

@@ -34,7 +34,7 @@ from services.domain.models import (
 from services.storage import checks
 from services.storage.bm25 import Bm25Index
 from services.storage.glob import glob_to_regex
-from services.storage.tokens import lexical_document, search_terms, tokens
+from services.storage.tokens import lexical_document, search_terms
 
 
 @dataclass
@@ -63,7 +63,8 @@ class _Space:
         self.chunks[file.path] = chunks
         for chunk in chunks:
             self.by_id[chunk.id] = chunk
-            self.lexical.add(chunk.id, tokens(lexical_document(chunk)))
+            # The document is already its tokens, space-joined: what PostgreSQL indexes too.
+            self.lexical.add(chunk.id, lexical_document(chunk).split())
             if chunk.embedding is not None and (unit := _unit(chunk.embedding)) is not None:
                 self.vectors.setdefault(len(unit), {})[chunk.id] = unit
 

@@ -11,8 +11,9 @@ so both adapters see the same terms.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from services.domain.models import Chunk
 
@@ -33,14 +34,23 @@ MAX_TOKEN_CHARS = 100
 def tokens(text: str) -> Iterator[str]:
     """Every token of `text` in order, repeats included (term frequency matters to ranking)."""
     for identifier in _IDENTIFIER.findall(text):
-        parts = _PART.findall(identifier)
-        if len(parts) > 1:
-            whole = "".join(parts).lower()
-            if len(whole) <= MAX_TOKEN_CHARS:
-                yield whole
-        for part in parts:
-            if len(part) <= MAX_TOKEN_CHARS:
-                yield part.lower()
+        yield from _identifier_tokens(identifier)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _identifier_tokens(identifier: str) -> tuple[str, ...]:
+    """The tokens of one identifier. Cached: code repeats its identifiers endlessly, and this
+    is the hot loop of indexing (a plain lower-case word skips the regex altogether)."""
+    if identifier.isalpha() and identifier.islower():
+        return (identifier,) if len(identifier) <= MAX_TOKEN_CHARS else ()
+    parts = _PART.findall(identifier)
+    found = []
+    if len(parts) > 1:
+        whole = "".join(parts).lower()
+        if len(whole) <= MAX_TOKEN_CHARS:
+            found.append(whole)
+    found.extend(part.lower() for part in parts if len(part) <= MAX_TOKEN_CHARS)
+    return tuple(found)
 
 
 def search_terms(text: str) -> list[str]:
@@ -48,7 +58,21 @@ def search_terms(text: str) -> list[str]:
     return list(dict.fromkeys(tokens(text)))
 
 
+def code_terms(path: str, symbol: str, text: str) -> str:
+    """The space-joined tokens of a chunk's path, symbol and text (what `Chunk.terms` holds)."""
+    return _joined_tokens((path, symbol, text))
+
+
 def lexical_document(chunk: Chunk) -> str:
     """The text a chunk is found by: its path, symbol, text, description and purpose."""
-    fields = (chunk.path, chunk.symbol, chunk.text, chunk.description, chunk.purpose)
-    return " ".join(token for field in fields for token in tokens(field))
+    code = chunk.terms or code_terms(chunk.path, chunk.symbol, chunk.text)
+    enriched = _joined_tokens((chunk.description, chunk.purpose))
+    return f"{code} {enriched}" if code and enriched else code or enriched
+
+
+def _joined_tokens(fields: Iterable[str]) -> str:
+    found: list[str] = []
+    for field in fields:
+        for identifier in _IDENTIFIER.findall(field):  # tokens(), unrolled: the hot loop
+            found += _identifier_tokens(identifier)
+    return " ".join(found)

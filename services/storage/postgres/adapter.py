@@ -160,6 +160,10 @@ class PostgresStorage:
                 await ensure_vector_index(conn, n)  # outside the transaction: it locks chunks
                 self._indexed_dimensions.add(n)
             async with conn.transaction():
+                # The index is derived data: a crash may lose the last few commits (the next
+                # ingest redoes them) but never splits one, so no need to wait for the WAL
+                # flush of every file. Atomicity and isolation are unchanged.
+                await conn.execute("SET LOCAL synchronous_commit = off")
                 await conn.execute(
                     "INSERT INTO files (workspace_id, path, content_hash, size_bytes, mtime_ns, "
                     "language, summary, indexed_at) "

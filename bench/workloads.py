@@ -1,0 +1,54 @@
+"""Real, offline workloads for the benchmarks: source files already on this machine."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def python_sources() -> Iterator[tuple[Path, Path]]:
+    """(root, file) for every .py of the standard library and then of its site-packages, in
+    a fixed order, so every run and every machine of one kind sees the same tree."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    roots = [stdlib, Path(sysconfig.get_paths()["purelib"])]
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            if "__pycache__" in path.parts or (root == stdlib and "site-packages" in path.parts):
+                continue
+            yield root, path
+
+
+def copy_tree(target: Path, max_files: int) -> tuple[int, int]:
+    """Copy up to `max_files` real .py files under `target`; returns (files, bytes)."""
+    files = size = 0
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    for root, path in python_sources():
+        if files >= max_files:
+            break
+        # One top folder per root keeps the files of the two roots apart.
+        dest = target / ("stdlib" if root == stdlib else "site") / path.relative_to(root)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest)
+        files += 1
+        size += dest.stat().st_size
+    return files, size
+
+
+@contextmanager
+def timed() -> Iterator[list[float]]:
+    """`with timed() as t: ...` then t[0] is the elapsed wall time in seconds."""
+    result: list[float] = []
+    start = time.perf_counter()
+    try:
+        yield result
+    finally:
+        result.append(time.perf_counter() - start)
+
+
+def say(line: str) -> None:
+    print(line, flush=True, file=sys.stdout)
