@@ -11,10 +11,13 @@ import math
 from array import array
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk, FileRecord, JobState
+
+# What a released lease reports as its expiry, on both backends.
+RELEASED_AT = datetime.min.replace(tzinfo=UTC)
 
 INTERRUPTED_MESSAGE = ("interrupted: the process running it stopped; a new ingest resumes "
                        "where it stopped")

@@ -8,13 +8,14 @@ never holds a reference into the store.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import math
 import operator
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -90,8 +91,10 @@ class MemoryStorage:
         self._enrichments: dict[tuple[str, str], Enrichment] = {}  # (model, hash) -> value
         self._embeddings: dict[tuple[str, str], tuple[float, ...]] = {}
         self._jobs: dict[str, IngestJob] = {}
-        self._lease: _HeldLease | None = None
+        self._lease: _HeldLease | None = None  # the last lease issued, live or not
         self._last_fencing_token = 0
+        self._lease_version = 0  # counts changes, for lease_changes()
+        self._lease_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
 
     async def open(self) -> None:
         """Nothing to connect to."""
@@ -286,6 +289,7 @@ class MemoryStorage:
             self._last_fencing_token += 1
             self._lease = _HeldLease(holder, lease_id, self._last_fencing_token,
                                      now + ttl.total_seconds())
+            self._lease_changed()
             return self._report(self._lease, now), True
 
     async def renew_lease(self, lease_id: str, ttl: timedelta) -> Lease | None:
@@ -296,6 +300,7 @@ class MemoryStorage:
             if live is None or live.lease_id != lease_id:
                 return None
             self._lease = replace(live, deadline=now + ttl.total_seconds())
+            self._lease_changed()
             return self._report(self._lease, now)
 
     async def release_lease(self, lease_id: str) -> bool:
@@ -303,7 +308,8 @@ class MemoryStorage:
             live = self._live_lease(self._clock())
             if live is None or live.lease_id != lease_id:
                 return False
-            self._lease = None
+            self._lease = replace(live, deadline=-math.inf)  # kept: the last lease issued
+            self._lease_changed()
             return True
 
     async def current_lease(self) -> Lease | None:
@@ -312,17 +318,50 @@ class MemoryStorage:
             live = self._live_lease(now)
             return None if live is None else self._report(live, now)
 
+    async def last_lease(self) -> Lease | None:
+        with self._lock:
+            return None if self._lease is None else self._report(self._lease, self._clock())
+
+    async def lease_changes(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        seen = self._lease_version
+        while True:
+            with self._lock:
+                waiter = None
+                if self._lease_version == seen:
+                    waiter = loop.create_future()
+                    self._lease_waiters.append((loop, waiter))
+            if waiter is not None:
+                await waiter
+            seen = self._lease_version
+            yield
+
+    def _lease_changed(self) -> None:
+        """Wake every lease_changes() waiter, whichever loop or thread it waits on."""
+        self._lease_version += 1
+        waiters, self._lease_waiters = self._lease_waiters, []
+        for loop, waiter in waiters:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_wake, waiter)
+
     def _live_lease(self, now: float) -> _HeldLease | None:
         return self._lease if self._lease is not None and self._lease.deadline > now else None
 
     @staticmethod
     def _report(lease: _HeldLease, now: float) -> Lease:
+        if lease.deadline == -math.inf:  # released
+            return Lease(lease.holder, lease.lease_id, lease.fencing_token, checks.RELEASED_AT)
         remaining = timedelta(seconds=lease.deadline - now)
         return Lease(lease.holder, lease.lease_id, lease.fencing_token, _now() + remaining)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _wake(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _chunk_order(chunk: Chunk) -> tuple[int, int, str]:

@@ -7,7 +7,7 @@ services.domain.errors (StorageUnavailable when the backend cannot be reached).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Protocol
 
@@ -138,3 +138,14 @@ class Storage(Protocol):
 
     async def current_lease(self) -> Lease | None:
         """The live lease, or None when free or expired."""
+
+    async def last_lease(self) -> Lease | None:
+        """The most recently issued lease, live or not (None if none was ever issued).
+
+        A released lease reports an `expires_at` in the past.
+        """
+
+    def lease_changes(self) -> AsyncIterator[None]:
+        """Yields after each acquire, renew or release made through any process sharing this
+        storage. A wake-up hint only (expiry by time is not announced); raises
+        StorageUnavailable when the backend connection is lost."""

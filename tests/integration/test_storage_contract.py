@@ -8,6 +8,7 @@ short TTLs, in PostgreSQL, whose lease follows the database clock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from array import array
 from collections.abc import Awaitable, Callable
@@ -586,3 +587,43 @@ async def test_fencing_tokens_grow_across_reopen(storage, backend):
     finally:
         await reopened.close()
     assert taken and second.fencing_token > first.fencing_token
+
+
+async def test_last_lease_remembers_a_released_or_expired_lease(storage, backend):
+    assert await storage.last_lease() is None
+    lease, _ = await storage.acquire_lease("agent", timedelta(seconds=30), "L1")
+    assert (await storage.last_lease()).lease_id == "L1"
+    assert await storage.release_lease("L1")
+    last = await storage.last_lease()
+    assert (last.lease_id, last.holder, last.fencing_token) == ("L1", "agent",
+                                                                lease.fencing_token)
+    assert last.expires_at < datetime.now(UTC)
+    assert await storage.current_lease() is None
+    assert not await storage.release_lease("L1")  # not live any more
+
+
+async def test_lease_changes_wake_a_listener_on_every_change(storage):
+    changes = storage.lease_changes()
+    woken = asyncio.Event()
+
+    async def listen() -> None:
+        async for _ in changes:
+            woken.set()
+
+    listener = asyncio.create_task(listen())
+    try:
+        await asyncio.sleep(0.3)  # let the listener subscribe (PostgreSQL: LISTEN)
+        for change in (lambda: storage.acquire_lease("a", timedelta(seconds=30), "L1"),
+                       lambda: storage.renew_lease("L1", timedelta(seconds=30)),
+                       lambda: storage.release_lease("L1")):
+            woken.clear()
+            await change()
+            await asyncio.wait_for(woken.wait(), timeout=5)
+        woken.clear()
+        await storage.current_lease()  # reading changes nothing and wakes nobody
+        await asyncio.sleep(0.3)
+        assert not woken.is_set()
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener

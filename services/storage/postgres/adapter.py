@@ -381,6 +381,27 @@ class PostgresStorage:
         async with self._connection() as conn:
             return await lease.release(conn, lease_id)
 
+    async def last_lease(self) -> Lease | None:
+        async with self._connection() as conn:
+            return await lease.last(conn)
+
+    async def lease_changes(self) -> AsyncIterator[None]:
+        # A connection of its own, outside the pool: LISTEN lives as long as the session.
+        changed: asyncio.Queue[bool] = asyncio.Queue()
+        with translated(self._target):
+            conn = await asyncpg.connect(self._dsn, timeout=self._connect_timeout)
+        try:
+            conn.add_termination_listener(lambda _: changed.put_nowait(False))
+            with translated(self._target):
+                await conn.add_listener(lease.CHANGES_CHANNEL,
+                                        lambda *_: changed.put_nowait(True))
+            while await changed.get():
+                yield
+            raise StorageUnavailable(f"lost the lease listener's connection to PostgreSQL "
+                                     f"at {self._target}")
+        finally:
+            await self._close_quietly(conn)
+
     async def current_lease(self) -> Lease | None:
         async with self._connection() as conn:
             return await lease.current(conn)

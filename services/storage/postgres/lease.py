@@ -16,6 +16,8 @@ from services.domain.models import Lease
 from services.storage.postgres import rows
 
 _LIVE = "expires_at > clock_timestamp()"
+CHANGES_CHANNEL = "knowport_lease"
+_NOTIFY = f"SELECT pg_notify('{CHANGES_CHANNEL}', '')"
 
 
 async def acquire(conn: asyncpg.Connection, holder: str, ttl: timedelta,
@@ -30,6 +32,7 @@ async def acquire(conn: asyncpg.Connection, holder: str, ttl: timedelta,
             "UPDATE llm_lease SET holder = $1, lease_id = $2, "
             "fencing_token = nextval('llm_fencing_seq'), expires_at = clock_timestamp() + $3 "
             f"WHERE id = 1 RETURNING {rows.LEASE_COLUMNS}", holder, lease_id, ttl)
+        await conn.execute(_NOTIFY)  # delivered to listeners when this transaction commits
         return rows.lease(row), True
 
 
@@ -38,17 +41,29 @@ async def renew(conn: asyncpg.Connection, lease_id: str, ttl: timedelta) -> Leas
         "UPDATE llm_lease SET expires_at = clock_timestamp() + $2 "
         f"WHERE id = 1 AND lease_id = $1 AND {_LIVE} RETURNING {rows.LEASE_COLUMNS}",
         lease_id, ttl)
-    return None if row is None else rows.lease(row)
+    if row is None:
+        return None
+    await conn.execute(_NOTIFY)
+    return rows.lease(row)
 
 
 async def release(conn: asyncpg.Connection, lease_id: str) -> bool:
     row = await conn.fetchrow(
         "UPDATE llm_lease SET expires_at = '-infinity' "
         f"WHERE id = 1 AND lease_id = $1 AND {_LIVE} RETURNING 1", lease_id)
-    return row is not None
+    if row is None:
+        return False
+    await conn.execute(_NOTIFY)
+    return True
 
 
 async def current(conn: asyncpg.Connection) -> Lease | None:
     row = await conn.fetchrow(f"SELECT {rows.LEASE_COLUMNS} FROM llm_lease WHERE id = 1 "
                               f"AND {_LIVE}")
+    return None if row is None else rows.lease(row)
+
+
+async def last(conn: asyncpg.Connection) -> Lease | None:
+    row = await conn.fetchrow(f"SELECT {rows.LEASE_COLUMNS} FROM llm_lease WHERE id = 1 "
+                              "AND lease_id <> ''")
     return None if row is None else rows.lease(row)

@@ -14,6 +14,7 @@ from services.domain.models import (
     SearchFilters,
     Workspace,
 )
+from services.storage import checks
 from services.storage.glob import glob_to_regex
 from services.storage.tokens import lexical_document
 
@@ -78,8 +79,11 @@ def job_args(job: IngestJob) -> tuple:
 
 
 def lease(row: Row) -> Lease:
+    expires_at = row["expires_at"]
+    if expires_at.tzinfo is None:  # asyncpg reads '-infinity' (a released lease) as naive
+        expires_at = checks.RELEASED_AT
     return Lease(holder=row["holder"], lease_id=row["lease_id"],
-                 fencing_token=row["fencing_token"], expires_at=row["expires_at"])
+                 fencing_token=row["fencing_token"], expires_at=expires_at)
 
 
 def filter_sql(filters: SearchFilters, args: list) -> str:
