@@ -12,6 +12,9 @@ class LlmLockSettings(BaseSettings):
     llm_lock_default_ttl_seconds: int = Field(default=300, ge=1)
     llm_lock_min_ttl_seconds: int = Field(default=1, ge=1)
     llm_lock_max_ttl_seconds: int = Field(default=3600, ge=1)
+    # Embeddings from the OpenAI-compatible endpoint wait at the lock too (the endpoint is the
+    # shared LLM server); set false when embeddings come from a separate service.
+    llm_lock_gates_embeddings: bool = True
 
     @model_validator(mode="after")
     def _ordered(self) -> LlmLockSettings:

@@ -79,7 +79,8 @@ def build_ingestion(settings: Settings, storage: Storage,
     gate = gate or OpenGate()
     notes: list[str] = []
     enricher = build_enricher(settings, storage, gate, notes)
-    embedder = build_embed_stage(settings, storage, gate, notes)
+    embed_gate = gate if settings.llm_lock.llm_lock_gates_embeddings else OpenGate()
+    embedder = build_embed_stage(settings, storage, embed_gate, notes)
     pool = ParsePool(settings.ingest.ingest_parse_workers)
     rules = settings.ingest.scan_rules()
 
@@ -89,5 +90,6 @@ def build_ingestion(settings: Settings, storage: Storage,
     for note in notes:
         log.info("%s", note)
     jobs = IngestJobs(storage, make_pipeline, notes=lambda: list(notes),
-                      stale_after=timedelta(seconds=settings.ingest.ingest_stale_after_seconds))
+                      stale_after=timedelta(seconds=settings.ingest.ingest_stale_after_seconds),
+                      paused_reason=lambda: getattr(gate, "paused_reason", ""))
     return Ingestion(jobs, notes, pool)

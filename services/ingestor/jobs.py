@@ -49,12 +49,14 @@ class IngestJobs:
     def __init__(self, storage: Storage, make_pipeline: Callable[[], Pipeline], *,
                  notes: Callable[[], list[str]] = list,
                  snapshot_interval: float = SNAPSHOT_SECONDS,
-                 stale_after: timedelta = STALE_AFTER) -> None:
+                 stale_after: timedelta = STALE_AFTER,
+                 paused_reason: Callable[[], str] = str) -> None:
         self._storage = storage
         self._make_pipeline = make_pipeline
         self._notes = notes  # standing remarks, e.g. "enrichment skipped: no LLM configured"
         self._interval = snapshot_interval
         self._stale_after = stale_after
+        self._paused_reason = paused_reason  # the LLM gate's "paused: ..." while it waits
         self._running: dict[str, _Running] = {}
 
     async def start(self, workspace: Workspace, *, full: bool,
@@ -146,7 +148,10 @@ class IngestJobs:
 
     def _snapshot(self, running: _Running) -> IngestJob:
         """A copy of the live job with current progress (the runner goes on mutating its own)."""
+        running.progress.paused_reason = reason = self._paused_reason()
+        paused = reason and running.job.state is JobState.RUNNING
         return replace(running.job, counts=running.progress.as_counts(),
+                       state=JobState.PAUSED if paused else running.job.state,
                        skipped=running.progress.skipped + running.progress.failed,
                        heartbeat_at=_now())
 

@@ -130,16 +130,16 @@ class Grammar:
     )
 
 
-def _functions(kind: str, *node_types: str) -> dict[str, Definition]:
+def _defs(kind: str, *node_types: str) -> dict[str, Definition]:
     return {node_type: Definition(kind) for node_type in node_types}
 
 
 # Functions bound to a name: `const f = () => ...`, `handler = async () => ...` in a class.
 _JS_FUNCTION_VALUES = ("arrow_function", "function_expression", "function", "generator_function")
 _JS_DEFINITIONS: dict[str, Definition] = {
-    **_functions(FUNCTION, "function_declaration", "generator_function_declaration"),
-    **_functions(CLASS, "class_declaration"),
-    **_functions(METHOD, "method_definition"),
+    **_defs(FUNCTION, "function_declaration", "generator_function_declaration"),
+    **_defs(CLASS, "class_declaration"),
+    **_defs(METHOD, "method_definition"),
     "variable_declarator": Definition(
         None, dict.fromkeys(_JS_FUNCTION_VALUES, FUNCTION), child_field="value"
     ),
@@ -154,10 +154,10 @@ _JS_WRAPPERS = frozenset({"export_statement", "lexical_declaration", "variable_d
 
 _TS_DEFINITIONS: dict[str, Definition] = {
     **_JS_DEFINITIONS,
-    **_functions(CLASS, "abstract_class_declaration"),
-    **_functions(INTERFACE, "interface_declaration"),
-    **_functions(ENUM, "enum_declaration"),
-    **_functions(METHOD, "method_signature", "abstract_method_signature"),
+    **_defs(CLASS, "abstract_class_declaration"),
+    **_defs(INTERFACE, "interface_declaration"),
+    **_defs(ENUM, "enum_declaration"),
+    **_defs(METHOD, "method_signature", "abstract_method_signature"),
     "public_field_definition": Definition(
         None, dict.fromkeys(_JS_FUNCTION_VALUES, METHOD), child_field="value"
     ),
@@ -204,10 +204,10 @@ GRAMMARS: dict[str, Grammar] = {
     "rust": Grammar(
         "rust",
         {
-            **_functions(FUNCTION, "function_item", "function_signature_item"),
-            **_functions(STRUCT, "struct_item", "union_item"),
-            **_functions(ENUM, "enum_item"),
-            **_functions(INTERFACE, "trait_item"),
+            **_defs(FUNCTION, "function_item", "function_signature_item"),
+            **_defs(STRUCT, "struct_item", "union_item"),
+            **_defs(ENUM, "enum_item"),
+            **_defs(INTERFACE, "trait_item"),
             # `impl Type` holds Type's methods: a class-like chunk named for the type.
             "impl_item": Definition(CLASS, name_field="type"),
         },
@@ -216,10 +216,10 @@ GRAMMARS: dict[str, Grammar] = {
     "java": Grammar(
         "java",
         {
-            **_functions(CLASS, "class_declaration", "record_declaration"),
-            **_functions(INTERFACE, "interface_declaration", "annotation_type_declaration"),
-            **_functions(ENUM, "enum_declaration"),
-            **_functions(
+            **_defs(CLASS, "class_declaration", "record_declaration"),
+            **_defs(INTERFACE, "interface_declaration", "annotation_type_declaration"),
+            **_defs(ENUM, "enum_declaration"),
+            **_defs(
                 METHOD,
                 "method_declaration",
                 "constructor_declaration",
@@ -239,18 +239,18 @@ GRAMMARS: dict[str, Grammar] = {
     "csharp": Grammar(
         "csharp",
         {
-            **_functions(CLASS, "class_declaration", "record_declaration"),
-            **_functions(STRUCT, "struct_declaration", "record_struct_declaration"),
-            **_functions(INTERFACE, "interface_declaration"),
-            **_functions(ENUM, "enum_declaration"),
-            **_functions(
+            **_defs(CLASS, "class_declaration", "record_declaration"),
+            **_defs(STRUCT, "struct_declaration", "record_struct_declaration"),
+            **_defs(INTERFACE, "interface_declaration"),
+            **_defs(ENUM, "enum_declaration"),
+            **_defs(
                 METHOD,
                 "method_declaration",
                 "constructor_declaration",
                 "destructor_declaration",
                 "operator_declaration",
             ),
-            **_functions(FUNCTION, "local_function_statement"),
+            **_defs(FUNCTION, "local_function_statement"),
         },
         wrappers=frozenset({"global_statement"}),
         namespaces=frozenset({"namespace_declaration"}),
@@ -258,28 +258,28 @@ GRAMMARS: dict[str, Grammar] = {
     "ruby": Grammar(
         "ruby",
         {
-            **_functions(FUNCTION, "method"),
-            **_functions(METHOD, "singleton_method"),
-            **_functions(CLASS, "class"),
+            **_defs(FUNCTION, "method"),
+            **_defs(METHOD, "singleton_method"),
+            **_defs(CLASS, "class"),
         },
         namespaces=frozenset({"module"}),
     ),
     "php": Grammar(
         "php",
         {
-            **_functions(FUNCTION, "function_definition"),
-            **_functions(METHOD, "method_declaration"),
-            **_functions(CLASS, "class_declaration", "trait_declaration"),
-            **_functions(INTERFACE, "interface_declaration"),
-            **_functions(ENUM, "enum_declaration"),
+            **_defs(FUNCTION, "function_definition"),
+            **_defs(METHOD, "method_declaration"),
+            **_defs(CLASS, "class_declaration", "trait_declaration"),
+            **_defs(INTERFACE, "interface_declaration"),
+            **_defs(ENUM, "enum_declaration"),
         },
         namespaces=frozenset({"namespace_definition"}),
     ),
     "kotlin": Grammar(
         "kotlin",
         {
-            **_functions(FUNCTION, "function_declaration"),
-            **_functions(CLASS, "object_declaration"),
+            **_defs(FUNCTION, "function_declaration"),
+            **_defs(CLASS, "object_declaration"),
             # `interface` and `enum class` are class_declarations told apart by a child.
             "class_declaration": Definition(
                 CLASS, {"interface": INTERFACE, "enum_class_body": ENUM}

@@ -1,57 +1,63 @@
-"""LockService over gRPC.
-
-The lease has not landed yet: every RPC validates its request and answers UNIMPLEMENTED
-rather than pretend a lock is held.
-"""
+"""LockService over gRPC: validation and message conversion around services.llm_lock.lock."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from knowport.v1 import lock_service_pb2 as pb
 from knowport.v1 import lock_service_pb2_grpc as pb_grpc
-from services.config.llm_lock import LlmLockSettings
-from services.domain.errors import InvalidArgument, NotImplementedYet
+from services.llm_lock.lock import LlmLock, LockState
 from services.rpc.requests import bounded_text
 
-_NOT_YET = "the LLM lock is not available in this build yet"
+
+def lock_to_proto(state: LockState) -> pb.LlmLock:
+    expire_time = None
+    if state.expires_at is not None:
+        expire_time = Timestamp()
+        expire_time.FromDatetime(state.expires_at)
+    return pb.LlmLock(locked=state.locked, holder=state.holder,
+                      fencing_token=state.fencing_token, expire_time=expire_time,
+                      remaining_ms=int(state.remaining_seconds * 1000))
+
+
+def _holder(value: str, *, required: bool) -> str:
+    return bounded_text(value, "holder", max_bytes=128, required=required).strip()
+
+
+def _lease_id(value: str) -> str:
+    return bounded_text(value, "lease_id", max_bytes=128, required=True)
 
 
 class LockServicer(pb_grpc.LockServiceServicer):
-    def __init__(self, settings: LlmLockSettings) -> None:
-        self._settings = settings
-
-    def _ttl(self, ttl_seconds: int) -> int:
-        low, high = self._settings.llm_lock_min_ttl_seconds, self._settings.llm_lock_max_ttl_seconds
-        ttl = ttl_seconds or self._settings.llm_lock_default_ttl_seconds
-        if not low <= ttl <= high:
-            raise InvalidArgument(f"ttl_seconds must be between {low} and {high} (got {ttl})",
-                                  metadata={"field": "ttl_seconds"})
-        return ttl
+    def __init__(self, lock: LlmLock) -> None:
+        self._lock = lock
 
     async def AcquireLlmLock(self, request, context) -> pb.AcquireLlmLockResponse:
-        bounded_text(request.holder, "holder", max_bytes=128, required=True)
-        self._ttl(request.ttl_seconds)
-        raise NotImplementedYet(f"AcquireLlmLock: {_NOT_YET}")
+        result = await self._lock.acquire(_holder(request.holder, required=True),
+                                          request.ttl_seconds)
+        return pb.AcquireLlmLockResponse(acquired=result.acquired, lease_id=result.lease_id,
+                                         lock=lock_to_proto(result.state))
 
     async def RenewLlmLock(self, request, context) -> pb.RenewLlmLockResponse:
-        bounded_text(request.lease_id, "lease_id", max_bytes=128, required=True)
-        self._ttl(request.ttl_seconds)
-        raise NotImplementedYet(f"RenewLlmLock: {_NOT_YET}")
+        state = await self._lock.renew(_lease_id(request.lease_id), request.ttl_seconds)
+        return pb.RenewLlmLockResponse(lock=lock_to_proto(state))
 
     async def ReleaseLlmLock(self, request, context) -> pb.ReleaseLlmLockResponse:
-        bounded_text(request.lease_id, "lease_id", max_bytes=128, required=True)
-        raise NotImplementedYet(f"ReleaseLlmLock: {_NOT_YET}")
+        state = await self._lock.release(_lease_id(request.lease_id))
+        return pb.ReleaseLlmLockResponse(lock=lock_to_proto(state))
 
     async def GetLlmLock(self, request, context) -> pb.GetLlmLockResponse:
-        raise NotImplementedYet(f"GetLlmLock: {_NOT_YET}")
+        return pb.GetLlmLockResponse(lock=lock_to_proto(await self._lock.state()))
 
     async def WatchLlmLock(self, request, context) -> AsyncIterator[pb.WatchLlmLockResponse]:
-        raise NotImplementedYet(f"WatchLlmLock: {_NOT_YET}")
-        yield  # makes this an async generator, as every streaming handler here is
+        async for state in self._lock.watch():
+            yield pb.WatchLlmLockResponse(lock=lock_to_proto(state))
 
     async def SetLlmLock(self, request, context) -> pb.SetLlmLockResponse:
-        bounded_text(request.holder, "holder", max_bytes=128)
+        holder = _holder(request.holder, required=False)
         if request.locked:
-            self._ttl(request.ttl_seconds)
-        raise NotImplementedYet(f"SetLlmLock: {_NOT_YET}")
+            self._lock.ttl(request.ttl_seconds)  # validate before looking at the lease
+        applied, state = await self._lock.set(request.locked, request.ttl_seconds, holder)
+        return pb.SetLlmLockResponse(lock=lock_to_proto(state), applied=applied)

@@ -18,6 +18,8 @@ from services.domain.models import Workspace
 from services.ingestor.assembly import Ingestion, build_ingestion
 from services.ingestor.servicer import IngestServicer
 from services.knowledge.servicer import KnowledgeServicer
+from services.llm_lock.gate import LockGate
+from services.llm_lock.lock import LlmLock
 from services.llm_lock.servicer import LockServicer
 from services.rpc.interceptor import CallInterceptor
 from services.rpc.requests import WorkspaceResolver
@@ -38,6 +40,7 @@ class RunningServer:
     server: grpc.aio.Server
     health: HealthMonitor
     port: int
+    lock: LlmLock
     ingestion: Ingestion | None = None
 
 
@@ -57,13 +60,17 @@ async def start_server(settings: Settings, storage: Storage,
     )
     workspaces = WorkspaceResolver(storage, default_workspace)
     enabled = sorted(runtime.services)
+    # The lock lives in storage: the ingest pipeline's gate needs it even where this process
+    # does not serve LockService (another process sharing PostgreSQL may).
+    lock = LlmLock(storage, settings.llm_lock)
+    await lock.start()
     ingestion = None
     if "ingest" in enabled:
-        ingestion = build_ingestion(settings, storage)
+        ingestion = build_ingestion(settings, storage, LockGate(lock))
         ingest_grpc.add_IngestServiceServicer_to_server(
             IngestServicer(storage, workspaces, ingestion.jobs), server)
     if "lock" in enabled:
-        lock_grpc.add_LockServiceServicer_to_server(LockServicer(settings.llm_lock), server)
+        lock_grpc.add_LockServiceServicer_to_server(LockServicer(lock), server)
     if "knowledge" in enabled:
         knowledge_grpc.add_KnowledgeServiceServicer_to_server(KnowledgeServicer(workspaces),
                                                               server)
@@ -78,7 +85,7 @@ async def start_server(settings: Settings, storage: Storage,
         raise OSError(f"cannot bind {runtime.grpc_host}:{runtime.grpc_port}")
     await server.start()
     await health.start()
-    return RunningServer(server=server, health=health, port=port, ingestion=ingestion)
+    return RunningServer(server=server, health=health, port=port, lock=lock, ingestion=ingestion)
 
 
 async def stop_server(running: RunningServer, grace: float) -> None:
@@ -87,3 +94,4 @@ async def stop_server(running: RunningServer, grace: float) -> None:
     await running.server.stop(grace)
     if running.ingestion is not None:
         await running.ingestion.close()
+    await running.lock.close()

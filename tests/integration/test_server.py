@@ -56,21 +56,11 @@ async def test_stats_of_the_default_workspace(server):
     lambda s: s.knowledge.Search(knowledge_pb.SearchRequest(query="x")),
     lambda s: s.knowledge.GetFileContext(knowledge_pb.GetFileContextRequest(path="a.py")),
     lambda s: s.knowledge.GetOverview(knowledge_pb.GetOverviewRequest()),
-    lambda s: s.lock.AcquireLlmLock(lock_pb.AcquireLlmLockRequest(holder="agent")),
-    lambda s: s.lock.GetLlmLock(lock_pb.GetLlmLockRequest()),
 ])
 async def test_features_not_built_yet_answer_unimplemented(server, call):
     err = await _code(call(server))
     assert err.code() == grpc.StatusCode.UNIMPLEMENTED
     assert "not available in this build yet" in err.details()
-
-
-async def test_unimplemented_stream_answers_unimplemented(server):
-    stream = server.lock.WatchLlmLock(lock_pb.WatchLlmLockRequest())
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        async for _ in stream:
-            pass
-    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
 @pytest.mark.parametrize("call, code, words", [
