@@ -75,7 +75,8 @@ class _HeldLease:
     holder: str
     lease_id: str
     fencing_token: int
-    deadline: float  # on the injected monotonic clock
+    deadline: float  # on the injected monotonic clock: this decides
+    expires_at: datetime  # the same moment as a time of day, fixed when set: this reports
 
 
 class MemoryStorage:
@@ -83,8 +84,10 @@ class MemoryStorage:
 
     name = "memory"
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._clock = clock  # decides lease expiry; monotonic, so wall-clock jumps do nothing
+        self._wall_clock = wall_clock  # only to report an expiry as a time of day
         self._lock = threading.RLock()
         self._workspaces: dict[str, Workspace] = {}
         self._spaces: dict[str, _Space] = {}
@@ -285,12 +288,12 @@ class MemoryStorage:
             now = self._clock()
             live = self._live_lease(now)
             if live is not None:  # a retry by the live holder is not contention
-                return self._report(live, now), live.lease_id == lease_id
+                return self._report(live), live.lease_id == lease_id
             self._last_fencing_token += 1
             self._lease = _HeldLease(holder, lease_id, self._last_fencing_token,
-                                     now + ttl.total_seconds())
+                                     now + ttl.total_seconds(), self._wall_clock() + ttl)
             self._lease_changed()
-            return self._report(self._lease, now), True
+            return self._report(self._lease), True
 
     async def renew_lease(self, lease_id: str, ttl: timedelta) -> Lease | None:
         checks.lease_request(ttl, lease_id)
@@ -299,16 +302,18 @@ class MemoryStorage:
             live = self._live_lease(now)
             if live is None or live.lease_id != lease_id:
                 return None
-            self._lease = replace(live, deadline=now + ttl.total_seconds())
+            self._lease = replace(live, deadline=now + ttl.total_seconds(),
+                                  expires_at=self._wall_clock() + ttl)
             self._lease_changed()
-            return self._report(self._lease, now)
+            return self._report(self._lease)
 
     async def release_lease(self, lease_id: str) -> bool:
         with self._lock:
             live = self._live_lease(self._clock())
             if live is None or live.lease_id != lease_id:
                 return False
-            self._lease = replace(live, deadline=-math.inf)  # kept: the last lease issued
+            # Kept as the last lease issued, expired.
+            self._lease = replace(live, deadline=-math.inf, expires_at=checks.RELEASED_AT)
             self._lease_changed()
             return True
 
@@ -316,11 +321,11 @@ class MemoryStorage:
         with self._lock:
             now = self._clock()
             live = self._live_lease(now)
-            return None if live is None else self._report(live, now)
+            return None if live is None else self._report(live)
 
     async def last_lease(self) -> Lease | None:
         with self._lock:
-            return None if self._lease is None else self._report(self._lease, self._clock())
+            return None if self._lease is None else self._report(self._lease)
 
     async def lease_changes(self) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
@@ -348,11 +353,8 @@ class MemoryStorage:
         return self._lease if self._lease is not None and self._lease.deadline > now else None
 
     @staticmethod
-    def _report(lease: _HeldLease, now: float) -> Lease:
-        if lease.deadline == -math.inf:  # released
-            return Lease(lease.holder, lease.lease_id, lease.fencing_token, checks.RELEASED_AT)
-        remaining = timedelta(seconds=lease.deadline - now)
-        return Lease(lease.holder, lease.lease_id, lease.fencing_token, _now() + remaining)
+    def _report(lease: _HeldLease) -> Lease:
+        return Lease(lease.holder, lease.lease_id, lease.fencing_token, lease.expires_at)
 
 
 def _now() -> datetime:
