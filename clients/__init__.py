@@ -1,0 +1,16 @@
+"""Python clients for Knowledge Port over its generated gRPC stubs.
+
+    from clients import KnowportClient
+    with KnowportClient("127.0.0.1:50051") as kp:
+        hits = kp.search("where are leases renewed").hits
+        with kp.llm_lock("agent-7", ttl_seconds=60):
+            ...  # the indexer makes no LLM requests while this block runs
+
+`AsyncKnowportClient` is the same for asyncio (`async with`, `await`).
+"""
+
+from clients.aio import AsyncKnowportClient
+from clients.errors import KnowportRpcError, LockBusy
+from clients.sync import KnowportClient
+
+__all__ = ["AsyncKnowportClient", "KnowportClient", "KnowportRpcError", "LockBusy"]

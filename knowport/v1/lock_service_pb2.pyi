@@ -23,12 +23,14 @@ class LlmLock(_message.Message):
     def __init__(self, locked: _Optional[bool] = ..., holder: _Optional[str] = ..., fencing_token: _Optional[int] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., remaining_ms: _Optional[int] = ...) -> None: ...
 
 class AcquireLlmLockRequest(_message.Message):
-    __slots__ = ("holder", "ttl_seconds")
+    __slots__ = ("holder", "ttl_seconds", "request_id")
     HOLDER_FIELD_NUMBER: _ClassVar[int]
     TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     holder: str
     ttl_seconds: int
-    def __init__(self, holder: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+    request_id: str
+    def __init__(self, holder: _Optional[str] = ..., ttl_seconds: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class AcquireLlmLockResponse(_message.Message):
     __slots__ = ("acquired", "lease_id", "lock")

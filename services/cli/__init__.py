@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="idempotency key: a retry with the same key returns the same job")
     ingest.add_argument("--json", action="store_true", help="print the final job as JSON")
 
+    _command("lock").add_parser(commands)
+
     health = commands.add_parser("health", help="check the server's grpc.health.v1 status "
                                  "(exit 0 when SERVING)")
     health.add_argument("--service", default="", help="a service name, e.g. "

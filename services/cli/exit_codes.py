@@ -6,3 +6,4 @@ USAGE = 2  # bad arguments or configuration
 UNREACHABLE = 3  # no server answered at GRPC_HOST:GRPC_PORT
 PARTIAL = 4  # done, but some files failed and will be retried by the next ingest
 CANCELLED = 130
+BUSY = 5  # the LLM lock is held by someone else

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.config.llm_lock import LlmLockSettings
 from services.domain.errors import FailedPrecondition, InvalidArgument, StorageUnavailable
-from services.domain.models import Lease
+from services.domain.models import Lease, content_hash
 from services.storage.port import Storage
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 SIMPLE_PREFIX = "simple-"  # lease ids taken by the seed's simple form (SetLlmLock)
 DEFAULT_SIMPLE_HOLDER = "agent"
 RELISTEN_SECONDS = 1.0  # after the change feed fails (storage down), retry this often
+
+
+def idempotent_lease_id(holder: str, request_id: str) -> str:
+    """The lease id for an acquire with a request id: a retry maps to the same lease."""
+    return "req-" + content_hash(f"{holder}\0{request_id}")[:32]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from knowport.v1 import lock_service_pb2 as pb
 from knowport.v1 import lock_service_pb2_grpc as pb_grpc
-from services.llm_lock.lock import LlmLock, LockState
+from services.llm_lock.lock import LlmLock, LockState, idempotent_lease_id
 from services.rpc.requests import bounded_text
 
 
@@ -35,8 +35,11 @@ class LockServicer(pb_grpc.LockServiceServicer):
         self._lock = lock
 
     async def AcquireLlmLock(self, request, context) -> pb.AcquireLlmLockResponse:
-        result = await self._lock.acquire(_holder(request.holder, required=True),
-                                          request.ttl_seconds)
+        holder = _holder(request.holder, required=True)
+        request_id = bounded_text(request.request_id, "request_id", max_bytes=128)
+        result = await self._lock.acquire(
+            holder, request.ttl_seconds,
+            lease_id=idempotent_lease_id(holder, request_id) if request_id else None)
         return pb.AcquireLlmLockResponse(acquired=result.acquired, lease_id=result.lease_id,
                                          lock=lock_to_proto(result.state))
 

@@ -1,0 +1,118 @@
+"""Every RPC of knowport.v1, written once for both clients.
+
+Each method builds its request and hands it to `_unary` / `_stream`, which the sync client
+implements with blocking calls and the async client with awaitables and async iterators.
+Results are the generated response messages (typed by the .pyi stubs next to them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from knowport.v1 import ingest_service_pb2 as ipb
+from knowport.v1 import ingest_service_pb2_grpc, knowledge_service_pb2_grpc, lock_service_pb2_grpc
+from knowport.v1 import knowledge_service_pb2 as kpb
+from knowport.v1 import lock_service_pb2 as lpb
+
+MODES = {"hybrid": kpb.SEARCH_MODE_HYBRID, "lexical": kpb.SEARCH_MODE_LEXICAL,
+         "semantic": kpb.SEARCH_MODE_SEMANTIC}
+
+
+def make_stubs(channel) -> dict[str, Any]:
+    return {"ingest": ingest_service_pb2_grpc.IngestServiceStub(channel),
+            "lock": lock_service_pb2_grpc.LockServiceStub(channel),
+            "knowledge": knowledge_service_pb2_grpc.KnowledgeServiceStub(channel),
+            "health": health_pb2_grpc.HealthStub(channel)}
+
+
+class Api:
+    """The RPCs. Subclasses define `_unary(service, method, request)` and `_stream(...)`."""
+
+    def _unary(self, service: str, method: str, request: Any) -> Any:
+        raise NotImplementedError  # pragma: no cover - defined by each client
+
+    def _stream(self, service: str, method: str, request: Any) -> Any:
+        raise NotImplementedError  # pragma: no cover - defined by each client
+
+    # --- knowledge --------------------------------------------------------------------
+    def search(self, query: str, *, mode: str = "hybrid", page_size: int = 0,
+               page_token: str = "", path_glob: str = "", languages: Iterable[str] = (),
+               kinds: Iterable[int] = (), workspace: str = ""):
+        """SearchResponse: hits best first, next_page_token, effective_mode, notices."""
+        return self._unary("knowledge", "Search", kpb.SearchRequest(
+            workspace=workspace, query=query, mode=MODES[mode], page_size=page_size,
+            page_token=page_token, filter=kpb.SearchFilter(
+                path_glob=path_glob, languages=list(languages), kinds=list(kinds))))
+
+    def file_context(self, path: str, *, start_line: int = 0, end_line: int = 0,
+                     page_token: str = "", workspace: str = ""):
+        """GetFileContextResponse: language, summary, symbols, chunks and text of one file."""
+        return self._unary("knowledge", "GetFileContext", kpb.GetFileContextRequest(
+            workspace=workspace, path=path, start_line=start_line, end_line=end_line,
+            page_token=page_token))
+
+    def overview(self, *, max_depth: int = 0, workspace: str = ""):
+        """GetOverviewResponse: languages, layout, key modules, entry points, symbols."""
+        return self._unary("knowledge", "GetOverview",
+                           kpb.GetOverviewRequest(workspace=workspace, max_depth=max_depth))
+
+    # --- ingest -----------------------------------------------------------------------
+    def start_ingest(self, *, full: bool = False, request_id: str = "", workspace: str = ""):
+        """StartIngestResponse. A request id is generated when none is given, so the
+        client's own retries never start a second job."""
+        return self._unary("ingest", "StartIngest", ipb.StartIngestRequest(
+            workspace=workspace, request_id=request_id or uuid.uuid4().hex,
+            mode=ipb.INGEST_MODE_FULL if full else ipb.INGEST_MODE_INCREMENTAL))
+
+    def ingest_job(self, job_id: str):
+        return self._unary("ingest", "GetIngestJob", ipb.GetIngestJobRequest(job_id=job_id))
+
+    def list_ingest_jobs(self, *, page_size: int = 0, page_token: str = "",
+                         workspace: str = ""):
+        return self._unary("ingest", "ListIngestJobs", ipb.ListIngestJobsRequest(
+            workspace=workspace, page_size=page_size, page_token=page_token))
+
+    def watch_ingest(self, job_id: str):
+        """Stream of WatchIngestJobResponse until the job finishes (no deadline)."""
+        return self._stream("ingest", "WatchIngestJob",
+                            ipb.WatchIngestJobRequest(job_id=job_id))
+
+    def cancel_ingest(self, job_id: str):
+        return self._unary("ingest", "CancelIngestJob",
+                           ipb.CancelIngestJobRequest(job_id=job_id))
+
+    def stats(self, *, workspace: str = ""):
+        return self._unary("ingest", "GetStats", ipb.GetStatsRequest(workspace=workspace))
+
+    # --- the LLM lock -----------------------------------------------------------------
+    def acquire_llm_lock(self, holder: str, ttl_seconds: int = 0, *, request_id: str = ""):
+        """AcquireLlmLockResponse; `acquired` is False (not an error) when someone holds it."""
+        return self._unary("lock", "AcquireLlmLock", lpb.AcquireLlmLockRequest(
+            holder=holder, ttl_seconds=ttl_seconds, request_id=request_id or uuid.uuid4().hex))
+
+    def renew_llm_lock(self, lease_id: str, ttl_seconds: int = 0):
+        return self._unary("lock", "RenewLlmLock",
+                           lpb.RenewLlmLockRequest(lease_id=lease_id, ttl_seconds=ttl_seconds))
+
+    def release_llm_lock(self, lease_id: str):
+        return self._unary("lock", "ReleaseLlmLock", lpb.ReleaseLlmLockRequest(lease_id=lease_id))
+
+    def llm_lock_state(self):
+        return self._unary("lock", "GetLlmLock", lpb.GetLlmLockRequest())
+
+    def watch_llm_lock(self):
+        """Stream of WatchLlmLockResponse: the current state, then every change."""
+        return self._stream("lock", "WatchLlmLock", lpb.WatchLlmLockRequest())
+
+    def set_llm_lock(self, locked: bool, ttl_seconds: int = 0, holder: str = ""):
+        """The seed's simple form."""
+        return self._unary("lock", "SetLlmLock", lpb.SetLlmLockRequest(
+            locked=locked, ttl_seconds=ttl_seconds, holder=holder))
+
+    # --- health -----------------------------------------------------------------------
+    def health(self, service: str = ""):
+        return self._unary("health", "Check", health_pb2.HealthCheckRequest(service=service))
