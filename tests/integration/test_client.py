@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 
 import grpc
 import pytest
@@ -52,9 +51,8 @@ async def test_sync_client_lock_busy_and_release(server):
     # Blocking calls from a thread, while the test's event loop runs the server.
     def work() -> None:
         with KnowportClient(server.address) as client, client.llm_lock("agent-a", 30):
-            with pytest.raises(LockBusy, match="agent-a"):
-                with client.llm_lock("agent-b", 30):
-                    pass
+            with pytest.raises(LockBusy, match="agent-a"), client.llm_lock("agent-b", 30):
+                pass
             assert client.llm_lock_state().lock.holder == "agent-a"
         with KnowportClient(server.address) as client:
             assert not client.llm_lock_state().lock.locked
@@ -66,9 +64,7 @@ def test_unavailable_is_retried_then_reported():
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    started = time.monotonic()
-    with KnowportClient(f"127.0.0.1:{port}", timeout=3) as client:
-        with pytest.raises(KnowportRpcError) as info:
-            client.stats()
+    with KnowportClient(f"127.0.0.1:{port}", timeout=3) as client, \
+            pytest.raises(KnowportRpcError) as info:
+        client.stats()  # retried, then bounded by the deadline: pytest's timeout catches a hang
     assert info.value.code == grpc.StatusCode.UNAVAILABLE
-    assert time.monotonic() - started < 10  # bounded by the deadline, never a hang
