@@ -35,8 +35,10 @@ async def serve(settings: Settings) -> None:
         running = await start_server(settings, storage, workspace)
         if running.ingestion is not None and settings.ingest.knowport_ingest_on_start:
             await _ingest_on_start(running.ingestion.jobs, workspace)
-        print(f"knowport serving on {runtime.grpc_host}:{running.port} "
+        address = f"{runtime.grpc_host}:{running.port}"
+        print(f"knowport serving on {address} "
               f"(storage: {where}; workspace {workspace.id} = {root})", flush=True)
+        print(f"try: grpcurl -plaintext {address} list", flush=True)
         await stop.wait()
         log.info("shutting down: health NOT_SERVING, %.1fs grace for in-flight calls",
                  runtime.knowport_shutdown_grace_seconds)
