@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PROTOS := $(wildcard proto/knowport/v1/*.proto)
 
-.PHONY: setup run serve test lint proto proto-check clean
+.PHONY: setup run serve test lint proto proto-check bench clean
 
 # The virtual environment is rebuilt whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -29,6 +29,9 @@ lint: setup proto-check
 	@if git rev-parse --verify -q main >/dev/null; then \
 	  $(BIN)/buf breaking --against '.git#branch=main'; \
 	else echo "buf breaking: no main branch yet, nothing to compare"; fi
+
+bench: setup
+	$(BIN)/python -m bench.ingest
 
 # Generated Python is committed; the import path equals the proto package (knowport.v1).
 proto: setup
