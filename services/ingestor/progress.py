@@ -24,6 +24,7 @@ class Progress:
         self.current_file = ""
         self.paused_reason = ""
         self._done_times: deque[float] = deque()
+        self._started = clock()
 
     def add(self, counter: str, n: int = 1) -> None:
         self.counts[counter] += n
@@ -51,11 +52,16 @@ class Progress:
             self._done_times.popleft()
 
     def rate(self) -> float:
-        """Files finished per second over the recent window."""
-        if len(self._done_times) < 2:
-            return 0.0
-        span = self._done_times[-1] - self._done_times[0]
-        return (len(self._done_times) - 1) / span if span > 0 else 0.0
+        """Files finished per second over the last RATE_WINDOW_SECONDS (or since the start).
+
+        Measured against the clock, not between completions: files finish in bursts (an
+        embedding batch at a time), and a burst must not read as a huge rate.
+        """
+        now = self._clock()
+        while self._done_times and now - self._done_times[0] > RATE_WINDOW_SECONDS:
+            self._done_times.popleft()
+        span = now - max(self._started, now - RATE_WINDOW_SECONDS)
+        return len(self._done_times) / span if span > 0 else 0.0
 
     def eta_seconds(self) -> float:
         remaining = (self.counts["files_total"] - self.counts["files_persisted"]

@@ -54,8 +54,12 @@ async def _ingest_on_start(jobs: IngestJobs, workspace: Workspace) -> None:
         return
 
     async def report() -> None:
+        last = ""
         while (progress := jobs.progress_of(job.id)) is not None:
-            log.info("ingest %s: %s", job.id[:8], progress_line(progress.as_counts()))
+            line = progress_line(progress.as_counts())
+            if line != last:  # an unchanged line says nothing new
+                log.info("ingest %s: %s", job.id[:8], line)
+                last = line
             await asyncio.sleep(PROGRESS_LOG_SECONDS)
 
     _background.add(task := asyncio.create_task(report(), name="ingest-progress-log"))
