@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print the final job as JSON")
 
     _command("lock").add_parser(commands)
+    _command("mcp").add_parser(commands)
 
     health = commands.add_parser("health", help="check the server's grpc.health.v1 status "
                                  "(exit 0 when SERVING)")

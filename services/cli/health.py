@@ -5,23 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
+from clients import KnowportRpcError
 from services.cli import exit_codes
-from services.cli.connect import address_of, describe_rpc_error
+from services.cli.connect import address_of, client_for, describe_error
 from services.config import Settings
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     address = address_of(settings)
-    with grpc.insecure_channel(address) as channel:
+    with client_for(settings, timeout=args.timeout) as client:
         try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=args.service), timeout=args.timeout)
-        except grpc.RpcError as err:
-            print(f"knowport: {describe_rpc_error(err, address)}", file=sys.stderr)
-            return (exit_codes.UNREACHABLE if err.code() == grpc.StatusCode.UNAVAILABLE
+            reply = client.health(args.service)
+        except KnowportRpcError as err:
+            print(f"knowport: {describe_error(err, address)}", file=sys.stderr)
+            return (exit_codes.UNREACHABLE if err.code.name == "UNAVAILABLE"
                     else exit_codes.FAILED)
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
     print(f"{address} {args.service or '(server)'}: {status}")

@@ -7,29 +7,27 @@ import argparse
 import asyncio
 import sys
 
-import grpc
 from google.protobuf.json_format import MessageToDict, MessageToJson
 
+from clients import KnowportClient, KnowportRpcError
 from knowport.v1 import ingest_service_pb2 as pb
-from knowport.v1 import ingest_service_pb2_grpc as pb_grpc
 from services.cli import exit_codes
-from services.cli.connect import address_of, describe_rpc_error
+from services.cli.connect import address_of, client_for, describe_error
 from services.cli.progress_bar import ProgressBar
 from services.config import Settings
 from services.domain.models import Workspace, workspace_id_for
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    mode = pb.INGEST_MODE_FULL if args.full else pb.INGEST_MODE_INCREMENTAL
     if args.local:
         job = asyncio.run(_run_locally(settings, args.full, quiet=args.json))
     else:
-        address = address_of(settings)
         try:
-            job = _run_on_server(address, mode, args.request_id, quiet=args.json)
-        except grpc.RpcError as err:
-            line = describe_rpc_error(err, address)
-            if err.code() == grpc.StatusCode.UNAVAILABLE:
+            with client_for(settings) as client:
+                job = _run_on_server(client, args.full, args.request_id, quiet=args.json)
+        except KnowportRpcError as err:
+            line = describe_error(err, address_of(settings))
+            if err.code.name == "UNAVAILABLE":
                 print(f"knowport: {line}, or index in this process with "
                       "`knowport ingest --local`", file=sys.stderr)
                 return exit_codes.UNREACHABLE
@@ -43,20 +41,18 @@ def _counts(job: pb.IngestJob) -> dict[str, object]:
                          always_print_fields_with_no_presence=True)
 
 
-def _run_on_server(address: str, mode: int, request_id: str, *, quiet: bool) -> pb.IngestJob:
+def _run_on_server(client: KnowportClient, full: bool, request_id: str, *,
+                   quiet: bool) -> pb.IngestJob:
     bar = None if quiet else ProgressBar()
-    with grpc.insecure_channel(address) as channel:
-        stub = pb_grpc.IngestServiceStub(channel)
-        started = stub.StartIngest(pb.StartIngestRequest(mode=mode, request_id=request_id),
-                                   timeout=30)
-        job = started.job
-        if started.joined and bar is not None:
-            print(f"joining the ingest already running (job {job.job_id})", file=sys.stderr)
-        # No deadline on the stream: it follows the job to its end, however long it takes.
-        for update in stub.WatchIngestJob(pb.WatchIngestJobRequest(job_id=job.job_id)):
-            job = update.job
-            if bar is not None:
-                bar.update(_counts(job))
+    started = client.start_ingest(full=full, request_id=request_id)
+    job = started.job
+    if started.joined and bar is not None and not request_id:
+        print(f"joining the ingest already running (job {job.job_id})", file=sys.stderr)
+    # No deadline on the stream: it follows the job to its end, however long it takes.
+    for update in client.watch_ingest(job.job_id):
+        job = update.job
+        if bar is not None:
+            bar.update(_counts(job))
     if bar is not None:
         bar.close()
     return job

@@ -11,7 +11,7 @@ from google.protobuf.json_format import MessageToJson
 
 from clients import KnowportClient, KnowportRpcError, LockBusy
 from services.cli import exit_codes
-from services.cli.connect import address_of
+from services.cli.connect import client_for
 from services.config import Settings
 
 
@@ -48,7 +48,7 @@ def _show(lock, args: argparse.Namespace, lease_id: str = "") -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    with KnowportClient(address_of(settings)) as client:
+    with client_for(settings) as client:
         try:
             return _act(client, args)
         except LockBusy as busy:

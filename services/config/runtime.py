@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The product's promise: no response over 50 KB. Operators may lower the budget, never raise it.
@@ -36,6 +36,14 @@ class RuntimeSettings(BaseSettings):
     knowport_shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
     knowport_health_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     knowport_services: str = ",".join(SERVICE_NAMES)
+    # Calls in flight at once (health probes excepted); more get RESOURCE_EXHAUSTED.
+    knowport_max_concurrent_rpcs: int = Field(default=256, ge=1, le=100_000)
+    # Access control and transport security (all optional).
+    knowport_auth_token: SecretStr = SecretStr("")
+    knowport_tls_cert_file: Path | None = None
+    knowport_tls_key_file: Path | None = None
+    knowport_tls_client_ca_file: Path | None = None  # set: clients must present a cert (mTLS)
+    knowport_reflection: bool = True
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -58,6 +66,22 @@ class RuntimeSettings(BaseSettings):
         if unknown or not names:
             raise ValueError(f"expected a comma-separated subset of {', '.join(SERVICE_NAMES)}")
         return ",".join(names)
+
+    @field_validator("knowport_tls_cert_file", "knowport_tls_key_file",
+                     "knowport_tls_client_ca_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a readable file")
+        return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> RuntimeSettings:
+        if (self.knowport_tls_cert_file is None) != (self.knowport_tls_key_file is None):
+            raise ValueError("KNOWPORT_TLS_CERT_FILE and KNOWPORT_TLS_KEY_FILE go together")
+        if self.knowport_tls_client_ca_file and not self.knowport_tls_cert_file:
+            raise ValueError("KNOWPORT_TLS_CLIENT_CA_FILE needs KNOWPORT_TLS_CERT_FILE too")
+        return self
 
     @property
     def services(self) -> frozenset[str]:

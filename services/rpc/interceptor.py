@@ -9,14 +9,16 @@ must see the response wrap the handler").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import grpc
 
+from services.domain.errors import ResourceExhausted
 from services.rpc.budget import check_response_size
 from services.rpc.errors import abort_for
 
@@ -58,24 +60,51 @@ class _BudgetedContext:
         await self._context.write(message)
 
 
-class CallInterceptor(grpc.aio.ServerInterceptor):
-    """Applies the budget, error mapping and access log to every RPC of the server."""
+def replace_behaviour(handler: grpc.RpcMethodHandler,
+                      unary: Callable[[Any], Any], stream: Callable[[Any], Any]):
+    """The handler with its behaviour passed through `unary` (for calls with a single
+    response) or `stream` (for calls with a stream of responses)."""
+    if handler.unary_unary:
+        return handler._replace(unary_unary=unary(handler.unary_unary))
+    if handler.stream_unary:
+        return handler._replace(stream_unary=unary(handler.stream_unary))
+    if handler.unary_stream:
+        return handler._replace(unary_stream=stream(handler.unary_stream))
+    return handler._replace(stream_stream=stream(handler.stream_stream))
 
-    def __init__(self, budget_bytes: int) -> None:
+
+class CallInterceptor(grpc.aio.ServerInterceptor):
+    """Applies the concurrency limit, budget, error mapping and access log to every RPC."""
+
+    def __init__(self, budget_bytes: int, max_concurrent: int = 1_000_000) -> None:
         self._budget = budget_bytes
+        self._limit = max_concurrent
+        self._in_flight = 0
+
+    @contextlib.contextmanager
+    def _admitted(self, method: str) -> Iterator[None]:
+        """Count the call against the limit; health probes always pass (orchestrators must
+        see a busy server as alive, not dead)."""
+        if method.startswith("/grpc.health.v1.Health/"):
+            yield
+            return
+        if self._in_flight >= self._limit:
+            raise ResourceExhausted(
+                f"server busy: {self._in_flight} calls in flight (limit {self._limit}); "
+                "retry with backoff", reason="SERVER_BUSY")
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
         method = handler_call_details.method
-        if handler.unary_unary:
-            return handler._replace(unary_unary=self._wrap_unary(handler.unary_unary, method))
-        if handler.stream_unary:
-            return handler._replace(stream_unary=self._wrap_unary(handler.stream_unary, method))
-        if handler.unary_stream:
-            return handler._replace(unary_stream=self._wrap_stream(handler.unary_stream, method))
-        return handler._replace(stream_stream=self._wrap_stream(handler.stream_stream, method))
+        return replace_behaviour(handler, lambda b: self._wrap_unary(b, method),
+                                 lambda b: self._wrap_stream(b, method))
 
     def _wrap_unary(self, behavior, method: str):
         budget = self._budget
@@ -83,7 +112,8 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         async def unary(request, context: grpc.aio.ServicerContext):
             call = _Call(method)
             try:
-                response = await behavior(request, context)
+                with self._admitted(method):
+                    response = await behavior(request, context)
                 call.bytes_out = check_response_size(response, budget, method)
                 return response
             except grpc.aio.AbortError:
@@ -108,13 +138,14 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
                 call.bytes_out += check_response_size(message, budget, method)
 
             try:
-                produced = behavior(request, _BudgetedContext(context, measure))
-                if inspect.isasyncgen(produced):
-                    async for message in produced:
-                        measure(message)
-                        yield message
-                else:  # a coroutine that sends with context.write (e.g. health Watch)
-                    await produced
+                with self._admitted(method):
+                    produced = behavior(request, _BudgetedContext(context, measure))
+                    if inspect.isasyncgen(produced):
+                        async for message in produced:
+                            measure(message)
+                            yield message
+                    else:  # a coroutine that sends with context.write (e.g. health Watch)
+                        await produced
             except grpc.aio.AbortError:
                 raise
             except Exception as exc:

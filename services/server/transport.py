@@ -1,0 +1,55 @@
+"""The gRPC server object and its port: interceptors, message limits, keepalive policy,
+and plaintext or TLS (optionally mutual) binding."""
+
+from __future__ import annotations
+
+import grpc
+
+from services.config.runtime import RuntimeSettings
+from services.rpc.auth import TokenAuth
+from services.rpc.interceptor import CallInterceptor
+
+# Clients may ping at most every 10 s, and not at all without calls; a client that keeps
+# pinging faster collects strikes and gets GOAWAY.
+KEEPALIVE_OPTIONS = [
+    ("grpc.keepalive_time_ms", 60_000),  # our own pings to idle clients
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 0),
+    ("grpc.http2.max_ping_strikes", 2),
+]
+
+
+def make_grpc_server(runtime: RuntimeSettings) -> grpc.aio.Server:
+    # The call interceptor is outermost so its access log also records refused calls.
+    interceptors: list[grpc.aio.ServerInterceptor] = [
+        CallInterceptor(runtime.knowport_max_response_bytes,
+                        runtime.knowport_max_concurrent_rpcs)]
+    token = runtime.knowport_auth_token.get_secret_value()
+    if token:
+        interceptors.append(TokenAuth(token))
+    return grpc.aio.server(interceptors=interceptors, options=[
+        ("grpc.max_receive_message_length", runtime.knowport_max_receive_bytes),
+        # The budget interceptor answers first with a clear message; this is the hard wall.
+        ("grpc.max_send_message_length", 4 * 1024 * 1024),
+        ("grpc.so_reuseport", 0),
+        *KEEPALIVE_OPTIONS,
+    ])
+
+
+def bind(server: grpc.aio.Server, runtime: RuntimeSettings) -> int:
+    """Add the listening port (TLS when a certificate is configured); returns its number."""
+    address = f"{runtime.grpc_host}:{runtime.grpc_port}"
+    if runtime.knowport_tls_cert_file is None:
+        port = server.add_insecure_port(address)
+    else:
+        client_ca = runtime.knowport_tls_client_ca_file
+        credentials = grpc.ssl_server_credentials(
+            [(runtime.knowport_tls_key_file.read_bytes(),
+              runtime.knowport_tls_cert_file.read_bytes())],
+            root_certificates=client_ca.read_bytes() if client_ca else None,
+            require_client_auth=client_ca is not None)
+        port = server.add_secure_port(address, credentials)
+    if port == 0:
+        raise OSError(f"cannot bind {address}")
+    return port
