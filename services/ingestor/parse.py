@@ -24,10 +24,11 @@ import logging
 import operator
 import re
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Tree
 
 from services.ingestor import languages as lang
 from services.ingestor.languages import Definition, Grammar
@@ -64,7 +65,7 @@ def parse_source(
     if not lines.count:
         return []
     try:
-        spans = _merge_trivial(_spans(lines, text, language), lines)
+        spans = _merge_trivial(_spans(path, lines, text, language), lines)
         _check_tiling(spans, lines.count)
     except Exception:  # a parser or grammar-table bug must not lose the file
         log.warning("splitting %s as %s failed; using line chunks", path, language, exc_info=True)
@@ -92,12 +93,15 @@ class _Span:
     symbol: str
 
 
-def _spans(lines: _Lines, text: str, language: str) -> list[_Span]:
+def _spans(path: str, lines: _Lines, text: str, language: str) -> list[_Span]:
     grammar = lang.grammar_for(language)
     parser = _parser(grammar.name) if grammar else None
     if grammar and parser:
-        root = parser.parse(text.encode("utf-8", "surrogatepass")).root_node
-        return _CodeWalk(lines, grammar).spans(root)
+        source = text.encode("utf-8", "surrogatepass")
+        tree = _parse(parser, source)
+        if tree is not None:
+            return _CodeWalk(lines, grammar, source).spans(tree.root_node)
+        log.warning("parsing %s as %s took too long; splitting it by paragraphs", path, language)
     if language == lang.MARKDOWN:
         return _heading_spans(lines, *_markdown_headings(lines))
     if language == lang.RST:
@@ -199,6 +203,31 @@ def _parser(name: str) -> Parser | None:
     return parsers[name]
 
 
+# Generated or mislabelled input can keep tree-sitter's error recovery busy for many seconds
+# per megabyte (a minified line parsed as C: 10 s for 1.5 MB); real code parses at several
+# megabytes a second, so this budget is ten times what a file should need.
+PARSE_SECONDS = 1.0
+PARSE_SECONDS_PER_MB = 2.0
+
+
+def _parse(parser: Parser, source: bytes) -> Tree | None:
+    """The syntax tree of `source`, or None when parsing ran out of its time budget.
+
+    It parses through a read callback, the only form that can be stopped; a tree made so
+    does not hold its source, so node texts come from `source`, never from `Node.text`
+    (which even segfaults when the callback returned memoryviews).
+    """
+    deadline = time.monotonic() + PARSE_SECONDS + PARSE_SECONDS_PER_MB * len(source) / 1e6
+    try:
+        return parser.parse(
+            lambda offset, _point: source[offset : offset + 65536],
+            progress_callback=lambda _offset, _has_error: time.monotonic() > deadline,
+        )
+    except ValueError:  # stopped
+        parser.reset()  # or the next parse would resume this one
+        return None
+
+
 # -- code -------------------------------------------------------------------------------
 
 
@@ -226,9 +255,13 @@ class _Item:
 class _CodeWalk:
     """Finds definitions with a grammar table and lays chunks over the file's rows."""
 
-    def __init__(self, lines: _Lines, grammar: Grammar) -> None:
+    def __init__(self, lines: _Lines, grammar: Grammar, source: bytes) -> None:
         self.lines = lines
         self.grammar = grammar
+        self.source = source
+
+    def _name_text(self, node: Node) -> str:
+        return _clean_name(self.source[node.start_byte : node.end_byte])
 
     def spans(self, root: Node) -> list[_Span]:
         children = root.named_children
@@ -319,16 +352,15 @@ class _CodeWalk:
             target = next(
                 (c for c in node.named_children if c.type in self.grammar.name_types), None
             )
-        return _clean_name(target.text) if target is not None and target.text else rule.default_name
+        return (self._name_text(target) if target is not None else "") or rule.default_name
 
-    @staticmethod
-    def _receiver(node: Node, field: str) -> str:
+    def _receiver(self, node: Node, field: str) -> str:
         """Go: `func (r *Rect[T]) Area()` belongs to Rect."""
         receiver = node.child_by_field_name(field)
         for param in receiver.named_children if receiver is not None else ():
             receiver_type = param.child_by_field_name("type")
-            if receiver_type is not None and receiver_type.text:
-                return _clean_name(receiver_type.text)
+            if receiver_type is not None:
+                return self._name_text(receiver_type)
         return ""
 
     def _members(self, node: Node) -> list[Node]:

@@ -1,35 +1,67 @@
-"""A process pool for the Parse stage, so parsing uses every core.
+"""The process pool of the Parse stage: parsing uses every core, and a parser that crashes
+(a grammar is native code) takes down a worker, never the server.
 
-Started lazily (spawned workers import the grammars once, which costs a second or two) and
-only for jobs big enough to repay that; small jobs parse in a thread.
+One pool per process, shared by every ingest and started on first use (spawned workers import
+the grammars once, which costs a second or two). A pool broken by a crashed worker is
+replaced; the file being parsed is reported as failed and retried by the next ingest.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import multiprocessing
+import threading
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
-# Below this many files to parse, a thread is faster than starting worker processes.
-POOL_MIN_FILES = 200
+_lock = threading.Lock()
+_pools: dict[int, ProcessPoolExecutor] = {}
+
+
+class ParserCrashed(RuntimeError):
+    """The parser process died on a file (a native crash); nothing of it was indexed."""
+
+
+def _pool(workers: int) -> Executor:
+    with _lock:
+        if workers not in _pools:
+            # spawn, not fork: the server runs gRPC and asyncio threads, which a forked child
+            # would inherit in an undefined state.
+            _pools[workers] = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn"))
+        return _pools[workers]
+
+
+def _discard(workers: int, broken: Executor) -> None:
+    with _lock:
+        if _pools.get(workers) is broken:
+            del _pools[workers]
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
+@atexit.register
+def _shutdown_all() -> None:
+    with _lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 class ParsePool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._executor: ProcessPoolExecutor | None = None
 
-    def executor_for(self, files: int) -> Executor | None:
-        """The pool for a job of `files` files, or None to parse in a thread."""
-        if files < POOL_MIN_FILES or self.workers < 2:
-            return None
-        if self._executor is None:
-            # spawn, not fork: the server process runs gRPC and asyncio threads, which a
-            # forked child would inherit in an undefined state.
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"))
-        return self._executor
-
-    def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        # A crash breaks every call in flight on that pool, not only the culprit's: each gets
+        # one more try on a fresh pool, where only the culprit crashes again.
+        for _ in range(2):
+            pool = _pool(self.workers)
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+            except BrokenProcessPool:
+                _discard(self.workers, pool)
+        raise ParserCrashed("the parser process crashed on this file (twice)")

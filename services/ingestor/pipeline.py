@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from services.ingestor.embed import EmbedStage
 from services.ingestor.enrich import Enricher
 from services.ingestor.languages import language_for
 from services.ingestor.parse import ParsedChunk, parse_source
-from services.ingestor.parse_pool import ParsePool
+from services.ingestor.parse_pool import ParsePool, ParserCrashed
 from services.ingestor.progress import Progress
 from services.ingestor.scan import ScannedFile, ScanRules, SkippedFile, read_source, scan
 from services.storage.port import Storage
@@ -92,7 +91,6 @@ class Pipeline:
         todo = await self._plan(workspace, full, progress)
         if not todo:
             return
-        executor = self.parse_pool.executor_for(len(todo)) if self.parse_pool else None
         workers = self.parse_pool.workers if self.parse_pool else 2
         to_parse, to_enrich, to_embed, to_persist = (asyncio.Queue(QUEUE_SIZE) for _ in range(4))
         # A TaskGroup: when one stage fails (storage down), the others are cancelled with it.
@@ -100,7 +98,7 @@ class Pipeline:
             stages.create_task(self._feed(todo, to_parse, cancelled))
             stages.create_task(_stage(
                 to_parse, to_enrich,
-                lambda f: self._read_and_parse(workspace, f, full, progress, executor),
+                lambda f: self._read_and_parse(workspace, f, full, progress),
                 cancelled, workers=workers * 2))  # twice the cores: reads and parses interleave
             stages.create_task(_stage(to_enrich, to_embed, lambda f: self._enrich(f, progress),
                                       cancelled, workers=4 if self.enricher else 1))
@@ -140,7 +138,7 @@ class Pipeline:
         await out.put(_DONE)
 
     async def _read_and_parse(self, workspace: Workspace, item: _File, full: bool,
-                              progress: Progress, executor: Executor | None) -> _File | None:
+                              progress: Progress) -> _File | None:
         source = await asyncio.to_thread(read_source, item.scanned, Path(workspace.root),
                                          self.rules.max_file_bytes)
         if isinstance(source, SkippedFile):
@@ -159,9 +157,18 @@ class Pipeline:
             item.chunks = await self.storage.get_chunks(workspace.id, item.path)
             item.summary, item.reused = item.stored.summary, True
             return item
-        item.chunks = await _parse(item, executor)
+        try:
+            item.chunks = await self._parse(item)
+        except ParserCrashed as err:
+            _failed(progress, item, "parse", err)
+            return None
         progress.add("files_parsed")
         return item
+
+    async def _parse(self, item: _File) -> list[Chunk]:
+        if self.parse_pool is None:  # in this process (a grammar crash would take it down)
+            return await asyncio.to_thread(parse_to_chunks, item.path, item.text, item.language)
+        return await self.parse_pool.run(parse_to_chunks, item.path, item.text, item.language)
 
     async def _enrich(self, item: _File, progress: Progress) -> _File | None:
         if self.enricher is not None and not item.reused:
@@ -212,13 +219,6 @@ class Pipeline:
     async def _persist(self, workspace: Workspace, item: _File, progress: Progress) -> None:
         await self.storage.replace_file(workspace.id, item.record(), item.chunks)
         progress.persisted(item.path, len(item.chunks))
-
-
-async def _parse(item: _File, executor: Executor | None) -> list[Chunk]:
-    if executor is None:
-        return await asyncio.to_thread(parse_to_chunks, item.path, item.text, item.language)
-    return await asyncio.get_running_loop().run_in_executor(
-        executor, parse_to_chunks, item.path, item.text, item.language)
 
 
 def _failed(progress: Progress, item: _File, stage: str, err: Exception) -> None:
