@@ -31,6 +31,7 @@ lint: setup proto-check
 	else echo "buf breaking: no main branch yet, nothing to compare"; fi
 
 bench: setup
+	$(BIN)/python -m bench.parse
 	$(BIN)/python -m bench.ingest
 
 # Generated Python is committed; the import path equals the proto package (knowport.v1).

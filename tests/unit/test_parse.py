@@ -14,8 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
-import time
 from pathlib import Path
 
 import pytest
@@ -890,22 +888,3 @@ def test_nothing_is_downloaded_or_cached_while_parsing(tmp_path: Path) -> None:
     for language, (_, _, expected) in CASES.items():  # along the tree, not by lines
         assert report["found"][language] == sorted({symbol for symbol, _, _, _ in expected})
     assert "Knowport > Install" in report["found"]["rst"]
-
-
-# -- throughput (printed, not asserted: CI machines differ) ----------------------------
-
-
-def test_throughput_on_the_standard_library(capsys: pytest.CaptureFixture[str]) -> None:
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    paths = sorted(p for p in stdlib.rglob("*.py") if "site-packages" not in p.parts)[:2000]
-    sources = [(str(p), p.read_text(encoding="utf-8", errors="replace")) for p in paths]
-    size = sum(len(text.encode("utf-8", "surrogatepass")) for _, text in sources)
-    started = time.perf_counter()
-    chunks = sum(len(parse_source(path, text, "python")) for path, text in sources)
-    elapsed = time.perf_counter() - started
-    with capsys.disabled():
-        print(
-            f"\nparse: {len(sources)} stdlib files, {size / 1e6:.1f} MB, {chunks} chunks "
-            f"in {elapsed:.2f} s on one core = {size / 1e6 / elapsed:.2f} MB/s"
-        )
-    assert chunks >= len(sources)
