@@ -40,7 +40,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         settings = _with_overrides(settings, args)
     except ValidationError as err:
-        print(f"knowport: bad configuration: {err.errors()[0]['msg']}", file=sys.stderr)
+        message = err.errors()[0]["msg"].removeprefix("Value error, ")
+        print(f"knowport: bad configuration: {message}", file=sys.stderr)
         return exit_codes.USAGE
     # A long-running server like `serve`: it logs at LOG_LEVEL (stderr only; with stdio,
     # stdout carries nothing but protocol messages).

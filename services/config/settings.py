@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from services.config.ingest import IngestSettings
 from services.config.llm import LlmSettings
 from services.config.llm_lock import LlmLockSettings
+from services.config.mcp import McpSettings
 from services.config.runtime import RuntimeSettings
 from services.config.storage import StorageSettings
 
@@ -24,6 +25,7 @@ class Settings:
     llm: LlmSettings
     llm_lock: LlmLockSettings
     ingest: IngestSettings
+    mcp: McpSettings
 
 
 def _first_error(err: ValidationError) -> str:
@@ -40,6 +42,7 @@ def load_settings() -> Settings:
     """Read every concern from the environment (seed variable names accepted)."""
     try:
         return Settings(runtime=RuntimeSettings(), storage=StorageSettings(), llm=LlmSettings(),
-                        llm_lock=LlmLockSettings(), ingest=IngestSettings())
+                        llm_lock=LlmLockSettings(), ingest=IngestSettings(),
+                        mcp=McpSettings())
     except ValidationError as err:
         raise ConfigError(_first_error(err)) from None

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _lock = threading.Lock()
 _pools: dict[int, ProcessPoolExecutor] = {}
 
@@ -25,13 +30,24 @@ class ParserCrashed(RuntimeError):
     """The parser process died on a file (a native crash); nothing of it was indexed."""
 
 
+def _die_with_parent() -> None:
+    """Worker initializer: on Linux, ask the kernel to kill this worker when its parent dies,
+    so a `kill -9` of the server or of `knowport ingest --local` leaves no parser behind."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the call above took effect
+            os._exit(0)
+
+
 def _pool(workers: int) -> Executor:
     with _lock:
         if workers not in _pools:
             # spawn, not fork: the server runs gRPC and asyncio threads, which a forked child
             # would inherit in an undefined state.
             _pools[workers] = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"))
+                workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_die_with_parent)
         return _pools[workers]
 
 
