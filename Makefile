@@ -33,6 +33,7 @@ lint: setup proto-check
 bench: setup
 	$(BIN)/python -m bench.parse
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.docs_index
 
 # Generated Python is committed; the import path equals the proto package (knowport.v1).
 proto: setup
