@@ -73,11 +73,15 @@ class Chunk:
 
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
-    """Narrowing applied inside storage, before ranking is cut to a limit."""
+    """Narrowing applied inside storage, before ranking is cut to a limit.
+
+    Empty fields do not filter; a chunk must match the glob, one of the languages and one of
+    the kinds.
+    """
 
     path_glob: str = ""
-    language: str = ""
-    kind: str = ""
+    languages: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from services.config import Settings
-from services.ingestor.embed import EmbedStage, LocalEmbedder, OpenAIEmbedder
+from services.ingestor.embed import Embedder, EmbedStage, LocalEmbedder, OpenAIEmbedder
 from services.ingestor.enrich import Enricher
 from services.ingestor.jobs import IngestJobs
 from services.ingestor.llm import LlmGate, OpenGate, make_client
@@ -29,9 +29,7 @@ class Ingestion:
     parse_pool: ParsePool | None = None
 
     async def close(self) -> None:
-        await self.jobs.shutdown()
-        if self.parse_pool is not None:
-            self.parse_pool.shutdown()
+        await self.jobs.shutdown()  # the parse pool is the process's, and outlives this
 
 
 def _local_model_installed() -> bool:
@@ -39,8 +37,12 @@ def _local_model_installed() -> bool:
             and importlib.util.find_spec("sentence_transformers") is not None)
 
 
-def build_embed_stage(settings: Settings, storage: Storage, gate: LlmGate,
-                      notes: list[str]) -> EmbedStage | None:
+def build_embedder(settings: Settings, gate: LlmGate) -> Embedder | None:
+    """The embedder the settings choose, or None when none is configured.
+
+    Ingest embeds chunks with it and search embeds queries with it: both must use the same
+    model, so both build it here.
+    """
     llm = settings.llm
     backend = llm.embedding_backend
     if backend == "auto":
@@ -53,12 +55,18 @@ def build_embed_stage(settings: Settings, storage: Storage, gate: LlmGate,
     if backend == "openai":  # settings guarantee the endpoint and model are set
         client = make_client(llm.openai_api_base, llm.openai_api_key.get_secret_value(),
                              timeout=llm.llm_timeout_seconds)
-        embedder = OpenAIEmbedder(client, llm.embedding_model, gate, llm.embedding_batch_size)
-    elif backend == "local":
-        embedder = LocalEmbedder()
-    else:
+        return OpenAIEmbedder(client, llm.embedding_model, gate, llm.embedding_batch_size)
+    if backend == "local":
+        return LocalEmbedder()
+    return None
+
+
+def build_embed_stage(settings: Settings, storage: Storage, gate: LlmGate,
+                      notes: list[str]) -> EmbedStage | None:
+    embedder = build_embedder(settings, gate)
+    if embedder is None:
         notes.append("embeddings skipped: no embedder configured (EMBEDDING_BACKEND="
-                     f"{llm.embedding_backend}); search is lexical")
+                      f"{settings.llm.embedding_backend}); search is lexical")
         return None
     return EmbedStage(embedder, storage)
 

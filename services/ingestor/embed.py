@@ -120,8 +120,6 @@ class LocalEmbedder:
     def __init__(self, batch_size: int = 32, device: str = "cpu") -> None:
         self.batch_size = batch_size
         self._device = device
-        self._model: SentenceTransformer | None = None
-        self._load_lock = threading.Lock()  # two first calls at once must not load twice
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
@@ -135,10 +133,21 @@ class LocalEmbedder:
         return vectors.tolist()
 
     def _loaded(self) -> SentenceTransformer:
-        with self._load_lock:
-            if self._model is None:
-                self._model = _load_local_model(self._device)
-            return self._model
+        return _shared_local_model(self._device)
+
+
+# One model per device for the whole process: the ingest pipeline and the search service's
+# query embedder share it (about 90 MB), and two first calls at once must not load it twice.
+_models: dict[str, SentenceTransformer] = {}
+_models_lock = threading.Lock()
+
+
+def _shared_local_model(device: str) -> SentenceTransformer:
+    with _models_lock:
+        model = _models.get(device)
+        if model is None:
+            model = _models[device] = _load_local_model(device)
+        return model
 
 
 def _load_local_model(device: str) -> SentenceTransformer:

@@ -1,60 +1,111 @@
-"""KnowledgeService over gRPC.
+"""KnowledgeService over gRPC: validates requests, converts them, and calls retrieval.
 
-Retrieval has not landed yet: every RPC validates its request (so bad input already gets the
-right status) and then answers UNIMPLEMENTED rather than a made-up result.
+Search ranks in search.py and is cut to the budget in hits.py; file context and overview
+are built to the budget in file_context.py and overview.py. Paths from requests go through
+paths.py before anything else sees them.
 """
 
 from __future__ import annotations
 
 from knowport.v1 import knowledge_service_pb2 as pb
 from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
-from services.domain.errors import InvalidArgument, NotImplementedYet
+from services.domain.errors import InvalidArgument
+from services.domain.models import Chunk, SearchFilters
+from services.knowledge import file_context, kinds, paths
+from services.knowledge.hits import search_response
+from services.knowledge.overview import OverviewCache, clamp_depth, overview_response
+from services.knowledge.query_embedding import QueryEmbedder
+from services.knowledge.search import Mode, Searcher, SearchQuery
+from services.rpc import paging
 from services.rpc.requests import WorkspaceResolver, bounded_text, enum_value, page_size
+from services.storage.glob import glob_to_regex
+from services.storage.port import Storage
 
-_NOT_YET = "retrieval is not available in this build yet"
+_MODES = {pb.SEARCH_MODE_UNSPECIFIED: Mode.HYBRID, pb.SEARCH_MODE_HYBRID: Mode.HYBRID,
+          pb.SEARCH_MODE_LEXICAL: Mode.LEXICAL, pb.SEARCH_MODE_SEMANTIC: Mode.SEMANTIC}
 
 
-def validate_filter(flt: pb.SearchFilter) -> None:
+def validate_filter(flt: pb.SearchFilter) -> SearchFilters:
     bounded_text(flt.path_glob, "filter.path_glob", max_bytes=512)
+    if flt.path_glob:
+        glob_to_regex(flt.path_glob)  # raises InvalidArgument for a malformed glob
     if len(flt.languages) > 32:
         raise InvalidArgument("filter.languages has more than 32 entries",
                               metadata={"field": "filter.languages"})
+    for language in flt.languages:
+        bounded_text(language, "filter.languages", max_bytes=64)
     if len(flt.kinds) > 16:
         raise InvalidArgument("filter.kinds has more than 16 entries",
                               metadata={"field": "filter.kinds"})
     for kind in flt.kinds:
         enum_value(kind, pb.SymbolKind, "filter.kinds", allow_unspecified=False)
+    return SearchFilters(
+        path_glob=flt.path_glob,
+        languages=tuple(sorted({lang.strip().lower() for lang in flt.languages
+                                if lang.strip()})),
+        kinds=tuple(sorted({kinds.FROM_PROTO[k] for k in flt.kinds})))
 
 
-def validate_path(path: str) -> None:
+def validate_path(path: str) -> str:
     bounded_text(path, "path", max_bytes=4096, required=True)
-    if "\0" in path:
-        raise InvalidArgument("path contains a NUL byte", metadata={"field": "path"})
+    return paths.normalise(path)
 
 
 class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
-    def __init__(self, workspaces: WorkspaceResolver) -> None:
+    def __init__(self, storage: Storage, workspaces: WorkspaceResolver, *, budget_bytes: int,
+                 query_embedder: QueryEmbedder | None = None) -> None:
+        self._storage = storage
         self._workspaces = workspaces
+        self._budget = budget_bytes
+        self._searcher = Searcher(storage, query_embedder)
+        self._overviews = OverviewCache(storage)
 
     async def Search(self, request: pb.SearchRequest, context) -> pb.SearchResponse:
         bounded_text(request.query, "query", max_bytes=2000, required=True)
-        enum_value(request.mode, pb.SearchMode, "mode")
-        page_size(request.page_size, default=10, maximum=50)
-        validate_filter(request.filter)
-        await self._workspaces.resolve(request.workspace)
-        raise NotImplementedYet(f"Search: {_NOT_YET}")
+        mode = _MODES[enum_value(request.mode, pb.SearchMode, "mode")]
+        size = page_size(request.page_size, default=10, maximum=50)
+        filters = validate_filter(request.filter)
+        workspace = await self._workspaces.resolve(request.workspace)
+        owner = paging.fingerprint("search", workspace.id, request.query, mode.value,
+                                   filters.path_glob, filters.languages, filters.kinds)
+        offset = paging.decode_token(request.page_token, owner, int) or 0
+        page = await self._searcher.search(SearchQuery(workspace.id, request.query, mode,
+                                                       filters, offset, size))
+        records = await self._storage.get_files(workspace.id, {h.chunk.path for h in page.hits})
+        disk = paths.DiskCheck(workspace.root)
+        stale: dict[str, bool] = {}
+
+        def is_stale(chunk: Chunk) -> bool:
+            if chunk.path not in stale:
+                record = records.get(chunk.path)
+                stale[chunk.path] = record is None or disk.stale(record)
+            return stale[chunk.path]
+
+        return search_response(page, offset, self._budget, is_stale,
+                               lambda position: paging.encode_token(position, owner))
 
     async def GetFileContext(self, request: pb.GetFileContextRequest,
                              context) -> pb.GetFileContextResponse:
-        validate_path(request.path)
+        path = validate_path(request.path)
         for field in ("start_line", "end_line"):
             if getattr(request, field) < 0:
                 raise InvalidArgument(f"{field} must not be negative", metadata={"field": field})
-        await self._workspaces.resolve(request.workspace)
-        raise NotImplementedYet(f"GetFileContext: {_NOT_YET}")
+        workspace = await self._workspaces.resolve(request.workspace)
+        record, chunks = await file_context.load(self._storage, workspace.id, path)
+        owner = paging.fingerprint("file", workspace.id, path)
+        position = paging.decode_token(request.page_token, owner, int)
+        if position is None:
+            position = file_context.first_chunk_at(chunks, request.start_line or 1)
+        stale = paths.DiskCheck(workspace.root).stale(record)
+        return file_context.file_context_response(
+            record, chunks, stale, file_context.LineRange(request.start_line, request.end_line),
+            min(position, len(chunks)), self._budget,
+            lambda index: paging.encode_token(index, owner))
 
     async def GetOverview(self, request: pb.GetOverviewRequest, context) -> pb.GetOverviewResponse:
         if request.max_depth < 0:
             raise InvalidArgument("max_depth must not be negative", metadata={"field": "max_depth"})
-        await self._workspaces.resolve(request.workspace)
-        raise NotImplementedYet(f"GetOverview: {_NOT_YET}")
+        workspace = await self._workspaces.resolve(request.workspace)
+        overview = await self._overviews.get(workspace.id)
+        return overview_response(workspace.id, workspace.root, overview,
+                                 clamp_depth(request.max_depth), self._budget)

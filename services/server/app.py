@@ -15,15 +15,17 @@ from knowport.v1 import knowledge_service_pb2_grpc as knowledge_grpc
 from knowport.v1 import lock_service_pb2_grpc as lock_grpc
 from services.config import Settings
 from services.domain.models import Workspace
-from services.ingestor.assembly import Ingestion, build_ingestion
+from services.ingestor.assembly import Ingestion, build_embedder, build_ingestion
+from services.ingestor.llm import OpenGate
 from services.ingestor.servicer import IngestServicer
+from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.servicer import KnowledgeServicer
 from services.llm_lock.gate import LockGate
 from services.llm_lock.lock import LlmLock
 from services.llm_lock.servicer import LockServicer
-from services.rpc.interceptor import CallInterceptor
 from services.rpc.requests import WorkspaceResolver
 from services.server.health import HealthMonitor
+from services.server.transport import bind, make_grpc_server
 from services.storage.port import Storage
 
 log = logging.getLogger(__name__)
@@ -48,16 +50,7 @@ async def start_server(settings: Settings, storage: Storage,
                        default_workspace: Workspace) -> RunningServer:
     """Start serving on GRPC_HOST:GRPC_PORT (port 0 picks one) and return the bound port."""
     runtime = settings.runtime
-    limit = runtime.knowport_max_receive_bytes
-    server = grpc.aio.server(
-        interceptors=[CallInterceptor(runtime.knowport_max_response_bytes)],
-        options=[
-            ("grpc.max_receive_message_length", limit),
-            # The budget interceptor answers first with a clear message; this is the hard wall.
-            ("grpc.max_send_message_length", 4 * 1024 * 1024),
-            ("grpc.so_reuseport", 0),
-        ],
-    )
+    server = make_grpc_server(runtime)
     workspaces = WorkspaceResolver(storage, default_workspace)
     enabled = sorted(runtime.services)
     # The lock lives in storage: the ingest pipeline's gate needs it even where this process
@@ -72,17 +65,21 @@ async def start_server(settings: Settings, storage: Storage,
     if "lock" in enabled:
         lock_grpc.add_LockServiceServicer_to_server(LockServicer(lock), server)
     if "knowledge" in enabled:
-        knowledge_grpc.add_KnowledgeServiceServicer_to_server(KnowledgeServicer(workspaces),
-                                                              server)
+        # Queries are embedded by the model the ingest embeds chunks with. Not behind the LLM
+        # lock: the agent holding the lock is the one searching.
+        embedder = build_embedder(settings, OpenGate())
+        knowledge = KnowledgeServicer(
+            storage, workspaces, budget_bytes=runtime.knowport_max_response_bytes,
+            query_embedder=QueryEmbedder(embedder) if embedder is not None else None)
+        knowledge_grpc.add_KnowledgeServiceServicer_to_server(knowledge, server)
     names = [SERVICE_NAMES[name] for name in enabled]
     health = HealthMonitor(storage, names, runtime.knowport_health_interval_seconds)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
-    reflection.enable_server_reflection([*names, health_name, reflection.SERVICE_NAME], server)
-
-    port = server.add_insecure_port(f"{runtime.grpc_host}:{runtime.grpc_port}")
-    if port == 0:
-        raise OSError(f"cannot bind {runtime.grpc_host}:{runtime.grpc_port}")
+    if runtime.knowport_reflection:
+        reflection.enable_server_reflection([*names, health_name, reflection.SERVICE_NAME],
+                                            server)
+    port = bind(server, runtime)
     await server.start()
     await health.start()
     return RunningServer(server=server, health=health, port=port, lock=lock, ingestion=ingestion)

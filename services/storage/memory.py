@@ -150,10 +150,34 @@ class MemoryStorage:
             space = self._spaces.get(workspace_id)
             return [] if space is None else sorted(space.files.values(), key=lambda f: f.path)
 
+    async def get_files(self, workspace_id: str,
+                        paths: Iterable[str]) -> dict[str, FileRecord]:
+        with self._lock:
+            space = self._spaces.get(workspace_id)
+            if space is None:
+                return {}
+            return {p: f for p in paths if (f := space.files.get(p)) is not None}
+
     async def get_chunks(self, workspace_id: str, path: str) -> list[Chunk]:
         with self._lock:
             space = self._spaces.get(workspace_id)
             return [] if space is None else list(space.chunks.get(path, ()))
+
+    async def iter_chunks(self, workspace_id: str,
+                          batch_size: int = 1000) -> AsyncIterator[list[Chunk]]:
+        with self._lock:
+            space = self._spaces.get(workspace_id)
+            paths = [] if space is None else sorted(space.files)
+        batch: list[Chunk] = []
+        for path in paths:
+            with self._lock:
+                chunks = space.chunks.get(path, ()) if space is not None else ()
+            batch.extend(replace(c, embedding=None) for c in chunks)
+            while len(batch) >= max(batch_size, 1):
+                yield batch[:batch_size]
+                batch = batch[batch_size:]
+        if batch:
+            yield batch
 
     # --- search ------------------------------------------------------------------------
     async def search_lexical(self, workspace_id: str, query: str, limit: int,
@@ -400,10 +424,13 @@ def _best(hits: Iterable[tuple[Chunk, float]], limit: int) -> list[ScoredChunk]:
 def _matcher(filters: SearchFilters) -> Callable[[Chunk], bool]:
     path = _glob(filters.path_glob).match if filters.path_glob else None
 
+    languages = frozenset(filters.languages)
+    kinds = frozenset(filters.kinds)
+
     def keep(chunk: Chunk) -> bool:
         return ((path is None or path(chunk.path) is not None)
-                and (not filters.language or chunk.language == filters.language)
-                and (not filters.kind or chunk.kind == filters.kind))
+                and (not languages or chunk.language in languages)
+                and (not kinds or chunk.kind in kinds))
 
     return keep
 

@@ -63,8 +63,21 @@ class Storage(Protocol):
     async def list_files(self, workspace_id: str) -> list[FileRecord]:
         """All file records of a workspace, sorted by path."""
 
+    async def get_files(self, workspace_id: str,
+                        paths: Iterable[str]) -> dict[str, FileRecord]:
+        """The records of those `paths` that are indexed, by path (one round trip)."""
+
     async def get_chunks(self, workspace_id: str, path: str) -> list[Chunk]:
         """A file's chunks ordered by start line, with embeddings."""
+
+    def iter_chunks(self, workspace_id: str,
+                    batch_size: int = 1000) -> AsyncIterator[list[Chunk]]:
+        """Every chunk of a workspace, in batches of up to `batch_size`, ordered by path and
+        start line, without embeddings (for whole-index passes such as the overview's).
+
+        Each batch is consistent in itself; files replaced during the pass may show either
+        version.
+        """
 
     # --- search ------------------------------------------------------------------------
     async def search_lexical(self, workspace_id: str, query: str, limit: int,

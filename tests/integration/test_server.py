@@ -52,15 +52,16 @@ async def test_stats_of_the_default_workspace(server):
     assert (reply.files, reply.chunks) == (0, 0)
 
 
-@pytest.mark.parametrize("call", [
-    lambda s: s.knowledge.Search(knowledge_pb.SearchRequest(query="x")),
-    lambda s: s.knowledge.GetFileContext(knowledge_pb.GetFileContextRequest(path="a.py")),
-    lambda s: s.knowledge.GetOverview(knowledge_pb.GetOverviewRequest()),
-])
-async def test_features_not_built_yet_answer_unimplemented(server, call):
-    err = await _code(call(server))
-    assert err.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "not available in this build yet" in err.details()
+async def test_knowledge_answers_over_an_empty_index(server):
+    found = await server.knowledge.Search(knowledge_pb.SearchRequest(query="x"))
+    assert list(found.hits) == [] and not found.next_page_token
+    assert found.effective_mode == knowledge_pb.SEARCH_MODE_LEXICAL  # no embedder here
+    assert any("answered lexically" in n for n in found.notices)
+    overview = await server.knowledge.GetOverview(knowledge_pb.GetOverviewRequest())
+    assert overview.workspace == server.workspace.id and not overview.truncated
+    err = await _code(server.knowledge.GetFileContext(
+        knowledge_pb.GetFileContextRequest(path="a.py")))
+    assert err.code() == grpc.StatusCode.NOT_FOUND and "a.py" in err.details()
 
 
 @pytest.mark.parametrize("call, code, words", [
@@ -90,6 +91,14 @@ async def test_features_not_built_yet_answer_unimplemented(server, call):
      grpc.StatusCode.INVALID_ARGUMENT, "ttl_seconds must be between 1 and 3600"),
     (lambda s: s.knowledge.GetFileContext(knowledge_pb.GetFileContextRequest(path="a\0b")),
      grpc.StatusCode.INVALID_ARGUMENT, "NUL"),
+    (lambda s: s.knowledge.Search(knowledge_pb.SearchRequest(
+        query="x", filter=knowledge_pb.SearchFilter(path_glob="[z-a]"))),
+     grpc.StatusCode.INVALID_ARGUMENT, "reversed range"),
+    (lambda s: s.knowledge.Search(knowledge_pb.SearchRequest(query="x", page_token="junk!")),
+     grpc.StatusCode.INVALID_ARGUMENT, "page_token"),
+    (lambda s: s.knowledge.GetFileContext(knowledge_pb.GetFileContextRequest(
+        path="a.py", start_line=-1)),
+     grpc.StatusCode.INVALID_ARGUMENT, "start_line must not be negative"),
 ])
 async def test_bad_input_gets_the_right_status_and_a_readable_message(server, call, code, words):
     err = await _code(call(server))

@@ -206,6 +206,33 @@ async def test_list_files_is_sorted_by_path(storage):
     assert await storage.list_files("empty") == []
 
 
+async def test_get_files_returns_the_indexed_ones_by_path(storage):
+    for path in ("a.py", "b/c.py", "d.md"):
+        await put_file(storage, path, "x = 1")
+    await put_file(storage, "a.py", "x = 1", workspace=OTHER_WS)
+    found = await storage.get_files(WS, ["b/c.py", "a.py", "missing.py", "a.py"])
+    assert sorted(found) == ["a.py", "b/c.py"]
+    assert found["a.py"] == await storage.get_file(WS, "a.py")
+    assert await storage.get_files(WS, []) == {}
+    assert await storage.get_files("empty", ["a.py"]) == {}
+
+
+async def test_iter_chunks_walks_the_workspace_in_order_without_embeddings(storage):
+    expected = []
+    for path in ("b.py", "a/z.py", "a.py", "é.md"):
+        chunks = [make_chunk(path, 1 + 10 * i, f"x{i} = {i}", embedding=(1.0, float(i)))
+                  for i in range(3)]
+        await storage.replace_file(WS, make_file(path, chunks), chunks)
+        expected += [dataclasses.replace(c, embedding=None) for c in chunks]
+    await put_file(storage, "other.py", "y = 1", workspace=OTHER_WS)
+    expected.sort(key=lambda c: (c.path.encode(), c.start_line))
+    for size in (1, 4, 5, 1000):
+        batches = [batch async for batch in storage.iter_chunks(WS, batch_size=size)]
+        assert all(0 < len(batch) <= size for batch in batches)
+        assert [c for batch in batches for c in batch] == expected, size
+    assert [batch async for batch in storage.iter_chunks("empty")] == []
+
+
 async def test_replace_file_is_atomic_for_concurrent_readers(storage):
     """A reader sees one whole version of a file, never a mix and never a record alone.
 
@@ -308,10 +335,14 @@ async def test_lexical_search_applies_every_filter(storage):
         SearchFilters(path_glob="services/**"): {"core"},
         SearchFilters(path_glob="*/test_?ore.py"): {"test"},
         SearchFilters(path_glob="[!d]*/*.py"): {"test"},
-        SearchFilters(language="python"): {"core", "test"},
-        SearchFilters(kind="class"): {"test"},
-        SearchFilters(path_glob="docs/deep/", language="markdown", kind="section"): {"deep"},
-        SearchFilters(language="rust"): set(),
+        SearchFilters(languages=("python",)): {"core", "test"},
+        SearchFilters(kinds=("class",)): {"test"},
+        SearchFilters(path_glob="docs/deep/", languages=("markdown",),
+                      kinds=("section",)): {"deep"},
+        SearchFilters(languages=("rust",)): set(),
+        SearchFilters(languages=("rust", "markdown")): {"guide", "deep"},
+        SearchFilters(kinds=("class", "function")): {"core", "test"},
+        SearchFilters(languages=("python",), kinds=("section", "class")): {"test"},
     }
     for filters, expected in cases.items():
         hits = await storage.search_lexical(WS, "widget", 10, filters)
@@ -334,7 +365,7 @@ async def test_semantic_search_ranks_nearest_first_within_one_dimension(storage)
     assert ids(await storage.search_semantic(WS, [1.0, 0.0], 10)) == [flat.id]
     assert await storage.search_semantic(WS, [1.0, 0.0, 0.0, 0.0], 10) == []
     assert await storage.search_semantic(WS, [1.0, 0.0], 10,
-                                         SearchFilters(kind="function")) == []
+                                         SearchFilters(kinds=("function",))) == []
     assert await storage.search_semantic(OTHER_WS, [1.0, 0.0, 0.0], 10) == []
 
 

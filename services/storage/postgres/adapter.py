@@ -203,6 +203,39 @@ class PostgresStorage:
                                      workspace_id)
         return [rows.file(r) for r in found]
 
+    async def get_files(self, workspace_id: str,
+                        paths: Iterable[str]) -> dict[str, FileRecord]:
+        paths = sorted(set(paths))
+        if not paths:
+            return {}
+        async with self._connection() as conn:
+            found = await conn.fetch(f"SELECT {rows.FILE_COLUMNS} FROM files "
+                                     "WHERE workspace_id = $1 AND path = ANY($2::text[])",
+                                     workspace_id, paths)
+        return {r["path"]: rows.file(r) for r in found}
+
+    async def iter_chunks(self, workspace_id: str,
+                          batch_size: int = 1000) -> AsyncIterator[list[Chunk]]:
+        # Keyset pagination rather than a cursor: no transaction stays open while the caller
+        # works on a batch, and each batch is one short statement.
+        after: tuple[str, int, str] = ("", 0, "")
+        size = max(batch_size, 1)
+        while True:
+            async with self._connection() as conn:
+                found = await conn.fetch(
+                    f"SELECT {rows.CHUNK_COLUMNS_NO_EMBEDDING} FROM chunks "
+                    "WHERE workspace_id = $1 AND (path COLLATE \"C\", start_line, "
+                    "id COLLATE \"C\") > ($2, $3, $4) "
+                    'ORDER BY path COLLATE "C", start_line, id COLLATE "C" LIMIT $5',
+                    workspace_id, *after, size)
+            if not found:
+                return
+            yield [rows.chunk(r) for r in found]
+            last = found[-1]
+            after = (last["path"], last["start_line"], last["id"])
+            if len(found) < size:
+                return
+
     async def get_chunks(self, workspace_id: str, path: str) -> list[Chunk]:
         async with self._connection() as conn:
             found = await conn.fetch(f"SELECT {rows.CHUNK_COLUMNS} FROM chunks "

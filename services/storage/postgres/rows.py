@@ -20,8 +20,9 @@ from services.storage.tokens import lexical_document
 
 Row = asyncpg.Record
 
-CHUNK_COLUMNS = ("id, path, start_line, end_line, symbol, kind, language, text, content_hash, "
-                 "description, purpose, embedding")
+CHUNK_COLUMNS_NO_EMBEDDING = ("id, path, start_line, end_line, symbol, kind, language, text, "
+                              "content_hash, description, purpose")
+CHUNK_COLUMNS = f"{CHUNK_COLUMNS_NO_EMBEDDING}, embedding"
 # What replace_file copies in; `tsv` is generated from `lexical`.
 CHUNK_COPY_COLUMNS = ("workspace_id", "id", "path", "start_line", "end_line", "symbol", "kind",
                       "language", "text", "content_hash", "description", "purpose",
@@ -44,7 +45,7 @@ def chunk(row: Row) -> Chunk:
                  end_line=row["end_line"], symbol=row["symbol"], kind=row["kind"],
                  language=row["language"], text=row["text"], content_hash=row["content_hash"],
                  description=row["description"], purpose=row["purpose"],
-                 embedding=vector(row["embedding"]))
+                 embedding=vector(row.get("embedding")))
 
 
 def vector(value: Vector | None) -> tuple[float, ...] | None:
@@ -90,14 +91,14 @@ def filter_sql(filters: SearchFilters, args: list) -> str:
     """` AND ...` conditions for the filters, appending their values to `args`."""
     conditions = []
 
-    def add(condition: str, value: str) -> None:
+    def add(condition: str, value: str | list[str]) -> None:
         args.append(value)
-        conditions.append(f" AND {condition} ${len(args)}")
+        conditions.append(" AND " + condition.format(f"${len(args)}"))
 
     if filters.path_glob:
-        add("path ~", glob_to_regex(filters.path_glob))
-    if filters.language:
-        add("language =", filters.language)
-    if filters.kind:
-        add("kind =", filters.kind)
+        add("path ~ {}", glob_to_regex(filters.path_glob))
+    if filters.languages:
+        add("language = ANY({}::text[])", sorted(set(filters.languages)))
+    if filters.kinds:
+        add("kind = ANY({}::text[])", sorted(set(filters.kinds)))
     return "".join(conditions)
