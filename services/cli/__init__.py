@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="idempotency key: a retry with the same key returns the same job")
     ingest.add_argument("--json", action="store_true", help="print the final job as JSON")
 
+    _command("knowledge").add_parser(commands)
     _command("lock").add_parser(commands)
     _command("mcp").add_parser(commands)
 
@@ -53,9 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that share a module; every other command's module is named after it.
+_MODULES = {"search": "knowledge", "file": "knowledge", "overview": "knowledge",
+            "stats": "knowledge"}
+
+
 def _command(name: str):
     """Each command's module is imported only when it runs, so light commands start fast."""
-    return importlib.import_module(f"services.cli.{name}")
+    return importlib.import_module(f"services.cli.{_MODULES.get(name, name)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,120 @@
+"""`knowport search | file | overview | stats`: ask the running server what it knows.
+
+Human-readable by default; `--json` prints the response message as JSON for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from google.protobuf.json_format import MessageToJson
+
+from clients import KnowportRpcError
+from knowport.v1 import knowledge_service_pb2 as kpb
+from services.cli import exit_codes
+from services.cli.connect import address_of, client_for, describe_error
+from services.config import Settings
+
+COMMANDS = ("search", "file", "overview", "stats")
+KINDS = {name.removeprefix("SYMBOL_KIND_").lower(): number
+         for name, number in kpb.SymbolKind.items() if number}
+
+
+def add_parser(commands) -> None:
+    search = commands.add_parser("search", help="search the index (hybrid by default)")
+    search.add_argument("query")
+    search.add_argument("--mode", choices=("hybrid", "lexical", "semantic"), default="hybrid")
+    search.add_argument("--path-glob", default="", help="e.g. 'services/**/*.py'")
+    search.add_argument("--language", action="append", default=[], help="repeatable")
+    search.add_argument("--kind", action="append", default=[], choices=sorted(KINDS),
+                        help="repeatable")
+    search.add_argument("--limit", type=int, default=10, help="hits (at most 50)")
+    search.add_argument("--page-token", default="", help="from a previous --json answer")
+    file = commands.add_parser("file", help="one file's summary, symbols, chunks and text")
+    file.add_argument("path", help="workspace-relative path")
+    file.add_argument("--start-line", type=int, default=0)
+    file.add_argument("--end-line", type=int, default=0)
+    overview = commands.add_parser("overview", help="languages, layout, key modules, "
+                                   "entry points and the most referenced symbols")
+    overview.add_argument("--max-depth", type=int, default=0)
+    stats = commands.add_parser("stats", help="what the index holds (files, chunks, ...)")
+    for parser in (search, file, overview, stats):
+        parser.add_argument("--workspace", default="", help="workspace id (default: the "
+                            "server's)")
+        parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        with client_for(settings) as client:
+            answer = _ask(client, args)
+    except KnowportRpcError as err:
+        print(f"knowport: {describe_error(err, address_of(settings))}", file=sys.stderr)
+        return exit_codes.UNREACHABLE if err.code.name == "UNAVAILABLE" else exit_codes.FAILED
+    if args.json:
+        print(MessageToJson(answer, preserving_proto_field_name=True))
+    else:
+        print(_SHOW[args.command](answer))
+    return exit_codes.OK
+
+
+def _ask(client, args: argparse.Namespace):
+    if args.command == "search":
+        return client.search(args.query, mode=args.mode, page_size=args.limit,
+                             page_token=args.page_token, path_glob=args.path_glob,
+                             languages=args.language, kinds=[KINDS[k] for k in args.kind],
+                             workspace=args.workspace)
+    if args.command == "file":
+        return client.file_context(args.path, start_line=args.start_line,
+                                   end_line=args.end_line, workspace=args.workspace)
+    if args.command == "overview":
+        return client.overview(max_depth=args.max_depth, workspace=args.workspace)
+    return client.stats(workspace=args.workspace)
+
+
+def _kind(number: int) -> str:
+    return kpb.SymbolKind.Name(number).removeprefix("SYMBOL_KIND_").lower()
+
+
+def _show_search(answer) -> str:
+    lines = [f"{hit.path}:{hit.start_line}-{hit.end_line}  {hit.symbol or '-'} "
+             f"({_kind(hit.kind)}, score {hit.score:.3f})"
+             + (f"\n    {hit.description}" if hit.description else "")
+             for hit in answer.hits]
+    lines += [f"note: {notice}" for notice in answer.notices]
+    if answer.next_page_token:
+        lines.append(f"more: --page-token {answer.next_page_token}")
+    return "\n".join(lines) or "no hits"
+
+
+def _show_file(answer) -> str:
+    head = f"{answer.path} ({answer.language}, {answer.size_bytes} bytes)"
+    symbols = [f"  {s.start_line:>5}-{s.end_line:<5} {_kind(s.kind):<9} {s.name}"
+               for s in answer.symbols]
+    parts = [head, answer.summary, *symbols, "", answer.text]
+    if answer.truncated:
+        parts.append(f"[cut: ask again with --start-line {answer.text_end_line + 1}]")
+    return "\n".join(p for p in parts if p is not None)
+
+
+def _show_overview(answer) -> str:
+    lines = [f"workspace {answer.workspace} at {answer.root}", "languages:"]
+    lines += [f"  {x.language:<12} {x.files:>6} files {x.bytes:>12} bytes"
+              for x in answer.languages]
+    lines += ["key modules:"] + [f"  {m.path}: {m.purpose}" for m in answer.key_modules]
+    lines += ["entry points:"] + [f"  {p}" for p in answer.entry_points]
+    lines += ["most referenced symbols:"] + [f"  {s.name} ({s.path}:{s.start_line})"
+                                              for s in answer.symbols[:20]]
+    return "\n".join(lines)
+
+
+def _show_stats(answer) -> str:
+    languages = ", ".join(f"{x.language} {x.files}" for x in answer.languages)
+    return (f"workspace {answer.workspace} ({answer.storage_backend}): {answer.files} files, "
+            f"{answer.chunks} chunks ({answer.enriched_chunks} described, "
+            f"{answer.embedded_chunks} embedded), {answer.total_bytes} bytes; {languages}")
+
+
+_SHOW = {"search": _show_search, "file": _show_file, "overview": _show_overview,
+         "stats": _show_stats}

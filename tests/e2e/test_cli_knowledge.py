@@ -1,0 +1,74 @@
+"""`knowport search | file | overview | stats` against a real server, human and --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.support.process import start_serve, tool
+
+APP = '''"""Payment helpers."""
+
+
+def charge_card(amount):
+    """Charge the customer's card."""
+    return amount
+
+
+class Refunds:
+    def refund_payment(self, payment_id):
+        return charge_card(-1)
+'''
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ws")
+    (root / "billing").mkdir()
+    (root / "billing" / "payments.py").write_text(APP)
+    (root / "README.md").write_text("# Billing\n\nCharges and refunds.\n")
+    proc = start_serve({"STORAGE_TYPE": "memory", "WORKSPACE": str(root),
+                        "KNOWPORT_INGEST_ON_START": "false", "EMBEDDING_BACKEND": "none"})
+    host, port = proc.address.rsplit(":", 1)
+    env = {**os.environ, "GRPC_HOST": host, "GRPC_PORT": port}
+    assert subprocess.run([tool("knowport"), "ingest"], env=env, capture_output=True,
+                          timeout=60).returncode == 0
+    yield env
+    assert proc.stop() == 0
+
+
+def knowport(env, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([tool("knowport"), *args], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_search_human_and_json(served):
+    human = knowport(served, "search", "refund payment")
+    assert human.returncode == 0, human.stderr
+    assert "billing/payments.py" in human.stdout and "Refunds" in human.stdout
+    answer = json.loads(knowport(served, "search", "charge card", "--json", "--mode",
+                                 "lexical").stdout)
+    assert answer["hits"][0]["path"] == "billing/payments.py"
+    assert answer["hits"][0]["symbol"] == "charge_card"
+
+
+def test_file_overview_stats(served):
+    file = json.loads(knowport(served, "file", "billing/payments.py", "--json").stdout)
+    assert file["language"] == "python"
+    assert {s["name"] for s in file["symbols"]} >= {"charge_card", "Refunds"}
+    overview = json.loads(knowport(served, "overview", "--json").stdout)
+    assert any(x["language"] == "python" for x in overview["languages"])
+    stats = json.loads(knowport(served, "stats", "--json").stdout)
+    assert stats["files"] == 2
+    assert "2 files" in knowport(served, "stats").stdout
+
+
+def test_user_mistakes_are_one_line_with_a_meaningful_exit_code(served):
+    missing = knowport(served, "file", "nope.py")
+    assert missing.returncode == 1 and missing.stderr.startswith("knowport: NOT_FOUND")
+    escape = knowport(served, "file", "../etc/passwd")
+    assert escape.returncode == 1 and "Traceback" not in escape.stderr
+    assert escape.stderr.count("\n") == 1
