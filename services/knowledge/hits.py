@@ -1,0 +1,123 @@
+"""A page of search hits as a SearchResponse that fits the byte budget.
+
+Hits keep their order. Each hit's fixed fields (path, span, symbol, score, and the enriched
+description and purpose, at most FIELD_MAX_BYTES each) are measured first; hits are taken
+while each can still carry at least a short snippet, and the bytes left are shared out
+among the snippets so that short chunks come whole and long ones get an equal share
+("water filling"). Whatever does not fit goes to the next page: the page token resumes at
+the first hit not shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from knowport.v1 import knowledge_service_pb2 as pb
+from services.domain.models import Chunk, ScoredChunk
+from services.knowledge import kinds
+from services.knowledge.budget import (
+    RESERVE_BYTES,
+    cut_field,
+    cut_text,
+    entry_size,
+    field_size,
+    safe_text,
+    utf8_size,
+)
+from services.knowledge.search import Mode, SearchPage
+
+FIELD_MAX_BYTES = 1000  # description and purpose are a few sentences; more is cut
+MIN_SNIPPET_BYTES = 240  # a hit is shown only with at least this much of its text
+# Bytes a snippet adds besides its text: its tag and length (up to 3 bytes for up to 2 MB)
+# and up to 2 more for the hit's own length prefix.
+_OVERHEAD = 6
+_MODES = {Mode.LEXICAL: pb.SEARCH_MODE_LEXICAL, Mode.SEMANTIC: pb.SEARCH_MODE_SEMANTIC,
+          Mode.HYBRID: pb.SEARCH_MODE_HYBRID}
+
+
+def _hit(scored: ScoredChunk, stale: bool, field_max: int) -> tuple[pb.SearchHit, bool]:
+    chunk = scored.chunk
+    description, cut_d = cut_field(chunk.description, field_max)
+    purpose, cut_p = cut_field(chunk.purpose, field_max)
+    hit = pb.SearchHit(chunk_id=chunk.id, path=safe_text(chunk.path),
+                       start_line=chunk.start_line, end_line=chunk.end_line,
+                       symbol=safe_text(chunk.symbol), kind=kinds.to_proto(chunk.kind),
+                       language=safe_text(chunk.language), score=scored.score,
+                       description=description, purpose=purpose, stale=stale)
+    return hit, cut_d or cut_p
+
+
+def _shares(needs: Sequence[int], total: int) -> list[int]:
+    """Split `total` bytes among wants `needs`: small ones whole, the rest equal parts."""
+    allotted = [0] * len(needs)
+    left, waiting = total, len(needs)
+    for index in sorted(range(len(needs)), key=lambda i: needs[i]):
+        share = left // waiting if waiting else 0
+        allotted[index] = min(needs[index], max(share, 0))
+        left -= allotted[index]
+        waiting -= 1
+    return allotted
+
+
+def search_response(page: SearchPage, offset: int, budget: int,
+                    is_stale: Callable[[Chunk], bool],
+                    token_for: Callable[[int], str]) -> pb.SearchResponse:
+    """The response for `page` (hits from `offset` on), within `budget` bytes."""
+    response = pb.SearchResponse(effective_mode=_MODES[page.effective_mode])
+    for notice in page.notices:
+        response.notices.append(cut_field(notice, 400)[0])
+    # Room for the hits: the budget less the rest of the message, a page token (all tokens
+    # of one search have about the same length) and the truncated flag.
+    token_room = field_size(len(token_for(offset + len(page.hits) + 1)) + 8)
+    room = budget - RESERVE_BYTES - response.ByteSize() - token_room - 2
+
+    shown: list[tuple[pb.SearchHit, str]] = []  # (hit without snippet, the chunk's text)
+    truncated = False
+    skipped = 0  # hits too large for the budget on their own, passed over
+    fixed = minimums = 0  # bytes of the shown hits without snippets; their least snippets
+    for scored in page.hits:
+        text = safe_text(scored.chunk.text)
+        hit, cut = _hit(scored, is_stale(scored.chunk), FIELD_MAX_BYTES)
+        minimum = min(utf8_size(text), MIN_SNIPPET_BYTES)
+        if not shown and entry_size(hit) + _OVERHEAD + minimum > room:
+            # Alone on its page and still too big: shorter description and purpose.
+            hit, cut = _hit(scored, hit.stale, max(0, (room - minimum) // 4))
+            cut = True
+        cost = entry_size(hit) + _OVERHEAD
+        if fixed + minimums + cost + minimum > room:
+            if not shown and not skipped and cost > room:
+                skipped = 1  # even without text it cannot be shown: skip it, say so
+                response.notices.append(f"hit {offset + 1} ({cut_field(hit.path, 200)[0]}) "
+                                        "is too large for the response budget; skipped")
+                continue
+            truncated = True
+            break
+        fixed += cost
+        minimums += minimum
+        truncated |= cut
+        shown.append((hit, text))
+
+    needs = [utf8_size(text) for _, text in shown]
+    allotted = _shares(needs, room - fixed)
+    for (hit, text), allowance in zip(shown, allotted, strict=True):
+        hit.snippet, hit.snippet_truncated = cut_text(text, allowance)
+        truncated |= hit.snippet_truncated
+    response.hits.extend(hit for hit, _ in shown)
+
+    # Exact check: the estimates above are conservative, but nothing relies on that.
+    limit = budget - token_room - 2
+    while response.ByteSize() > limit and response.hits:
+        over = response.ByteSize() - limit
+        longest = max(response.hits, key=lambda h: len(h.snippet))
+        if utf8_size(longest.snippet) > over + MIN_SNIPPET_BYTES // 2:
+            longest.snippet, _ = cut_text(longest.snippet, utf8_size(longest.snippet) - over)
+            longest.snippet_truncated = True
+        else:
+            del response.hits[-1]
+        truncated = True
+
+    consumed = skipped + len(response.hits)
+    if page.has_more or consumed < len(page.hits):
+        response.next_page_token = token_for(offset + consumed)
+    response.truncated = truncated
+    return response

@@ -1,0 +1,170 @@
+"""Search: lexical, semantic and hybrid rankings, reciprocal rank fusion, and paging.
+
+Lexical ranking is the storage's full-text search over code-aware tokens (BM25 in memory,
+the stored tsvector in PostgreSQL); semantic ranking is cosine similarity to the query's
+embedding (exact in memory, HNSW in PostgreSQL). Hybrid fuses the best `depth` hits of each
+with reciprocal rank fusion (Cormack et al., 2009): score = sum of weight / (k + rank).
+
+Without an embedder, when the query cannot be embedded, or when no chunk carries a vector of
+the embedder's dimension, semantic and hybrid searches answer lexically and say why.
+
+Pages are offsets into one deterministic ranking: a single-mode page asks storage for
+offset + page size + 1 hits (the one extra tells whether more follow); a hybrid page fuses
+the same fixed-depth rankings every time, so consecutive pages never overlap or skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from services.domain.errors import KnowportError, StorageUnavailable
+from services.domain.models import ScoredChunk, SearchFilters
+from services.knowledge.query_embedding import QueryEmbedder
+from services.storage.port import Storage
+from services.storage.tokens import search_terms
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60  # the constant of the original paper; damps the head of each ranking
+HYBRID_DEPTH = 100  # hits taken from each ranking before fusion
+MAX_RESULTS = 1000  # paging in one mode stops here: narrow the query beyond it
+
+
+class Mode(enum.StrEnum):
+    LEXICAL = "lexical"
+    SEMANTIC = "semantic"
+    HYBRID = "hybrid"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    workspace_id: str
+    text: str
+    mode: Mode
+    filters: SearchFilters
+    offset: int  # hits of this ranking already shown on earlier pages
+    page_size: int
+
+
+@dataclass
+class SearchPage:
+    hits: list[ScoredChunk]  # best first, at most page_size, starting at the query's offset
+    has_more: bool  # more ranked hits follow these
+    effective_mode: Mode
+    notices: list[str] = field(default_factory=list)
+
+
+def fuse(rankings: Sequence[Sequence[ScoredChunk]], weights: Sequence[float],
+         k: float = RRF_K) -> list[ScoredChunk]:
+    """Reciprocal rank fusion of best-first rankings; ties go to the earlier path and line."""
+    scores: dict[str, float] = {}
+    chunks = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, hit in enumerate(ranking, start=1):
+            chunk_id = hit.chunk.id
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (k + rank)
+            chunks.setdefault(chunk_id, hit.chunk)
+    order = sorted(scores, key=lambda i: (-scores[i], chunks[i].path, chunks[i].start_line, i))
+    return [ScoredChunk(chunks[i], scores[i]) for i in order]
+
+
+class Searcher:
+    """Runs searches against one storage, with the query embedder when there is one."""
+
+    def __init__(self, storage: Storage, embedder: QueryEmbedder | None = None, *,
+                 rrf_k: float = RRF_K, depth: int = HYBRID_DEPTH,
+                 weights: tuple[float, float] = (1.0, 1.0),
+                 max_results: int = MAX_RESULTS) -> None:
+        self._storage = storage
+        self._embedder = embedder
+        self._rrf_k = rrf_k
+        self._depth = depth
+        self._weights = weights  # (lexical, semantic)
+        self._max_results = max_results
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        notices: list[str] = []
+        end = query.offset + query.page_size
+        if query.offset >= self._max_results:
+            return SearchPage([], False, query.mode, [
+                f"paging stops after {self._max_results} hits; narrow the query or filter"])
+        has_terms = bool(search_terms(query.text))
+        if not has_terms:
+            notices.append("the query has no words or identifiers to match lexically")
+
+        def lexical(limit: int) -> Awaitable[list[ScoredChunk]]:
+            return self._storage.search_lexical(query.workspace_id, query.text, limit,
+                                                query.filters)
+
+        if query.mode is Mode.LEXICAL:
+            return self._single(await lexical(self._fetch(end)), query, Mode.LEXICAL, notices)
+
+        vector = await self._vector(query.text, notices)
+        if vector is None:
+            return self._single(await lexical(self._fetch(end)), query, Mode.LEXICAL, notices)
+
+        def semantic(limit: int) -> Awaitable[list[ScoredChunk]]:
+            return self._storage.search_semantic(query.workspace_id, vector, limit,
+                                                 query.filters)
+
+        if query.mode is Mode.SEMANTIC:
+            ranked = await semantic(self._fetch(end))
+            if ranked:
+                return self._single(ranked, query, Mode.SEMANTIC, notices)
+            return await self._fallback(lexical, query, end, notices)
+
+        lexical_hits, semantic_hits = await asyncio.gather(lexical(self._depth),
+                                                           semantic(self._depth))
+        if not semantic_hits:
+            return await self._fallback(lexical, query, end, notices, lexical_hits)
+        fused = fuse((lexical_hits, semantic_hits), self._weights, self._rrf_k)
+        has_more = len(fused) > end
+        if not has_more and self._depth in (len(lexical_hits), len(semantic_hits)):
+            notices.append(f"hybrid ranking covers the best {self._depth} hits of each "
+                           "ranking; search lexically or semantically to page further")
+        return SearchPage(fused[query.offset:end], has_more, Mode.HYBRID, notices)
+
+    def _fetch(self, end: int) -> int:
+        """Hits to ask storage for: the pages so far plus one, to tell whether more follow."""
+        return min(end, self._max_results) + 1
+
+    def _single(self, ranked: list[ScoredChunk], query: SearchQuery, mode: Mode,
+                notices: list[str]) -> SearchPage:
+        end = query.offset + query.page_size
+        limit = min(end, self._max_results)
+        has_more = len(ranked) > limit
+        if has_more and limit == self._max_results:
+            has_more = False
+            notices.append(f"paging stops after {self._max_results} hits; narrow the query "
+                           "or filter")
+        return SearchPage(ranked[query.offset:limit], has_more, mode, notices)
+
+    async def _fallback(self, lexical: Callable[[int], Awaitable[list[ScoredChunk]]],
+                        query: SearchQuery, end: int, notices: list[str],
+                        fetched: list[ScoredChunk] | None = None) -> SearchPage:
+        model = self._embedder.model if self._embedder else ""
+        where = " that matches the filter" if query.filters != SearchFilters() else ""
+        notices.append(f"no indexed chunk{where} has an embedding from this server's embedder "
+                       f"({model}); answered lexically")
+        # Hits fetched for fusion do for this page when they are all there are, or enough.
+        complete = fetched is not None and (len(fetched) < self._depth
+                                            or len(fetched) >= self._fetch(end))
+        ranked = fetched if complete else await lexical(self._fetch(end))
+        return self._single(ranked, query, Mode.LEXICAL, notices)
+
+    async def _vector(self, text: str, notices: list[str]) -> tuple[float, ...] | None:
+        if self._embedder is None:
+            notices.append("no embedder is configured on this server; answered lexically")
+            return None
+        try:
+            return await self._embedder.embed(text)
+        except StorageUnavailable:
+            raise
+        except (KnowportError, OSError, RuntimeError, ValueError) as err:
+            log.warning("could not embed a search query: %s", err)
+            notices.append(f"the query could not be embedded ({err}); answered lexically")
+            return None

@@ -1,0 +1,139 @@
+"""GetFileContext over real gRPC: a file's facts, symbols, chunks and text; line ranges;
+continuing text and chunks under a small budget; normalised paths."""
+
+from __future__ import annotations
+
+import hashlib
+
+import grpc
+import pytest
+
+from knowport.v1 import knowledge_service_pb2 as pb
+from services.storage.memory import MemoryStorage
+from services.storage.postgres.adapter import PostgresStorage
+from tests.support.grpc_server import running_server
+from tests.support.openai_server import OpenAIServer
+from tests.support.workspaces import index, shop_workspace, write_files
+
+BIG_CLASS = "class Big:\n    \"\"\"Too big for one chunk.\"\"\"\n\n" + "".join(
+    f"    def method_{i}(self, value):\n        total = value + {i}\n"
+    f"        total *= 2\n        total -= 1\n        return total\n\n" for i in range(60)) + \
+    "\ndef after():\n    return Big()\n"
+
+
+@pytest.fixture(scope="module")
+def llm():
+    with OpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def storage(request):
+    store = (MemoryStorage() if request.param == "memory"
+             else PostgresStorage(request.getfixturevalue("pg_dsn")))
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def context(server, path: str, **fields) -> pb.GetFileContextResponse:
+    return await server.knowledge.GetFileContext(pb.GetFileContextRequest(path=path, **fields))
+
+
+async def test_a_file_with_its_summary_symbols_chunks_and_text(tmp_path, llm, storage):
+    root = shop_workspace(tmp_path)
+    env = {"OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "test-chat"}
+    async with running_server(storage, root, **env) as server:
+        await index(server.settings, storage)
+        found = await context(server, "./shop//inventory.py")
+    data = (root / "shop" / "inventory.py").read_bytes()
+    assert found.path == "shop/inventory.py" and found.language == "python"
+    assert found.size_bytes == len(data)
+    assert found.content_hash == hashlib.sha256(data).hexdigest()
+    assert found.summary  # written by the (test) LLM
+    assert not found.stale and not found.truncated and not found.next_page_token
+    assert found.text == data.decode() and found.text_start_line == 1
+    assert found.text_end_line == data.decode().count("\n")
+    symbols = {s.name: (s.kind, s.start_line, s.end_line) for s in found.symbols}
+    lines = data.decode().split("\n")
+    kind, start, end = symbols["InventoryRegistry"]
+    assert kind == pb.SYMBOL_KIND_CLASS and lines[start - 1] == "class InventoryRegistry:"
+    pop = lines.index("        self.items.pop(sku, None)") + 1
+    assert pop <= end < symbols["parse_config"][1]
+    assert symbols["parse_config"][0] == pb.SYMBOL_KIND_FUNCTION
+    assert [c.start_line for c in found.chunks] == sorted(c.start_line for c in found.chunks)
+    assert found.chunks[0].start_line == 1 and found.chunks[-1].end_line == len(lines) - 1
+    described = [c for c in found.chunks if c.symbol == "parse_config"]
+    assert described and described[0].description == "Description of parse_config."
+
+
+async def test_symbols_span_every_chunk_of_a_split_definition(tmp_path):
+    root = write_files(tmp_path, {"big.py": BIG_CLASS})
+    storage = MemoryStorage()
+    async with running_server(storage, root) as server:
+        await index(server.settings, storage)
+        found = await context(server, "big.py")
+    assert len(found.chunks) > 2  # the class was opened into its members
+    symbols = {s.name: s for s in found.symbols}
+    big, last = symbols["Big"], symbols["Big.method_59"]
+    assert big.kind == pb.SYMBOL_KIND_CLASS and big.start_line == 1
+    assert big.end_line >= last.end_line and last.kind == pb.SYMBOL_KIND_METHOD
+    assert symbols["after"].start_line > big.end_line
+    assert [s.start_line for s in found.symbols] == sorted(s.start_line for s in found.symbols)
+
+
+async def test_line_ranges_and_their_edges(tmp_path):
+    root = write_files(tmp_path, {"big.py": BIG_CLASS})
+    lines = BIG_CLASS.split("\n")
+    storage = MemoryStorage()
+    async with running_server(storage, root) as server:
+        await index(server.settings, storage)
+        part = await context(server, "big.py", start_line=100, end_line=104)
+        assert part.text == "\n".join(lines[99:104]) + "\n"
+        assert (part.text_start_line, part.text_end_line) == (100, 104)
+        assert part.chunks[0].start_line <= 100 <= part.chunks[0].end_line
+        assert not part.truncated
+        tail = await context(server, "big.py", start_line=len(lines) - 1)
+        assert tail.text == lines[-2] + "\n" and tail.text_end_line == len(lines) - 1
+        beyond = await context(server, "big.py", start_line=10_000)
+        assert (beyond.text, beyond.text_start_line, beyond.text_end_line) == ("", 0, 0)
+        for fields in ({"start_line": 5, "end_line": 4}, {"end_line": -1}):
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await context(server, "big.py", **fields)
+            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await context(server, "nothing/here.py")
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_small_budget_continues_text_by_line_and_chunks_by_token(tmp_path, storage):
+    minified = "var a='" + "😀漢字é" * 2000 + "';\n"
+    root = write_files(tmp_path, {"big.py": BIG_CLASS, "min.js": minified})
+    async with running_server(storage, root, KNOWPORT_MAX_RESPONSE_BYTES="1024") as server:
+        await index(server.settings, storage)
+        stored = [c.id for c in await storage.get_chunks(server.workspace.id, "big.py")]
+        text, start = "", 1
+        while start <= BIG_CLASS.count("\n"):
+            page = await context(server, "big.py", start_line=start)
+            assert page.ByteSize() <= 1024
+            assert page.text_start_line == start and page.text.endswith("\n")  # whole lines
+            assert page.truncated
+            text += page.text
+            start = page.text_end_line + 1
+        assert text == BIG_CLASS
+
+        chunk_ids, token = [], ""
+        while True:
+            page = await context(server, "big.py", page_token=token)
+            assert page.ByteSize() <= 1024 and page.truncated
+            chunk_ids += [c.chunk_id for c in page.chunks]
+            token = page.next_page_token
+            if not token:
+                break
+            assert len(chunk_ids) < 1000
+        assert chunk_ids == stored
+
+        line = await context(server, "min.js")
+        assert line.ByteSize() <= 1024 and line.truncated
+        assert (line.text_start_line, line.text_end_line) == (1, 1)
+        assert minified.startswith(line.text) and 500 < len(line.text.encode()) < 1024

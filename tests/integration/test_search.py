@@ -1,0 +1,231 @@
+"""Search over real gRPC: lexical, semantic and hybrid rankings, fallbacks, filters, paging,
+staleness and the byte budget, over an index built by the real pipeline (with the test LLM
+server for descriptions and embeddings)."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from knowport.v1 import knowledge_service_pb2 as pb
+from services.storage.memory import MemoryStorage
+from services.storage.postgres.adapter import PostgresStorage
+from tests.support.grpc_server import running_server
+from tests.support.openai_server import OpenAIServer
+from tests.support.workspaces import index, shop_workspace
+
+LEXICAL, SEMANTIC, HYBRID = pb.SEARCH_MODE_LEXICAL, pb.SEARCH_MODE_SEMANTIC, pb.SEARCH_MODE_HYBRID
+
+
+@pytest.fixture(scope="module")
+def llm():
+    with OpenAIServer() as server:
+        yield server
+
+
+def model_env(llm: OpenAIServer) -> dict[str, str]:
+    return {"OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "test-chat",
+            "EMBEDDING_BACKEND": "openai", "EMBEDDING_MODEL": "test-embed"}
+
+
+async def _open(request, backend: str):
+    store = (MemoryStorage() if backend == "memory"
+             else PostgresStorage(request.getfixturevalue("pg_dsn")))
+    await store.open()
+    return store
+
+
+@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def storage(request):
+    store = await _open(request, request.param)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def memory():
+    return MemoryStorage()
+
+
+@pytest.fixture
+async def shop(tmp_path, llm, storage):
+    """The shop workspace, enriched and embedded, served over gRPC."""
+    root = shop_workspace(tmp_path / "shop")
+    async with running_server(storage, root, **model_env(llm)) as server:
+        await index(server.settings, storage)
+        yield server
+
+
+@pytest.fixture
+async def memory_shop(tmp_path, llm, memory):
+    root = shop_workspace(tmp_path / "shop")
+    async with running_server(memory, root, **model_env(llm)) as server:
+        await index(server.settings, memory)
+        yield server
+
+
+async def search(server, query: str, **fields) -> pb.SearchResponse:
+    flt = fields.pop("filter", None)
+    request = pb.SearchRequest(query=query, **fields)
+    if flt is not None:
+        request.filter.CopyFrom(flt)
+    return await server.knowledge.Search(request)
+
+
+def ids(response: pb.SearchResponse) -> list[str]:
+    return [hit.chunk_id for hit in response.hits]
+
+
+async def test_lexical_search_finds_identifiers_by_their_parts(memory_shop):
+    root = memory_shop.settings.runtime.workspace
+    for query in ("parse config", "parseConfig", "parse_config"):
+        found = await search(memory_shop, query, mode=LEXICAL)
+        assert found.effective_mode == LEXICAL and not found.truncated
+        top = found.hits[0]
+        assert (top.path, top.symbol, top.kind, top.language) == (
+            "shop/inventory.py", "parse_config", pb.SYMBOL_KIND_FUNCTION, "python"), query
+        lines = (root / top.path).read_text().split("\n")
+        assert lines[top.start_line - 1] == "def parse_config(path):"
+        assert top.snippet == "\n".join(lines[top.start_line - 1:top.end_line]) + "\n"
+        assert not top.snippet_truncated and not top.stale and top.score > 0
+        assert (top.description, top.purpose) == ("Description of parse_config.",
+                                                  "Purpose of parse_config.")
+    found = await search(memory_shop, "inventory registry", mode=LEXICAL)
+    assert found.hits[0].symbol == "InventoryRegistry"
+    assert found.hits[0].kind == pb.SYMBOL_KIND_CLASS
+
+
+async def test_hybrid_is_the_reciprocal_rank_fusion_of_both_rankings(shop):
+    query = "discount price percent"
+    lexical = await search(shop, query, mode=LEXICAL, page_size=50)
+    semantic = await search(shop, query, mode=SEMANTIC, page_size=50)
+    hybrid = await search(shop, query, page_size=50)  # unset mode means hybrid
+    assert (lexical.effective_mode, semantic.effective_mode, hybrid.effective_mode) == (
+        LEXICAL, SEMANTIC, HYBRID)
+    assert not hybrid.notices
+
+    scores: dict[str, float] = {}
+    where = {}
+    for ranking in (lexical, semantic):
+        for rank, hit in enumerate(ranking.hits, start=1):
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (60 + rank)
+            where[hit.chunk_id] = (hit.path, hit.start_line)
+    expected = sorted(scores, key=lambda i: (-scores[i], *where[i], i))
+    assert ids(hybrid) == expected
+    assert [h.score for h in hybrid.hits] == pytest.approx([scores[i] for i in expected])
+    # The fusion holds chunks that only the semantic ranking found.
+    assert set(ids(hybrid)) - set(ids(lexical))
+
+
+async def test_without_an_embedder_semantic_and_hybrid_answer_lexically_and_say_so(
+        tmp_path, memory):
+    root = shop_workspace(tmp_path)
+    async with running_server(memory, root) as server:  # EMBEDDING_BACKEND=none
+        await index(server.settings, memory)
+        lexical = await search(server, "compute discount", mode=LEXICAL)
+        assert not lexical.notices
+        for mode in (SEMANTIC, HYBRID, pb.SEARCH_MODE_UNSPECIFIED):
+            found = await search(server, "compute discount", mode=mode)
+            assert found.effective_mode == LEXICAL
+            assert any("no embedder" in n and "answered lexically" in n for n in found.notices)
+            assert ids(found) == ids(lexical) and found.hits
+
+
+async def test_chunks_without_vectors_of_the_query_model_fall_back_to_lexical(
+        tmp_path, llm, memory):
+    root = shop_workspace(tmp_path)
+    async with running_server(memory, root) as plain:  # indexed without any embedder
+        await index(plain.settings, memory)
+    async with running_server(memory, root, **model_env(llm)) as server:
+        found = await search(server, "compute discount", mode=SEMANTIC)
+        assert found.effective_mode == LEXICAL and found.hits
+        assert any("no indexed chunk has an embedding" in n and "test-embed" in n
+                   for n in found.notices)
+
+
+async def test_a_query_that_cannot_be_embedded_is_answered_lexically(memory_shop, llm):
+    llm.fail_next(5, status=400)  # not transient: the embedder gives up at once
+    found = await search(memory_shop, "registry of stock counts", mode=HYBRID)
+    llm.reset()
+    assert found.effective_mode == LEXICAL and found.hits
+    assert any("could not be embedded" in n for n in found.notices)
+    again = await search(memory_shop, "registry of stock counts", mode=HYBRID)
+    assert again.effective_mode == HYBRID and not again.notices
+
+
+async def test_filters_narrow_by_path_glob_languages_and_kinds(shop):
+    cases = [
+        (pb.SearchFilter(path_glob="shop/**"), lambda h: h.path.startswith("shop/")),
+        (pb.SearchFilter(languages=["JavaScript"]), lambda h: h.path == "web/app.js"),
+        (pb.SearchFilter(languages=["markdown", "javascript"]),
+         lambda h: h.path in ("web/app.js", "docs/guide.md", "README.md")),
+        (pb.SearchFilter(kinds=[pb.SYMBOL_KIND_CLASS]), lambda h: h.kind == pb.SYMBOL_KIND_CLASS),
+        (pb.SearchFilter(path_glob="*.md", kinds=[pb.SYMBOL_KIND_SECTION]),
+         lambda h: h.path.endswith(".md") and h.kind == pb.SYMBOL_KIND_SECTION),
+    ]
+    for mode in (LEXICAL, HYBRID):
+        everything = await search(shop, "registry discount cart shop price", mode=mode,
+                                  page_size=50)
+        for flt, keep in cases:
+            found = await search(shop, "registry discount cart shop price", mode=mode,
+                                 page_size=50, filter=flt)
+            assert found.hits, (mode, flt)
+            assert all(keep(hit) for hit in found.hits), (mode, flt)
+            # Nothing the filter lets through is lost: the filter applies before the cut.
+            assert {h.chunk_id for h in everything.hits if keep(h)} <= set(ids(found))
+
+
+async def test_pages_follow_one_ranking_without_overlap_or_gaps(shop):
+    query = "registry discount cart shop price item"
+    for mode in (LEXICAL, SEMANTIC, HYBRID):
+        whole = await search(shop, query, mode=mode, page_size=50)
+        seen, token, pages = [], "", 0
+        while True:
+            page = await search(shop, query, mode=mode, page_size=3, page_token=token)
+            assert len(page.hits) <= 3
+            seen += ids(page)
+            pages += 1
+            token = page.next_page_token
+            if not token:
+                break
+        assert seen == ids(whole) and pages > 2, mode
+    first = await search(shop, query, page_size=2)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await search(shop, "another query", page_size=2, page_token=first.next_page_token)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_hits_say_when_their_file_changed_on_disk_since_indexing(memory_shop):
+    root = memory_shop.settings.runtime.workspace
+    with (root / "shop" / "pricing.py").open("a") as handle:
+        handle.write("\n# edited\n")
+    (root / "web" / "app.js").unlink()
+    found = await search(memory_shop, "discount cart registry", mode=LEXICAL, page_size=50)
+    stale = {hit.path: hit.stale for hit in found.hits}
+    assert stale["shop/pricing.py"] and stale["web/app.js"]
+    assert not stale["shop/inventory.py"] and not stale["shop/cli.py"]
+
+
+async def test_a_small_budget_cuts_snippets_and_pages_the_rest_in_the_same_order(
+        tmp_path, memory):
+    root = shop_workspace(tmp_path)
+    async with running_server(memory, root) as roomy, \
+            running_server(memory, root, KNOWPORT_MAX_RESPONSE_BYTES="1024") as tight:
+        await index(roomy.settings, memory)
+        query = "registry discount cart shop price item"
+        whole = await search(roomy, query, page_size=50)
+        assert not whole.truncated and len(whole.hits) > 5
+        seen, token = [], ""
+        while True:
+            page = await search(tight, query, page_size=50, page_token=token)
+            assert page.ByteSize() <= 1024
+            assert page.truncated or not page.next_page_token
+            for hit in page.hits:
+                full = next(h for h in whole.hits if h.chunk_id == hit.chunk_id)
+                assert full.snippet.startswith(hit.snippet)
+                assert hit.snippet_truncated == (hit.snippet != full.snippet)
+            seen += ids(page)
+            token = page.next_page_token
+            if not token:
+                break
+        assert seen == ids(whole)
