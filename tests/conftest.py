@@ -24,3 +24,16 @@ def pg_dsn(embedded_pg: EmbeddedPostgres) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex}"
     yield embedded_pg.create_database(name)
     embedded_pg.drop_database(name)
+
+
+@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def storage(request):
+    """An opened storage of each backend (a test file may define its own instead)."""
+    from services.storage.memory import MemoryStorage
+    from services.storage.postgres.adapter import PostgresStorage
+
+    store = (MemoryStorage() if request.param == "memory"
+             else PostgresStorage(request.getfixturevalue("pg_dsn")))
+    await store.open()
+    yield store
+    await store.close()

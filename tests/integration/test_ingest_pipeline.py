@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from services.domain.models import JobState, Workspace, workspace_id_for
-from services.ingestor.assembly import build_ingestion
-from services.storage.memory import MemoryStorage
-from services.storage.postgres.adapter import PostgresStorage
+from services.domain.models import JobState
 from tests.support.grpc_server import settings_for
 from tests.support.openai_server import OpenAIServer
+from tests.support.workspaces import index
 
 CHAT, EMBED = "/chat/completions", "/embeddings"
 
@@ -61,32 +59,9 @@ def llm():
         yield server
 
 
-@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def storage(request):
-    if request.param == "memory":
-        store = MemoryStorage()
-    else:
-        store = PostgresStorage(request.getfixturevalue("pg_dsn"))
-    await store.open()
-    yield store
-    await store.close()
-
-
 def model_settings(root: Path, llm: OpenAIServer, **env: str):
     return settings_for(root, OPENAI_API_BASE=llm.base_url, LLM_MODEL="test-chat",
                         EMBEDDING_BACKEND="openai", EMBEDDING_MODEL="test-embed", **env)
-
-
-async def ingest(settings, storage, *, full: bool = False):
-    root = str(settings.runtime.workspace)
-    workspace = Workspace(id=workspace_id_for(root), root=root)
-    await storage.upsert_workspace(workspace)
-    ingestion = build_ingestion(settings, storage)
-    try:
-        job, _ = await ingestion.jobs.start(workspace, full=full)
-        return workspace, await ingestion.jobs.wait(job.id)
-    finally:
-        await ingestion.close()
 
 
 async def index_state(storage, workspace_id: str) -> dict:
@@ -103,7 +78,7 @@ async def index_state(storage, workspace_id: str) -> dict:
 async def test_first_run_indexes_enriches_and_embeds_everything(tmp_path, llm, storage):
     settings = model_settings(make_workspace(tmp_path), llm)
     llm.reset()
-    workspace, job = await ingest(settings, storage)
+    workspace, job = await index(settings, storage)
     assert job.state is JobState.SUCCEEDED, job.message
     assert job.counts["files_persisted"] == 3 and job.counts["files_failed"] == 0
     state = await index_state(storage, workspace.id)
@@ -119,10 +94,10 @@ async def test_first_run_indexes_enriches_and_embeds_everything(tmp_path, llm, s
 
 async def test_second_run_makes_zero_model_requests(tmp_path, llm, storage):
     settings = model_settings(make_workspace(tmp_path), llm)
-    workspace, _ = await ingest(settings, storage)
+    workspace, _ = await index(settings, storage)
     before = await index_state(storage, workspace.id)
     llm.reset()
-    _, job = await ingest(settings, storage)
+    _, job = await index(settings, storage)
     assert llm.count() == 0
     assert job.counts["files_unchanged"] == 3 and job.counts["files_persisted"] == 0
     assert await index_state(storage, workspace.id) == before
@@ -130,7 +105,7 @@ async def test_second_run_makes_zero_model_requests(tmp_path, llm, storage):
     # Touched (mtime changed, same bytes): still no model request, and the index is the same.
     app = tmp_path / "pkg" / "app.py"
     os.utime(app, ns=(app.stat().st_atime_ns, app.stat().st_mtime_ns + 10_000_000))
-    _, job = await ingest(settings, storage)
+    _, job = await index(settings, storage)
     assert llm.count() == 0
     assert await index_state(storage, workspace.id) == before
 
@@ -138,12 +113,12 @@ async def test_second_run_makes_zero_model_requests(tmp_path, llm, storage):
 async def test_a_one_line_edit_re_enriches_and_re_embeds_only_that_chunk(tmp_path, llm,
                                                                          storage):
     settings = model_settings(make_workspace(tmp_path), llm)
-    workspace, _ = await ingest(settings, storage)
+    workspace, _ = await index(settings, storage)
     before = await index_state(storage, workspace.id)
     app = tmp_path / "pkg" / "app.py"
     app.write_text(APP.replace('return f"hello {name}"', 'return f"hi {name}"'))
     llm.reset()
-    _, job = await ingest(settings, storage)
+    _, job = await index(settings, storage)
     assert job.counts["files_persisted"] == 1 and job.counts["files_unchanged"] == 2
     chat = [r for r in llm.requests if r.path.endswith(CHAT)]
     embeds = [r for r in llm.requests if r.path.endswith(EMBED)]
@@ -160,22 +135,22 @@ async def test_a_one_line_edit_re_enriches_and_re_embeds_only_that_chunk(tmp_pat
 
 async def test_chunk_ids_are_stable_and_deleted_files_leave_the_index(tmp_path, llm, storage):
     settings = model_settings(make_workspace(tmp_path), llm)
-    workspace, _ = await ingest(settings, storage)
+    workspace, _ = await index(settings, storage)
     ids = {c[0] for _, _, _, cs in (await index_state(storage, workspace.id)).values()
            for c in cs}
-    _, job = await ingest(settings, storage, full=True)
+    _, job = await index(settings, storage, full=True)
     assert job.counts["files_persisted"] == 3
     assert ids == {c[0] for _, _, _, cs in (await index_state(storage, workspace.id)).values()
                    for c in cs}
     (tmp_path / "pkg" / "util.js").unlink()
-    _, job = await ingest(settings, storage)
+    _, job = await index(settings, storage)
     assert job.counts["files_deleted"] == 1
     assert set(await index_state(storage, workspace.id)) == {"pkg/app.py", "README.md"}
 
 
 async def test_without_models_the_job_says_what_it_skipped(tmp_path, storage):
     settings = settings_for(make_workspace(tmp_path))  # no LLM, EMBEDDING_BACKEND=none
-    workspace, job = await ingest(settings, storage)
+    workspace, job = await index(settings, storage)
     assert job.state is JobState.SUCCEEDED
     assert "enrichment skipped: no LLM configured" in job.message
     assert "embeddings skipped" in job.message
@@ -189,12 +164,12 @@ async def test_a_failing_endpoint_fails_only_its_files_which_the_next_run_retrie
     settings = model_settings(make_workspace(tmp_path), llm)
     llm.reset()
     llm.fail_next(1000, status=400)  # not transient: every request fails at once
-    workspace, job = await ingest(settings, storage)
+    workspace, job = await index(settings, storage)
     assert job.state is JobState.SUCCEEDED
     assert job.counts["files_failed"] == 3 and job.counts["files_persisted"] == 0
     assert all(reason.startswith("failed: ") for _, reason in job.skipped)
     assert "will be retried" in job.message
     llm.reset()
-    _, job = await ingest(settings, storage)
+    _, job = await index(settings, storage)
     assert job.counts["files_persisted"] == 3 and job.counts["files_failed"] == 0
     assert len(await index_state(storage, workspace.id)) == 3
