@@ -162,9 +162,10 @@ class LlmLock:
         last = None
         while True:
             state = await self.state()
-            if state != last:
+            key = (state.locked, state.holder, state.fencing_token, state.expires_at)
+            if key != last:  # a new state, not the same one with less time remaining
                 yield state
-                last = state
+                last = key
             # Wake at the expiry (plus a hair, so the storage's clock has passed it too).
             await self.wait_for_change(state.remaining_seconds + 0.01 if state.locked else None)
 
