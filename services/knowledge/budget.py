@@ -24,11 +24,13 @@ RESERVE_BYTES = 256
 
 
 def utf8_size(text: str) -> int:
-    return len(text.encode("utf-8"))
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def safe_text(text: str) -> str:
     """`text` as valid UTF-8: lone surrogates (undecodable bytes) become U+FFFD."""
+    if text.isascii():  # a flag CPython keeps: no scan
+        return text
     try:
         text.encode("utf-8")
         return text

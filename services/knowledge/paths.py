@@ -9,9 +9,12 @@ nor a symlink planted after indexing makes the service touch anything outside it
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import stat
+import time
 import unicodedata
+from collections import OrderedDict
 from urllib.parse import unquote
 
 from services.domain.errors import InvalidArgument
@@ -62,27 +65,73 @@ def _within(path: str, root: str) -> bool:
 
 
 class DiskCheck:
-    """Compares indexed files with what is on disk now, without leaving the workspace."""
+    """Compares indexed files with what is on disk now, without leaving the workspace.
 
-    def __init__(self, root: str) -> None:
-        self._root = os.path.realpath(root) if root else ""
+    Answers are remembered for `ttl` seconds (by root, path, and the indexed size and mtime),
+    so a busy search service does not resolve and stat the same files on every call.
+    """
+
+    _recent: OrderedDict[tuple, tuple[float, bool]] = OrderedDict()
+    _folders: OrderedDict[str, tuple[float, str]] = OrderedDict()  # folder -> its real path
+    _RECENT_MAX = 4096
+
+    def __init__(self, root: str, ttl: float = 1.0) -> None:
+        self._given_root = root
+        self._root = ""
+        self._ttl = ttl
 
     def stale(self, record: FileRecord) -> bool:
         """True when the file is gone, changed (size or mtime) or now resolves outside the
-        workspace, as of this call."""
+        workspace, as of this call (or at most `ttl` seconds before it)."""
+        key = (self._given_root, record.path, record.size_bytes, record.mtime_ns)
+        now = time.monotonic()
+        known = self._recent.get(key)
+        if known is not None and now - known[0] < self._ttl:
+            return known[1]
+        answer = self._check(record)
+        self._recent[key] = (now, answer)
+        self._recent.move_to_end(key)
+        while len(self._recent) > self._RECENT_MAX:
+            self._recent.popitem(last=False)
+        return answer
+
+    def _check(self, record: FileRecord) -> bool:
+        if not self._root and self._given_root:
+            self._root = self._real_folder(self._given_root)
         if not self._root:
             return True
         for name in _on_disk_names(record.path):
-            real = os.path.realpath(os.path.join(self._root, name))
-            if not _within(real, self._root):
-                return True  # a symlink out of the workspace: not looked at
+            folder, base = posixpath.split(name)
+            # The folder with every symlink resolved (remembered briefly: hits share folders),
+            # then the file itself without following it.
+            real_folder = self._real_folder(os.path.join(self._root, folder))
+            if not _within(real_folder, self._root):
+                return True  # a symlinked folder out of the workspace: not looked into
+            target = os.path.join(real_folder, base)
             try:
-                st = os.stat(real)
+                st = os.lstat(target)
+                if stat.S_ISLNK(st.st_mode):
+                    target = os.path.realpath(target)
+                    if not _within(target, self._root):
+                        return True  # a symlink out of the workspace: not looked at
+                    st = os.stat(target)
             except OSError:
                 continue
             return not (stat.S_ISREG(st.st_mode) and st.st_size == record.size_bytes
                         and st.st_mtime_ns == record.mtime_ns)
         return True
+
+    def _real_folder(self, folder: str) -> str:
+        now = time.monotonic()
+        known = self._folders.get(folder)
+        if known is not None and now - known[0] < self._ttl:
+            return known[1]
+        real = os.path.realpath(folder)
+        self._folders[folder] = (now, real)
+        self._folders.move_to_end(folder)
+        while len(self._folders) > self._RECENT_MAX:
+            self._folders.popitem(last=False)
+        return real
 
 
 def _on_disk_names(path: str) -> list[str]:

@@ -193,7 +193,7 @@ def _name_weight(name: str) -> float:
     plain lower-case words much less so."""
     compound = "_" in name.strip("_") or (any(c.isupper() for c in name[1:])
                                           and any(c.islower() for c in name))
-    weight = 4.0 if compound and len(name) >= 8 else 1.0
+    weight = 2.0 if compound and len(name) >= 8 else 1.0
     if name.startswith("_"):
         weight *= 0.2
     elif name.isalpha() and name.islower():

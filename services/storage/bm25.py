@@ -1,10 +1,20 @@
-"""An in-process BM25 inverted index, updated one document at a time (memory adapter)."""
+"""An in-process BM25 inverted index, updated one document at a time (memory adapter).
+
+Documents live in numbered slots. Postings are kept as dicts (cheap to update one document
+at a time) and mirrored lazily, per term, as numpy arrays of slots and of that term's BM25
+contribution to each, so a query adds up tens of thousands of postings with a few vector
+operations instead of a Python loop, and picks the best few with a partial sort. Any change
+invalidates the mirrors (BM25 depends on the document count and average length); each is
+rebuilt by the next query that needs it. Not thread-safe: the memory adapter holds its lock.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
+
+import numpy as np
 
 
 class Bm25Index:
@@ -13,45 +23,128 @@ class Bm25Index:
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
         self._k1 = k1
         self._b = b
-        self._postings: dict[str, dict[str, int]] = {}  # term -> document -> term frequency
-        self._lengths: dict[str, int] = {}  # document -> number of tokens
-        self._terms: dict[str, tuple[str, ...]] = {}  # document -> its distinct terms
+        self._slot_of: dict[str, int] = {}  # document -> slot
+        self._ids: list[str | None] = []  # slot -> document (None: free)
+        self._free: list[int] = []
+        self._lengths: list[int] = []  # slot -> number of tokens (0: free)
+        self._terms: dict[int, tuple[str, ...]] = {}  # slot -> its distinct terms
+        self._postings: dict[str, dict[int, int]] = {}  # term -> slot -> term frequency
         self._total_length = 0
+        # Mirrors, rebuilt on use after a change: term -> (slots, contributions), and the
+        # scratch arrays one query adds up in (left zeroed after each query).
+        self._version = 0
+        self._arrays: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
+        self._norms: tuple[int, np.ndarray] | None = None
+        self._scratch = np.zeros(0, dtype=np.float64)
+        self._touched = np.zeros(0, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
 
     def add(self, doc_id: str, tokens: Iterable[str]) -> None:
         self.remove(doc_id)
         counts = Counter(tokens)
+        slot = self._free.pop() if self._free else len(self._ids)
+        if slot == len(self._ids):
+            self._ids.append(doc_id)
+            self._lengths.append(0)
+        else:
+            self._ids[slot] = doc_id
+        self._slot_of[doc_id] = slot
         for term, tf in counts.items():
-            self._postings.setdefault(term, {})[doc_id] = tf
+            self._postings.setdefault(term, {})[slot] = tf
         length = sum(counts.values())
-        self._terms[doc_id] = tuple(counts)
-        self._lengths[doc_id] = length
+        self._terms[slot] = tuple(counts)
+        self._lengths[slot] = length
         self._total_length += length
+        self._version += 1
 
     def remove(self, doc_id: str) -> None:
-        length = self._lengths.pop(doc_id, None)
-        if length is None:
+        slot = self._slot_of.pop(doc_id, None)
+        if slot is None:
             return
-        self._total_length -= length
-        for term in self._terms.pop(doc_id):
+        self._total_length -= self._lengths[slot]
+        self._lengths[slot] = 0
+        self._ids[slot] = None
+        self._free.append(slot)
+        for term in self._terms.pop(slot):
             docs = self._postings[term]
-            del docs[doc_id]
+            del docs[slot]
             if not docs:
                 del self._postings[term]
+                self._arrays.pop(term, None)
+        self._version += 1
 
-    def scores(self, terms: Iterable[str]) -> dict[str, float]:
-        """The BM25 score of every document that holds at least one of `terms`."""
-        n = len(self._lengths)
-        if n == 0:
-            return {}
-        average = self._total_length / n or 1.0
-        result: dict[str, float] = {}
-        for term in set(terms):
+    def _contributions(self, term: str, docs: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The slots holding `term` and its BM25 contribution to each, as of now."""
+        cached = self._arrays.get(term)
+        if cached is not None and cached[0] == self._version:
+            return cached[1], cached[2]
+        n = len(self._slot_of)
+        if self._norms is None or self._norms[0] != self._version:
+            lengths = np.asarray(self._lengths, dtype=np.float64)
+            average = self._total_length / n or 1.0
+            self._norms = (self._version,
+                           self._k1 * (1.0 - self._b + self._b * lengths / average))
+        norms = self._norms[1]
+        slots = np.fromiter(docs.keys(), dtype=np.intp, count=len(docs))
+        tf = np.fromiter(docs.values(), dtype=np.float64, count=len(docs))
+        idf = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+        contributions = idf * tf * (self._k1 + 1.0) / (tf + norms[slots])
+        self._arrays[term] = (self._version, slots, contributions)
+        return slots, contributions
+
+    def _matches(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(slots of the documents holding any of `terms`, their BM25 scores)."""
+        if len(self._scratch) < len(self._ids):
+            self._scratch = np.zeros(len(self._ids), dtype=np.float64)
+            self._touched = np.zeros(len(self._ids), dtype=bool)
+        scratch, touched = self._scratch, self._touched
+        found = False
+        for term in dict.fromkeys(terms):
             docs = self._postings.get(term)
             if not docs:
                 continue
-            idf = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
-            for doc_id, tf in docs.items():
-                norm = self._k1 * (1.0 - self._b + self._b * self._lengths[doc_id] / average)
-                result[doc_id] = result.get(doc_id, 0.0) + idf * tf * (self._k1 + 1.0) / (tf + norm)
-        return result
+            slots, contributions = self._contributions(term, docs)
+            scratch[slots] += contributions  # slots are distinct within one term
+            touched[slots] = True
+            found = True
+        if not found:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float64)
+        slots = np.flatnonzero(touched)
+        scores = scratch[slots]
+        scratch[slots] = 0.0
+        touched[slots] = False
+        return slots, scores
+
+    def scores(self, terms: Iterable[str]) -> dict[str, float]:
+        """The BM25 score of every document that holds at least one of `terms`."""
+        slots, scores = self._matches(terms)
+        return {self._ids[slot]: float(score) for slot, score in zip(slots, scores, strict=True)}
+
+    def top(self, terms: Iterable[str], limit: int, *,
+            accept: Callable[[str], bool] | None = None,
+            tie_key: Callable[[str], Hashable] = lambda doc_id: doc_id,
+            ) -> list[tuple[str, float]]:
+        """The best `limit` accepted documents, best first; equal scores in `tie_key` order.
+
+        Only the head of the ranking is sorted: a partial sort picks the best few (and every
+        document tied with the last of them), widening until `limit` are accepted.
+        """
+        if limit <= 0:
+            return []
+        slots, scores = self._matches(terms)
+        wanted = limit + 8
+        while True:
+            if len(slots) <= wanted:
+                head = np.arange(len(slots))
+            else:
+                cut = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
+                head = np.flatnonzero(scores >= cut)  # ties with the last one come along
+            ranked = sorted(((float(scores[i]), self._ids[slots[i]]) for i in head),
+                            key=lambda item: (-item[0], tie_key(item[1])))
+            found = [(doc_id, score) for score, doc_id in ranked
+                     if accept is None or accept(doc_id)]
+            if len(found) >= limit or len(head) == len(slots):
+                return found[:limit]
+            wanted *= 4

@@ -9,9 +9,7 @@ never holds a reference into the store.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import math
-import operator
 import re
 import threading
 import time
@@ -36,6 +34,7 @@ from services.storage import checks
 from services.storage.bm25 import Bm25Index
 from services.storage.glob import glob_to_regex
 from services.storage.tokens import lexical_document, search_terms
+from services.storage.vectors import VectorIndex
 
 
 @dataclass
@@ -46,8 +45,7 @@ class _Space:
     chunks: dict[str, tuple[Chunk, ...]] = field(default_factory=dict)  # path -> by start line
     by_id: dict[str, Chunk] = field(default_factory=dict)
     lexical: Bm25Index = field(default_factory=Bm25Index)
-    # dimension -> chunk id -> the embedding scaled to length 1 (cosine becomes a dot product)
-    vectors: dict[int, dict[str, tuple[float, ...]]] = field(default_factory=dict)
+    vectors: dict[int, VectorIndex] = field(default_factory=dict)  # one per dimension
 
     def drop(self, path: str) -> bool:
         if self.files.pop(path, None) is None:
@@ -56,7 +54,9 @@ class _Space:
             del self.by_id[chunk.id]
             self.lexical.remove(chunk.id)
             if chunk.embedding is not None:
-                self.vectors.get(len(chunk.embedding), {}).pop(chunk.id, None)
+                index = self.vectors.get(len(chunk.embedding))
+                if index is not None:
+                    index.remove(chunk.id)
         return True
 
     def add(self, file: FileRecord, chunks: tuple[Chunk, ...]) -> None:
@@ -66,8 +66,9 @@ class _Space:
             self.by_id[chunk.id] = chunk
             # The document is already its tokens, space-joined: what PostgreSQL indexes too.
             self.lexical.add(chunk.id, lexical_document(chunk).split())
-            if chunk.embedding is not None and (unit := _unit(chunk.embedding)) is not None:
-                self.vectors.setdefault(len(unit), {})[chunk.id] = unit
+            if chunk.embedding is not None:
+                self.vectors.setdefault(len(chunk.embedding), VectorIndex()).add(
+                    chunk.id, chunk.embedding)
 
 
 @dataclass(frozen=True)
@@ -188,22 +189,25 @@ class MemoryStorage:
             space = self._spaces.get(workspace_id)
             if space is None or not terms or limit <= 0:
                 return []
-            hits = ((space.by_id[chunk_id], score)
-                    for chunk_id, score in space.lexical.scores(terms).items())
-            return _best((hit for hit in hits if keep(hit[0])), limit)
+            by_id = space.by_id
+            accept = None if filters == SearchFilters() else lambda i: keep(by_id[i])
+            best = space.lexical.top(terms, limit, accept=accept,
+                                     tie_key=lambda i: _place(by_id[i]))
+            return [ScoredChunk(by_id[chunk_id], score) for chunk_id, score in best]
 
     async def search_semantic(self, workspace_id: str, vector: Sequence[float], limit: int,
                               filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
-        query = _unit(checks.vector(vector, "query vector"))
+        query = checks.vector(vector, "query vector")
         keep = _matcher(filters)
         with self._lock:
             space = self._spaces.get(workspace_id)
-            if space is None or query is None or limit <= 0:
+            index = None if space is None else space.vectors.get(len(query))
+            if index is None or limit <= 0:
                 return []
-            candidates = space.vectors.get(len(query), {})
-            hits = ((chunk, _dot(query, unit)) for chunk_id, unit in candidates.items()
-                    if keep(chunk := space.by_id[chunk_id]))
-            return _best(hits, limit)
+            by_id = space.by_id
+            accept = None if filters == SearchFilters() else lambda i: keep(by_id[i])
+            best = index.top(query, limit, accept=accept, tie_key=lambda i: _place(by_id[i]))
+            return [ScoredChunk(by_id[chunk_id], score) for chunk_id, score in best]
 
     async def stats(self, workspace_id: str) -> StorageStats:
         with self._lock:
@@ -404,21 +408,9 @@ def _copy_job(job: IngestJob, **changes: object) -> IngestJob:
                    **changes)
 
 
-def _unit(vector: Sequence[float]) -> tuple[float, ...] | None:
-    """The vector scaled to length 1; None for the zero vector, whose cosine is undefined."""
-    norm = math.sqrt(_dot(vector, vector))
-    return None if norm == 0.0 else tuple(v / norm for v in vector)
-
-
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(map(operator.mul, a, b))
-
-
-def _best(hits: Iterable[tuple[Chunk, float]], limit: int) -> list[ScoredChunk]:
-    """The `limit` best hits; ties go to the earlier path and line, as in PostgreSQL."""
-    best = heapq.nsmallest(limit, hits, key=lambda h: (-h[1], h[0].path, h[0].start_line,
-                                                       h[0].id))
-    return [ScoredChunk(chunk, score) for chunk, score in best]
+def _place(chunk: Chunk) -> tuple[str, int, str]:
+    """Where a chunk sorts among equal scores: earlier path and line first, as in PostgreSQL."""
+    return chunk.path, chunk.start_line, chunk.id
 
 
 def _matcher(filters: SearchFilters) -> Callable[[Chunk], bool]:

@@ -82,7 +82,13 @@ class Storage(Protocol):
     # --- search ------------------------------------------------------------------------
     async def search_lexical(self, workspace_id: str, query: str, limit: int,
                              filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
-        """Best `limit` chunks by full-text relevance (best first); [] for a query of no terms."""
+        """Best `limit` chunks by full-text relevance (best first); [] for a query of no terms.
+
+        Whitespace separates the query's words; `|` joins alternative forms of one word, the
+        first as written (`returns|return`). Any term may match, except that PostgreSQL,
+        once its statistics call some terms common (in more than 0.2% of the chunks), lets
+        common terms rank but not match on their own (postgres/lexical.py).
+        """
 
     async def search_semantic(self, workspace_id: str, vector: Sequence[float], limit: int,
                               filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:

@@ -106,3 +106,30 @@ def glob_conn(embedded_pg):
     loop.run_until_complete(connection.close())
     loop.close()
 
+
+
+async def test_common_terms_rank_but_do_not_match_once_statistics_exist(pg_dsn, conn):
+    store = PostgresStorage(pg_dsn)
+    await store.open()
+    try:
+        chunks = [Chunk(id=f"c{i}", path="m.py", start_line=i, end_line=i, symbol="",
+                        kind="lines", language="python",
+                        text=f"common filler{i}" + (" rare" if i in (300, 700) else "")
+                        + (" other" if i % 50 == 25 else ""), content_hash=f"h{i}")
+                 for i in range(1, 1001)]
+        record = FileRecord(path="m.py", content_hash="h", size_bytes=1, mtime_ns=1,
+                            language="python")
+        await store.replace_file("w", record, chunks)
+        # Without statistics any term matches.
+        assert len(await store.search_lexical("w", "common rare", 50)) == 50
+        await conn.execute("ANALYZE chunks")
+        store._common = None  # read the fresh statistics now rather than within a minute
+        rare = await store.search_lexical("w", "common rare", 50)
+        assert sorted(h.chunk.id for h in rare) == ["c300", "c700"]
+        # Only common words: a chunk must hold them all (in any form).
+        both = await store.search_lexical("w", "common|nothing other", 50)
+        assert sorted(h.chunk.id for h in both) == sorted(f"c{i}" for i in range(25, 1001, 50))
+        # A made-up alternative that exists nowhere does not decide what matches.
+        assert len(await store.search_lexical("w", "common|commo other", 50)) == 20
+    finally:
+        await store.close()

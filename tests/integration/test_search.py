@@ -8,6 +8,8 @@ import grpc
 import pytest
 
 from knowport.v1 import knowledge_service_pb2 as pb
+from services.domain.models import Chunk, ScoredChunk
+from services.knowledge.search import RRF_K, by_symbol_name, fuse
 from services.storage.memory import MemoryStorage
 from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import running_server
@@ -95,8 +97,14 @@ async def test_lexical_search_finds_identifiers_by_their_parts(memory_shop):
     assert found.hits[0].kind == pb.SYMBOL_KIND_CLASS
 
 
-async def test_hybrid_is_the_reciprocal_rank_fusion_of_both_rankings(shop):
-    query = "discount price percent"
+def as_ranking(response: pb.SearchResponse) -> list[ScoredChunk]:
+    return [ScoredChunk(Chunk(id=h.chunk_id, path=h.path, start_line=h.start_line,
+                              end_line=h.end_line, symbol=h.symbol, kind="", language="",
+                              text="", content_hash=""), h.score) for h in response.hits]
+
+
+async def test_hybrid_is_the_reciprocal_rank_fusion_of_the_rankings(shop):
+    query = "compute the discount of a price"
     lexical = await search(shop, query, mode=LEXICAL, page_size=50)
     semantic = await search(shop, query, mode=SEMANTIC, page_size=50)
     hybrid = await search(shop, query, page_size=50)  # unset mode means hybrid
@@ -104,15 +112,21 @@ async def test_hybrid_is_the_reciprocal_rank_fusion_of_both_rankings(shop):
         LEXICAL, SEMANTIC, HYBRID)
     assert not hybrid.notices
 
+    # Lexical, semantic, and the pool of both ranked by symbol name, fused with 1 / (k + rank).
+    rankings = [as_ranking(lexical), as_ranking(semantic)]
+    pool = fuse(rankings, (1.0, 1.0), RRF_K)
+    rankings.append(by_symbol_name(query, pool))
+    assert rankings[2][0].chunk.symbol == "compute_discount"
     scores: dict[str, float] = {}
     where = {}
-    for ranking in (lexical, semantic):
-        for rank, hit in enumerate(ranking.hits, start=1):
-            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (60 + rank)
-            where[hit.chunk_id] = (hit.path, hit.start_line)
+    for ranking in rankings:
+        for rank, hit in enumerate(ranking, start=1):
+            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + 1.0 / (RRF_K + rank)
+            where[hit.chunk.id] = (hit.chunk.path, hit.chunk.start_line)
     expected = sorted(scores, key=lambda i: (-scores[i], *where[i], i))
     assert ids(hybrid) == expected
     assert [h.score for h in hybrid.hits] == pytest.approx([scores[i] for i in expected])
+    assert hybrid.hits[0].symbol == "compute_discount"
     # The fusion holds chunks that only the semantic ranking found.
     assert set(ids(hybrid)) - set(ids(lexical))
 

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import math
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -33,14 +34,13 @@ from services.domain.models import (
     Workspace,
 )
 from services.storage import checks
-from services.storage.postgres import lease, rows
+from services.storage.postgres import lease, lexical, rows
 from services.storage.postgres.errors import UNAVAILABLE, describe_target, translated
 from services.storage.postgres.migrate import (
     embedding_expression,
     ensure_vector_index,
     migrate,
 )
-from services.storage.tokens import search_terms
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ class PostgresStorage:
         self._closed = False
         self._open_lock = asyncio.Lock()
         self._indexed_dimensions: set[int] = set()
+        self._common: tuple[float, frozenset[str]] | None = None  # (read at, lexemes)
 
     # --- lifecycle ---------------------------------------------------------------------
     async def open(self) -> None:
@@ -247,19 +248,22 @@ class PostgresStorage:
     # --- search ------------------------------------------------------------------------
     async def search_lexical(self, workspace_id: str, query: str, limit: int,
                              filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
-        terms = search_terms(query)
-        if not terms or limit <= 0:
+        query_words = lexical.words(query)
+        if not query_words or limit <= 0:
             return []
-        # Any query term may match (OR); ts_rank rewards chunks that hold more of the terms,
-        # more often, and normalisation 1 damps long chunks, roughly as BM25 does.
-        args: list = [workspace_id, " | ".join(terms), limit]
-        sql = (f"SELECT {rows.CHUNK_COLUMNS}, ts_rank(tsv, query, 1) AS score "
-               "FROM chunks, to_tsquery('simple', $2) AS query "
-               f"WHERE workspace_id = $1 AND tsv @@ query{rows.filter_sql(filters, args)} "
-               'ORDER BY score DESC, path COLLATE "C", start_line, id COLLATE "C" LIMIT $3')
         async with self._connection() as conn:
-            found = await conn.fetch(sql, *args)
+            match = lexical.matching(query_words, await self._common_terms(conn))
+            found = await conn.fetch(*lexical.ranked_sql(
+                workspace_id, match, lexical.ranking(query_words), limit, filters))
         return [ScoredChunk(rows.chunk(r), r["score"]) for r in found]
+
+    async def _common_terms(self, conn: asyncpg.Connection) -> frozenset[str]:
+        """Lexemes too common to match on their own (postgres/lexical.py), from PostgreSQL's
+        statistics, read at most once a minute."""
+        now = time.monotonic()
+        if self._common is None or now - self._common[0] > lexical.STATISTICS_TTL:
+            self._common = (now, await lexical.common_terms(conn))
+        return self._common[1]
 
     async def search_semantic(self, workspace_id: str, vector: Sequence[float], limit: int,
                               filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
