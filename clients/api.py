@@ -7,6 +7,7 @@ Results are the generated response messages (typed by the .pyi stubs next to the
 
 from __future__ import annotations
 
+import abc
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -29,14 +30,16 @@ def make_stubs(channel) -> dict[str, Any]:
             "health": health_pb2_grpc.HealthStub(channel)}
 
 
-class Api:
+class Api(abc.ABC):
     """The RPCs. Subclasses define `_unary(service, method, request)` and `_stream(...)`."""
 
+    @abc.abstractmethod
     def _unary(self, service: str, method: str, request: Any) -> Any:
-        raise NotImplementedError  # pragma: no cover - defined by each client
+        """One request, one response: a value (sync client) or an awaitable (async)."""
 
+    @abc.abstractmethod
     def _stream(self, service: str, method: str, request: Any) -> Any:
-        raise NotImplementedError  # pragma: no cover - defined by each client
+        """One request, a stream of responses: an iterator or an async iterator."""
 
     # --- knowledge --------------------------------------------------------------------
     def search(self, query: str, *, mode: str = "hybrid", page_size: int = 0,

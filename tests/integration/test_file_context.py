@@ -10,7 +10,6 @@ import pytest
 
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.storage.memory import MemoryStorage
-from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import running_server
 from tests.support.openai_server import OpenAIServer
 from tests.support.workspaces import index, shop_workspace, write_files
@@ -25,15 +24,6 @@ BIG_CLASS = "class Big:\n    \"\"\"Too big for one chunk.\"\"\"\n\n" + "".join(
 def llm():
     with OpenAIServer() as server:
         yield server
-
-
-@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def storage(request):
-    store = (MemoryStorage() if request.param == "memory"
-             else PostgresStorage(request.getfixturevalue("pg_dsn")))
-    await store.open()
-    yield store
-    await store.close()
 
 
 async def context(server, path: str, **fields) -> pb.GetFileContextResponse:

@@ -3,23 +3,11 @@ symbols ranked by references; rebuilt when the index changes; cut to a small bud
 
 from __future__ import annotations
 
-import pytest
-
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.storage.memory import MemoryStorage
-from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import running_server
 from tests.support.openai_server import OpenAIServer
 from tests.support.workspaces import awkward_workspace, index, shop_workspace, write_files
-
-
-@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def storage(request):
-    store = (MemoryStorage() if request.param == "memory"
-             else PostgresStorage(request.getfixturevalue("pg_dsn")))
-    await store.open()
-    yield store
-    await store.close()
 
 
 async def overview(server, **fields) -> pb.GetOverviewResponse:

@@ -12,8 +12,6 @@ import grpc
 import pytest
 
 from knowport.v1 import knowledge_service_pb2 as pb
-from services.storage.memory import MemoryStorage
-from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import running_server
 from tests.support.workspaces import index, shop_workspace, write_files
 
@@ -61,15 +59,6 @@ def tricks(outside: str) -> list[tuple[str, grpc.StatusCode]]:
         ("", INVALID),
         ("./", INVALID),
     ]
-
-
-@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def storage(request):
-    store = (MemoryStorage() if request.param == "memory"
-             else PostgresStorage(request.getfixturevalue("pg_dsn")))
-    await store.open()
-    yield store
-    await store.close()
 
 
 async def test_no_path_trick_reaches_a_file_outside_the_workspace(tmp_path, storage):
