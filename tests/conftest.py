@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# Before anything imports grpc: the embedded PostgreSQL's pg_ctl is started by fork (it runs as
+# another user), and gRPC's fork handlers in that child crash it now and then.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 import uuid
 from collections.abc import Iterator
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
+# Before anything imports grpc: the embedded PostgreSQL's pg_ctl is started by fork (it runs as
+# another user), and gRPC's fork handlers in that child crash it now and then.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 import argparse
 import importlib
 import logging
-import os
 import sys
 
 from services.cli import exit_codes
