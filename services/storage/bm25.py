@@ -35,7 +35,7 @@ class Bm25Index:
         self._version = 0
         self._arrays: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
         self._norms: tuple[int, np.ndarray] | None = None
-        self._scratch = np.zeros(0, dtype=np.float64)
+        self._scratch = np.zeros(0, dtype=np.float32)
         self._touched = np.zeros(0, dtype=bool)
 
     def __len__(self) -> int:
@@ -90,14 +90,15 @@ class Bm25Index:
         slots = np.fromiter(docs.keys(), dtype=np.intp, count=len(docs))
         tf = np.fromiter(docs.values(), dtype=np.float64, count=len(docs))
         idf = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
-        contributions = idf * tf * (self._k1 + 1.0) / (tf + norms[slots])
+        # Single precision halves the memory each query streams through; ranks need no more.
+        contributions = (idf * tf * (self._k1 + 1.0) / (tf + norms[slots])).astype(np.float32)
         self._arrays[term] = (self._version, slots, contributions)
         return slots, contributions
 
     def _matches(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """(slots of the documents holding any of `terms`, their BM25 scores)."""
         if len(self._scratch) < len(self._ids):
-            self._scratch = np.zeros(len(self._ids), dtype=np.float64)
+            self._scratch = np.zeros(len(self._ids), dtype=np.float32)
             self._touched = np.zeros(len(self._ids), dtype=bool)
         scratch, touched = self._scratch, self._touched
         found = False
@@ -110,7 +111,7 @@ class Bm25Index:
             touched[slots] = True
             found = True
         if not found:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float64)
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
         slots = np.flatnonzero(touched)
         scores = scratch[slots]
         scratch[slots] = 0.0

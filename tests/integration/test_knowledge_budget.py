@@ -104,7 +104,7 @@ async def postgres_index(tmp_path_factory, embedded_pg):
     storage = PostgresStorage(dsn)
     await storage.open()
     try:
-        yield await _world(storage, tmp_path_factory, big_bytes=1_000_000, tiny_files=300)
+        yield await _world(storage, tmp_path_factory, big_bytes=500_000, tiny_files=200)
     finally:
         await storage.close()
         embedded_pg.drop_database("knowledge_budget")

@@ -11,7 +11,6 @@ from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.models import Chunk, ScoredChunk
 from services.knowledge.search import RRF_K, by_symbol_name, fuse
 from services.storage.memory import MemoryStorage
-from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import running_server
 from tests.support.openai_server import OpenAIServer
 from tests.support.workspaces import index, shop_workspace
@@ -28,20 +27,6 @@ def llm():
 def model_env(llm: OpenAIServer) -> dict[str, str]:
     return {"OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "test-chat",
             "EMBEDDING_BACKEND": "openai", "EMBEDDING_MODEL": "test-embed"}
-
-
-async def _open(request, backend: str):
-    store = (MemoryStorage() if backend == "memory"
-             else PostgresStorage(request.getfixturevalue("pg_dsn")))
-    await store.open()
-    return store
-
-
-@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def storage(request):
-    store = await _open(request, request.param)
-    yield store
-    await store.close()
 
 
 @pytest.fixture
