@@ -17,6 +17,7 @@ from services.config import Settings, load_settings
 from services.domain.models import Workspace, workspace_id_for
 from services.server.app import RunningServer, start_server, stop_server
 from services.storage.port import Storage
+from tests.support.watchdog import within
 
 
 @dataclass
@@ -64,10 +65,10 @@ async def running_server(storage: Storage, workspace_dir: Path,
     settings = settings_for(workspace_dir, **env)
     root = str(settings.runtime.workspace)
     workspace = Workspace(id=workspace_id_for(root), root=root)
-    running = await start_server(settings, storage, workspace)
+    running = await within(30, start_server(settings, storage, workspace), "start_server")
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:
         yield ServerHandle(running, channel, storage, workspace, settings)
     finally:
         await channel.close()
-        await stop_server(running, grace=1.0)
+        await within(30, stop_server(running, grace=1.0), "stop_server")

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,28 +32,37 @@ def tool(name: str) -> str:
     return str(BIN / name)
 
 
+class LineWatch:
+    """Keeps a process's output drained into `lines` for its whole life and catches the first
+    line matching a pattern."""
+
+    def __init__(self, proc: subprocess.Popen, lines: list[str], pattern: re.Pattern) -> None:
+        self._match: re.Match | None = None
+        self._done = threading.Event()
+
+        def pump() -> None:
+            for line in proc.stdout:
+                lines.append(line)
+                if self._match is None and (found := pattern.search(line)):
+                    self._match = found
+                    self._done.set()
+            self._done.set()  # the output ended: no match will come
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def wait(self, timeout: float) -> re.Match | None:
+        """The matching line, or None if the output ended or `timeout` passed first."""
+        self._done.wait(timeout)
+        return self._match
+
+
 def start_serve(env: dict[str, str], timeout: float = 60) -> ServeProcess:
     full_env = {**os.environ, "GRPC_HOST": "127.0.0.1", "GRPC_PORT": "0", **env}
     proc = subprocess.Popen([tool("knowport"), "serve"], env=full_env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
-    found = threading.Event()
-    address: list[str] = []
-
-    def pump() -> None:  # keeps the pipe drained for the process's whole life
-        for line in proc.stdout:
-            lines.append(line)
-            if not found.is_set() and (m := BANNER.search(line)):
-                address.append(f"{m.group(1)}:{m.group(2)}")
-                found.set()
-        found.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + timeout
-    while not found.wait(0.1):
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise TimeoutError("knowport serve printed no address:\n" + "".join(lines))
-    if not address:
-        raise RuntimeError("knowport serve exited early:\n" + "".join(lines))
-    return ServeProcess(proc, address[0], lines)
+    banner = LineWatch(proc, lines, BANNER).wait(timeout)
+    if banner is None:
+        proc.kill()
+        raise RuntimeError("knowport serve printed no address:\n" + "".join(lines))
+    return ServeProcess(proc, f"{banner.group(1)}:{banner.group(2)}", lines)
