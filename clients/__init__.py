@@ -6,11 +6,13 @@
         with kp.llm_lock("agent-7", ttl_seconds=60):
             ...  # the indexer makes no LLM requests while this block runs
 
-`AsyncKnowportClient` is the same for asyncio (`async with`, `await`).
+`AsyncKnowportClient` is the same for asyncio (`async with`, `await`). For a TLS server pass
+`credentials=tls("ca.crt")` (add `cert_file=` and `key_file=` for mutual TLS).
 """
 
 from clients.aio import AsyncKnowportClient
+from clients.channel import tls
 from clients.errors import KnowportRpcError, LockBusy
 from clients.sync import KnowportClient
 
-__all__ = ["AsyncKnowportClient", "KnowportClient", "KnowportRpcError", "LockBusy"]
+__all__ = ["AsyncKnowportClient", "KnowportClient", "KnowportRpcError", "LockBusy", "tls"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import grpc
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
@@ -28,3 +31,15 @@ CHANNEL_OPTIONS = [
 def bearer(token: str) -> tuple[tuple[str, str], ...]:
     """Call metadata for servers started with an access token."""
     return (("authorization", f"Bearer {token}"),) if token else ()
+
+
+def tls(ca_file: str | Path, cert_file: str | Path | None = None,
+        key_file: str | Path | None = None) -> grpc.ChannelCredentials:
+    """Credentials for a TLS server whose certificate `ca_file` signed; with a client
+    certificate and key as well for a server that requires mutual TLS."""
+    if (cert_file is None) != (key_file is None):
+        raise ValueError("a client certificate and its key go together")
+    return grpc.ssl_channel_credentials(
+        root_certificates=Path(ca_file).read_bytes(),
+        private_key=Path(key_file).read_bytes() if key_file else None,
+        certificate_chain=Path(cert_file).read_bytes() if cert_file else None)

@@ -18,11 +18,14 @@ class KnowportClient(Api):
     """Blocking calls with a deadline each; errors raise KnowportRpcError."""
 
     def __init__(self, address: str = "127.0.0.1:50051", *,
-                 timeout: float = DEFAULT_TIMEOUT_SECONDS, token: str = "") -> None:
+                 timeout: float = DEFAULT_TIMEOUT_SECONDS, token: str = "",
+                 credentials: grpc.ChannelCredentials | None = None) -> None:
         self.address = address
         self.timeout = timeout
         self._metadata = bearer(token)
-        self._channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self._channel = (grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+                         if credentials is None else
+                         grpc.secure_channel(address, credentials, options=CHANNEL_OPTIONS))
         self._stubs = make_stubs(self._channel)
 
     def close(self) -> None:

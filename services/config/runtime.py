@@ -44,6 +44,11 @@ class RuntimeSettings(BaseSettings):
     knowport_tls_key_file: Path | None = None
     knowport_tls_client_ca_file: Path | None = None  # set: clients must present a cert (mTLS)
     knowport_reflection: bool = True
+    # How this process's clients (the CLI, the MCP bridge) reach a TLS server: the CA that
+    # signed its certificate turns TLS on; a certificate and key of their own, for mutual TLS.
+    knowport_tls_ca_file: Path | None = None
+    knowport_tls_client_cert_file: Path | None = None
+    knowport_tls_client_key_file: Path | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -68,7 +73,8 @@ class RuntimeSettings(BaseSettings):
         return ",".join(names)
 
     @field_validator("knowport_tls_cert_file", "knowport_tls_key_file",
-                     "knowport_tls_client_ca_file")
+                     "knowport_tls_client_ca_file", "knowport_tls_ca_file",
+                     "knowport_tls_client_cert_file", "knowport_tls_client_key_file")
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
@@ -81,7 +87,21 @@ class RuntimeSettings(BaseSettings):
             raise ValueError("KNOWPORT_TLS_CERT_FILE and KNOWPORT_TLS_KEY_FILE go together")
         if self.knowport_tls_client_ca_file and not self.knowport_tls_cert_file:
             raise ValueError("KNOWPORT_TLS_CLIENT_CA_FILE needs KNOWPORT_TLS_CERT_FILE too")
+        if ((self.knowport_tls_client_cert_file is None)
+                != (self.knowport_tls_client_key_file is None)):
+            raise ValueError("KNOWPORT_TLS_CLIENT_CERT_FILE and KNOWPORT_TLS_CLIENT_KEY_FILE "
+                             "go together")
+        if self.knowport_tls_client_cert_file and not self.knowport_tls_ca_file:
+            raise ValueError("KNOWPORT_TLS_CLIENT_CERT_FILE needs KNOWPORT_TLS_CA_FILE too")
         return self
+
+    @property
+    def client_tls_files(self) -> tuple[Path, Path | None, Path | None] | None:
+        """(CA, client certificate, client key) for reaching a TLS server; None: plaintext."""
+        if self.knowport_tls_ca_file is None:
+            return None
+        return (self.knowport_tls_ca_file, self.knowport_tls_client_cert_file,
+                self.knowport_tls_client_key_file)
 
     @property
     def services(self) -> frozenset[str]:

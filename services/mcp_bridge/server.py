@@ -16,7 +16,7 @@ from importlib import metadata
 
 from mcp.server.mcpserver import MCPServer
 
-from clients import AsyncKnowportClient
+from clients import AsyncKnowportClient, tls
 from services.config import Settings
 from services.mcp_bridge.bridge import Bridge
 from services.mcp_bridge.budget import MAX_RESULT_CHARS
@@ -49,8 +49,10 @@ def build_server(settings: Settings, *, max_result_chars: int = MAX_RESULT_CHARS
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[Bridge]:
+        tls_files = runtime.client_tls_files
         client = AsyncKnowportClient(address, timeout=mcp.mcp_deadline_seconds,
-                                     token=runtime.knowport_auth_token.get_secret_value())
+                                     token=runtime.knowport_auth_token.get_secret_value(),
+                                     credentials=tls(*tls_files) if tls_files else None)
         try:
             docs = DocsIndex(runtime.workspace, mcp.docs_patterns,
                              max_file_bytes=mcp.mcp_docs_max_file_bytes,

@@ -4,17 +4,20 @@ TLS, reflection switched off, and the concurrency limit answering RESOURCE_EXHAU
 from __future__ import annotations
 
 import asyncio
+import os
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from clients import AsyncKnowportClient, tls
 from knowport.v1 import ingest_service_pb2 as ingest_pb
 from knowport.v1 import ingest_service_pb2_grpc
 from services.storage.memory import MemoryStorage
 from tests.support.certs import make_certs
 from tests.support.grpc_server import running_server
+from tests.support.process import tool
 
 
 async def list_services(channel, metadata=()) -> list[str]:
@@ -81,6 +84,39 @@ async def test_tls_and_mutual_tls(tmp_path, mutual):
                 stub = ingest_service_pb2_grpc.IngestServiceStub(channel)
                 code = await code_of(stub.GetStats(ingest_pb.GetStatsRequest(), timeout=5))
                 assert (code == grpc.StatusCode.OK) == works, (key_pair is not None, code)
+
+
+async def test_the_clients_and_the_cli_speak_mutual_tls(tmp_path):
+    certs = make_certs(tmp_path)
+    env = {"KNOWPORT_TLS_CERT_FILE": str(certs["server"].cert),
+           "KNOWPORT_TLS_KEY_FILE": str(certs["server"].key),
+           "KNOWPORT_TLS_CLIENT_CA_FILE": str(certs["ca"].cert)}
+    client_env = {"KNOWPORT_TLS_CA_FILE": str(certs["ca"].cert),
+                  "KNOWPORT_TLS_CLIENT_CERT_FILE": str(certs["client"].cert),
+                  "KNOWPORT_TLS_CLIENT_KEY_FILE": str(certs["client"].key)}
+    async with running_server(MemoryStorage(), tmp_path, **env) as server:
+        credentials = tls(certs["ca"].cert, certs["client"].cert, certs["client"].key)
+        async with AsyncKnowportClient(server.address, credentials=credentials) as client:
+            assert (await client.stats()).workspace == server.workspace.id
+        host, port = server.address.rsplit(":", 1)
+        cli_env = {**os.environ, **client_env, "GRPC_HOST": host, "GRPC_PORT": port,
+                   "WORKSPACE": str(tmp_path)}
+        for command in ("health", "stats"):
+            code, err = await knowport_cli(command, env=cli_env)
+            assert code == 0, (command, err)
+        # Without its certificate the CLI is turned away with one clear line.
+        del cli_env["KNOWPORT_TLS_CLIENT_CERT_FILE"], cli_env["KNOWPORT_TLS_CLIENT_KEY_FILE"]
+        code, err = await knowport_cli("stats", env=cli_env)
+        assert code == 3 and len(err.strip().splitlines()) == 1, err
+
+
+async def knowport_cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    """Run the installed CLI without blocking the loop the server runs on: (exit code, stderr)."""
+    done = await asyncio.create_subprocess_exec(
+        tool("knowport"), *args, env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE)
+    _, err = await done.communicate()
+    return done.returncode, err.decode()
 
 
 class _SlowStorage(MemoryStorage):

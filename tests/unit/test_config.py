@@ -25,13 +25,26 @@ def test_defaults_follow_the_issue():
 @pytest.mark.parametrize("name, value", [
     ("GRPC_PORT", "70000"), ("GRPC_PORT", "x"), ("STORAGE_TYPE", "mongo"),
     ("KNOWPORT_MAX_RESPONSE_BYTES", "60000"), ("OPENAI_API_BASE", "localhost:8000"),
-    ("WORKSPACE", "/definitely/not/here"),
+    ("WORKSPACE", "/definitely/not/here"), ("KNOWPORT_TLS_CA_FILE", "/definitely/not/ca.crt"),
 ])
 def test_a_bad_value_is_one_line_naming_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert name in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_client_certificate_needs_its_key_and_a_ca(monkeypatch, tmp_path):
+    cert = tmp_path / "client.crt"
+    cert.write_text("-")
+    monkeypatch.setenv("KNOWPORT_TLS_CLIENT_CERT_FILE", str(cert))
+    with pytest.raises(ConfigError, match="KNOWPORT_TLS_CLIENT_KEY_FILE"):
+        load_settings()
+    monkeypatch.setenv("KNOWPORT_TLS_CLIENT_KEY_FILE", str(cert))
+    with pytest.raises(ConfigError, match="KNOWPORT_TLS_CA_FILE"):
+        load_settings()
+    monkeypatch.setenv("KNOWPORT_TLS_CA_FILE", str(cert))
+    assert load_settings().runtime.client_tls_files == (cert, cert, cert)
 
 
 def test_seed_postgres_variables_build_a_dsn_and_hide_the_password(monkeypatch):
