@@ -12,6 +12,7 @@ import pytest
 from clients import AsyncKnowportClient, KnowportClient, KnowportRpcError, LockBusy
 from services.storage.memory import MemoryStorage
 from tests.support.grpc_server import running_server
+from tests.support.watchdog import within
 
 
 @pytest.fixture
@@ -37,14 +38,18 @@ async def test_async_client_calls_and_errors(server):
 
 
 async def test_async_lock_is_renewed_while_held_and_released_on_error(server):
-    async with AsyncKnowportClient(server.address) as client:
-        with pytest.raises(RuntimeError):
-            async with client.llm_lock("agent-x", ttl_seconds=1) as taken:
-                await asyncio.sleep(2.0)  # twice the TTL: alive only because it is renewed
-                state = (await client.llm_lock_state()).lock
-                assert state.locked and state.fencing_token == taken.lock.fencing_token
-                raise RuntimeError("the block fails")
-        assert not (await client.llm_lock_state()).lock.locked
+    async def hold_renew_fail_release() -> None:
+        async with AsyncKnowportClient(server.address) as client:
+            with pytest.raises(RuntimeError):
+                async with client.llm_lock("agent-x", ttl_seconds=1) as taken:
+                    await asyncio.sleep(2.0)  # twice the TTL: alive only because it is renewed
+                    state = (await client.llm_lock_state()).lock
+                    assert state.locked and state.fencing_token == taken.lock.fencing_token
+                    raise RuntimeError("the block fails")
+            assert not (await client.llm_lock_state()).lock.locked
+
+    # This once hung past pytest's timeout in CI; bounded, it shows where each task waited.
+    await within(60, hold_renew_fail_release(), "hold, renew, fail and release")
 
 
 async def test_sync_client_lock_busy_and_release(server):
