@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python -m bench.parse
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.docs_index
+	$(BIN)/python -m bench.load
 
 # Generated Python is committed; the import path equals the proto package (knowport.v1).
 proto: setup
