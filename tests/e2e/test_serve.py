@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from clients import AsyncKnowportClient
+from tests.support.openai_server import OpenAIServer
 from tests.support.process import start_serve, tool
 
 
@@ -61,6 +67,44 @@ def test_sigterm_exits_zero_and_reports_shutdown(tmp_path):
     proc = start_serve({"STORAGE_TYPE": "memory", "WORKSPACE": str(tmp_path)})
     assert proc.stop(signal.SIGTERM, timeout=20) == 0
     assert any("shutting down" in line for line in proc.output)
+
+
+GRACE_SECONDS = 5.0
+QUERY_EMBEDDING_SECONDS = 1.5  # how long the in-flight Search waits on the embeddings endpoint
+
+
+async def test_sigterm_goes_not_serving_finishes_the_call_in_flight_and_exits_in_grace(
+        tmp_path):
+    (tmp_path / "lease.py").write_text("def renew_lease(lease):\n    return lease\n")
+    with OpenAIServer() as llm:
+        proc = start_serve({
+            "STORAGE_TYPE": "memory", "WORKSPACE": str(tmp_path),
+            "KNOWPORT_INGEST_ON_START": "false", "OPENAI_API_BASE": llm.base_url,
+            "EMBEDDING_BACKEND": "openai", "EMBEDDING_MODEL": "test-embed",
+            "KNOWPORT_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS)})
+        try:
+            async with AsyncKnowportClient(proc.address) as client, \
+                    grpc.aio.insecure_channel(proc.address) as channel:
+                job = (await client.start_ingest()).job
+                [u async for u in client.watch_ingest(job.job_id)]
+                watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
+                assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
+                llm.stall_next(1, QUERY_EMBEDDING_SECONDS)
+                in_flight = asyncio.ensure_future(client.search("renew lease"))
+                # Until the Search waits on its query's embedding (the endpoint's counter lives
+                # in its own thread: there is nothing to await but time).
+                while llm.in_flight == 0:  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
+                signalled = time.monotonic()
+                proc.proc.send_signal(signal.SIGTERM)
+                assert (await watch.read()).status == health_pb2.HealthCheckResponse.NOT_SERVING
+                watch.cancel()  # an open watch would hold the server for the whole grace
+                assert (await in_flight).hits[0].symbol == "renew_lease"
+                code = await asyncio.to_thread(proc.proc.wait, 30)
+            assert code == 0, "".join(proc.output)
+            assert time.monotonic() - signalled < GRACE_SECONDS
+        finally:
+            proc.stop(signal.SIGKILL)
 
 
 def test_bad_configuration_stops_start_with_one_line_naming_the_variable(tmp_path):
