@@ -21,6 +21,7 @@ import grpc
 from services.domain.errors import ResourceExhausted
 from services.rpc.budget import check_response_size
 from services.rpc.errors import abort_for
+from services.rpc.requests import reject_nul_characters
 
 access_log = logging.getLogger("knowport.access")
 
@@ -113,6 +114,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             call = _Call(method)
             try:
                 with self._admitted(method):
+                    reject_nul_characters(request)
                     response = await behavior(request, context)
                 call.bytes_out = check_response_size(response, budget, method)
                 return response
@@ -139,6 +141,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
 
             try:
                 with self._admitted(method):
+                    reject_nul_characters(request)
                     produced = behavior(request, _BudgetedContext(context, measure))
                     if inspect.isasyncgen(produced):
                         async for message in produced:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+from google.protobuf.message import Message
 
 from services.domain.errors import InvalidArgument, NotFound
 from services.domain.models import Workspace
@@ -64,3 +65,24 @@ class WorkspaceResolver:
                            f"default one ({self.default.id!r})",
                            reason="WORKSPACE_NOT_FOUND", metadata={"workspace": workspace_id})
         return workspace
+
+
+def reject_nul_characters(message: object, prefix: str = "") -> None:
+    """Refuse a request with a NUL character in any text field, nested ones included (a
+    request stream, as reflection's, passes unchecked).
+
+    NUL is valid UTF-8, but no id, path, holder or query holds one, and PostgreSQL can neither
+    store nor compare text containing it; refused here, every backend answers the same.
+    """
+    if not isinstance(message, Message):
+        return
+    for field, value in message.ListFields():
+        name = prefix + field.name
+        values = value if field.is_repeated else (value,)
+        if field.type == field.TYPE_STRING:
+            if any("\x00" in text for text in values):
+                raise InvalidArgument(f"{name} contains a NUL character",
+                                      reason="NUL_CHARACTER", metadata={"field": name})
+        elif field.type == field.TYPE_MESSAGE:
+            for nested in values:
+                reject_nul_characters(nested, prefix=f"{name}.")

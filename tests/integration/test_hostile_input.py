@@ -1,5 +1,6 @@
 """Hostile requests to every RPC: random, huge and malformed fields built from each request
-message's descriptor. No call may end INTERNAL or UNKNOWN, and health stays SERVING."""
+message's descriptor, on both backends. No call may end INTERNAL or UNKNOWN, and health stays
+SERVING."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from grpc_health.v1 import health_pb2
 from hypothesis import HealthCheck, given, settings
 
 from knowport.v1 import ingest_service_pb2, knowledge_service_pb2, lock_service_pb2
-from services.storage.memory import MemoryStorage
 from tests.support.grpc_server import running_server
 from tests.support.proto_strategies import build, messages
 
@@ -69,9 +69,10 @@ def _examples(module, method, count: int) -> list:
 
 @pytest.mark.parametrize("module, service, method", METHODS,
                          ids=[f"{s.name}.{m.name}" for _, s, m in METHODS])
-async def test_no_request_gets_internal_or_unknown(workspace, module, service, method):
+async def test_no_request_gets_internal_or_unknown(workspace, storage, module, service,
+                                                   method):
     requests = _examples(module, method, 40)
-    async with running_server(MemoryStorage(), workspace) as server:
+    async with running_server(storage, workspace) as server:
         codes = [await _call(server.channel, service, method, r) for r in requests]
         bad = [(r, c) for r, c in zip(requests, codes, strict=True) if c in FORBIDDEN]
         assert not bad, bad[:1]
