@@ -16,7 +16,6 @@ from services.cli import exit_codes
 from services.cli.connect import address_of, client_for, describe_error
 from services.config import Settings
 
-COMMANDS = ("search", "file", "overview", "stats")
 KINDS = {name.removeprefix("SYMBOL_KIND_").lower(): number
          for name, number in kpb.SymbolKind.items() if number}
 

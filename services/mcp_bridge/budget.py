@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
@@ -22,11 +22,6 @@ MAX_RESULT_CHARS = 50_000
 # Room for what the SDK adds around our result (`_meta` with the server's name, resultType).
 ENVELOPE_RESERVE = 400
 _CURSOR_PREFIX = "kp1."
-
-
-class Shrinkable(Protocol):
-    def shrink(self, ratio: float) -> bool:
-        """Cut the result to about `ratio` of its size; False when nothing more can go."""
 
 
 def to_call_result(model: BaseModel) -> CallToolResult:
