@@ -43,3 +43,13 @@ async def storage(request):
     await store.open()
     yield store
     await store.close()
+
+
+@pytest.fixture(scope="module")
+def llm():
+    """A real OpenAI-compatible HTTP server on loopback, one per test module (tests reset it
+    to clear recorded requests and faults)."""
+    from tests.support.openai_server import OpenAIServer
+
+    with OpenAIServer() as server:
+        yield server

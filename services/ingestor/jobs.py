@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from services.domain.errors import NotFound
+from services.domain.errors import NotFound, StorageUnavailable
 from services.domain.models import IngestJob, JobState, Workspace
 from services.ingestor.pipeline import Pipeline
 from services.ingestor.progress import Progress
@@ -58,6 +58,7 @@ class IngestJobs:
         self._stale_after = stale_after
         self._paused_reason = paused_reason  # the LLM gate's "paused: ..." while it waits
         self._running: dict[str, _Running] = {}
+        self._closing = False  # set by shutdown()
 
     async def start(self, workspace: Workspace, *, full: bool,
                     request_id: str = "") -> tuple[IngestJob, bool]:
@@ -134,12 +135,14 @@ class IngestJobs:
 
     async def shutdown(self) -> None:
         """Stop this process's jobs; each is recorded as cancelled, the index stays consistent."""
+        self._closing = True
         for running in list(self._running.values()):
             running.cancelled.set()
             if running.task is not None:
                 running.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await running.task
+                # wait(), not `await task`: the task's CancelledError stays its own, and a
+                # cancellation of this caller (a timeout around shutdown) still reaches it.
+                await asyncio.wait([running.task])
 
     # --- internals --------------------------------------------------------------------
     def _live(self, job: IngestJob) -> IngestJob:
@@ -176,10 +179,32 @@ class IngestJobs:
             with contextlib.suppress(asyncio.CancelledError):
                 await snapshots
             job.finished_at = _now()
-            with contextlib.suppress(Exception):  # storage may be the thing that failed
-                await asyncio.shield(self._storage.save_job(self._snapshot(running)))
-            self._running.pop(job.id, None)
+            try:
+                await self._record_end(running)
+            finally:
+                self._running.pop(job.id, None)
             log.info("ingest %s %s: %s", job.id, job.state.value, job.message)
+
+    async def _record_end(self, running: _Running) -> None:
+        """Save the finished job. Storage being down is often why it failed: then keep trying
+        until it is back, or the record would say "running" with nobody running it. Shutdown
+        ends the trying."""
+        warned = False
+        while True:
+            try:
+                await asyncio.shield(self._storage.save_job(self._snapshot(running)))
+                return
+            except StorageUnavailable as err:
+                if self._closing:
+                    return
+                if not warned:
+                    log.warning("ingest %s: its end is recorded once storage is back: %s",
+                                running.job.id, err)
+                    warned = True
+            except Exception:  # noqa: BLE001 - the job is over either way
+                log.exception("could not record the end of ingest %s", running.job.id)
+                return
+            await asyncio.sleep(self._interval)
 
     async def _snapshots(self, running: _Running) -> None:
         while True:

@@ -140,7 +140,8 @@ class Pipeline:
     async def _read_and_parse(self, workspace: Workspace, item: _File, full: bool,
                               progress: Progress) -> _File | None:
         source = await asyncio.to_thread(read_source, item.scanned, Path(workspace.root),
-                                         self.rules.max_file_bytes)
+                                         self.rules.max_file_bytes,
+                                         skip_secrets=self.rules.skip_secrets)
         if isinstance(source, SkippedFile):
             progress.skip(source.path, source.reason)
             if item.stored is not None:  # indexed before, not indexable now: drop the old entry

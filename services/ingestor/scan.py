@@ -67,7 +67,18 @@ SECRET_NAME_GLOBS = (
     "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
     ".npmrc", ".pypirc", ".netrc", "_netrc", ".pgpass", ".git-credentials", ".htpasswd",
     "credentials", "credentials.json", "*.tfstate", "*.tfstate.backup",
+    "secrets.json", "secrets.yaml", "secrets.yml", "secrets.toml", "*.secret", "*.secrets",
 )
+
+# Content that is a credential whatever the file is called: private key blocks, and access
+# tokens whose shape is unmistakable (AWS access key ids, GitHub, Slack and OpenAI tokens). A
+# file holding one is skipped like a secret file: its text must not reach the LLM or an agent.
+SECRET_CONTENT = re.compile(
+    rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"
+    rb"|\bAKIA[0-9A-Z]{16}\b"
+    rb"|\bgh[pousr]_[A-Za-z0-9]{36,}"
+    rb"|\bxox[abprs]-[0-9A-Za-z-]{10,}"
+    rb"|\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}")
 
 # Formats whose content no text parser can use; skipping them by name saves reading them.
 BINARY_EXTENSIONS = (
@@ -88,6 +99,7 @@ class SkipReason(StrEnum):
 
     SKIPPED_FOLDER = "version-control, dependency, build or cache folder"
     SECRET = "secret-looking file name"
+    SECRET_CONTENT = "holds a private key or an access token"
     EXCLUDED = "matched an exclude glob"
     NOT_INCLUDED = "not matched by the include rules"
     BINARY = "binary file"
@@ -450,7 +462,8 @@ _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBL
                | getattr(os, "O_BINARY", 0))
 
 
-def read_source(scanned: ScannedFile, root: Path, max_file_bytes: int) -> SourceText | SkippedFile:
+def read_source(scanned: ScannedFile, root: Path, max_file_bytes: int, *,
+                skip_secrets: bool = True) -> SourceText | SkippedFile:
     """Read and decode a scanned file, or say why it can no longer be indexed."""
     target = os.path.realpath(scanned.abs_path)
     if not _is_within(target, os.path.realpath(root)):
@@ -464,6 +477,8 @@ def read_source(scanned: ScannedFile, root: Path, max_file_bytes: int) -> Source
         return SkippedFile(scanned.path, _os_error_reason(exc))
     if len(data) > max_file_bytes:
         return SkippedFile(scanned.path, SkipReason.TOO_LARGE)
+    if skip_secrets and SECRET_CONTENT.search(data):
+        return SkippedFile(scanned.path, SkipReason.SECRET_CONTENT)
     return _decode(data) or SkippedFile(scanned.path, SkipReason.BINARY)
 
 

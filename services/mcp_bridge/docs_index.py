@@ -64,8 +64,10 @@ from services.ingestor.scan import (
     BINARY_SNIFF_BYTES,
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_SKIP_DIR_NAMES,
+    SECRET_CONTENT,
     SECRET_NAME_GLOBS,
     ScanRules,
+    SkipReason,
 )
 
 DEFAULT_PATTERNS = ("**/*.md", "**/*.rst", "**/*.txt")
@@ -303,6 +305,7 @@ class IndexStats:
 _SKIP_TOO_LARGE = "larger than the size limit"
 _SKIP_BINARY = "binary file"
 _SKIP_UNREADABLE = "unreadable"
+_SKIP_SECRET = SkipReason.SECRET_CONTENT.value
 
 
 @dataclass(slots=True)
@@ -614,6 +617,9 @@ class DocsIndex:
         if b"\0" in data[:BINARY_SNIFF_BYTES]:
             self._files[rel] = _File(mtime, st.st_size, None, _SKIP_BINARY)
             return
+        if SECRET_CONTENT.search(data):
+            self._files[rel] = _File(mtime, st.st_size, None, _SKIP_SECRET)
+            return
         self._files[rel] = _File(mtime, st.st_size, self._add_doc(rel, data))
 
     def _add_doc(self, rel: str, data: bytes) -> int:
@@ -796,6 +802,8 @@ class DocsIndex:
         data = _read_bytes(path, self.max_file_bytes)
         if b"\0" in data[:BINARY_SNIFF_BYTES]:
             raise DocPathError(f"{rel} is a binary file", reason="DOC_NOT_TEXT")
+        if SECRET_CONTENT.search(data):
+            raise DocAccessDenied(f"{rel} holds a private key or an access token")
         text = data.decode("utf-8", "replace")
         self._uncache(rel)
         # Not cached: a file too recent to trust (it may change within the same mtime), or one

@@ -6,6 +6,15 @@ contribution to each, so a query adds up tens of thousands of postings with a fe
 operations instead of a Python loop, and picks the best few with a partial sort. Any change
 invalidates the mirrors (BM25 depends on the document count and average length); each is
 rebuilt by the next query that needs it. Not thread-safe: the memory adapter holds its lock.
+
+Common terms ("return", "self", "value": in more than COMMON_SHARE of the documents) hold
+most of a query's postings but add little to any score. `top` first ranks only the documents
+that hold a rarer term of the query, looking the common terms' contributions up in a dense
+per-term vector; when the last of the best few already scores more than any document could
+from the common terms alone, no other document can take its place and that ranking is the
+answer (the "max score" bound of Turtle and Flood, 1995). Otherwise it ranks every matching
+document. Either way the answer is exact, and scores are added in the same order on both
+paths, so they agree to the last bit.
 """
 
 from __future__ import annotations
@@ -13,8 +22,25 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
+
+# A term in more than this share of the documents is common. Its dict of postings then takes
+# about as much memory as the dense vector of its contributions (one float32 per slot), so
+# keeping both costs at most twice that term's postings.
+COMMON_SHARE = 1 / 16
+
+
+@dataclass
+class _Term:
+    """One term's postings as arrays, valid for one version of the index."""
+
+    version: int
+    slots: np.ndarray
+    contributions: np.ndarray  # float32, aligned with slots
+    bound: np.float32  # the largest contribution: no document gains more from this term
+    dense: np.ndarray | None = None  # contribution by slot (0 elsewhere), built on demand
 
 
 class Bm25Index:
@@ -30,10 +56,10 @@ class Bm25Index:
         self._terms: dict[int, tuple[str, ...]] = {}  # slot -> its distinct terms
         self._postings: dict[str, dict[int, int]] = {}  # term -> slot -> term frequency
         self._total_length = 0
-        # Mirrors, rebuilt on use after a change: term -> (slots, contributions), and the
-        # scratch arrays one query adds up in (left zeroed after each query).
+        # Mirrors, rebuilt on use after a change, and the scratch arrays one query adds up
+        # in (left zeroed after each query).
         self._version = 0
-        self._arrays: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
+        self._arrays: dict[str, _Term] = {}
         self._norms: tuple[int, np.ndarray] | None = None
         self._scratch = np.zeros(0, dtype=np.float32)
         self._touched = np.zeros(0, dtype=bool)
@@ -75,11 +101,45 @@ class Bm25Index:
                 self._arrays.pop(term, None)
         self._version += 1
 
-    def _contributions(self, term: str, docs: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, terms: Iterable[str]) -> dict[str, float]:
+        """The BM25 score of every document that holds at least one of `terms`."""
+        slots, scores = self._add_up(self._query_terms(terms), ())
+        return {self._ids[slot]: float(score) for slot, score in zip(slots, scores, strict=True)}
+
+    def top(self, terms: Iterable[str], limit: int, *,
+            accept: Callable[[str], bool] | None = None,
+            tie_key: Callable[[str], Hashable] = lambda doc_id: doc_id,
+            ) -> list[tuple[str, float]]:
+        """The best `limit` accepted documents, best first; equal scores in `tie_key` order.
+
+        Common terms first rank only the documents that hold a rarer one (see the module
+        doc); only the head of a ranking is sorted.
+        """
+        if limit <= 0:
+            return []
+        query = self._query_terms(terms)
+        common_df = COMMON_SHARE * len(self._slot_of)
+        rare = [t for t in query if len(t.slots) <= common_df]
+        common = [t for t in query if len(t.slots) > common_df]
+        if rare and common:
+            found = self._best(*self._add_up(rare, [self._dense(t) for t in common]), limit,
+                               accept, tie_key)
+            if len(found) == limit and found[-1][1] > _bound(common):
+                return found
+        return self._best(*self._add_up(query, ()), limit, accept, tie_key)
+
+    def _query_terms(self, terms: Iterable[str]) -> list[_Term]:
+        """The arrays of the query's indexed terms, rarest first: the order scores add up
+        in, the same whichever documents are scored."""
+        found = [self._term(term, docs) for term in dict.fromkeys(terms)
+                 if (docs := self._postings.get(term))]
+        return sorted(found, key=lambda t: len(t.slots))
+
+    def _term(self, term: str, docs: dict[int, int]) -> _Term:
         """The slots holding `term` and its BM25 contribution to each, as of now."""
         cached = self._arrays.get(term)
-        if cached is not None and cached[0] == self._version:
-            return cached[1], cached[2]
+        if cached is not None and cached.version == self._version:
+            return cached
         n = len(self._slot_of)
         if self._norms is None or self._norms[0] != self._version:
             lengths = np.asarray(self._lengths, dtype=np.float64)
@@ -92,50 +152,45 @@ class Bm25Index:
         idf = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
         # Single precision halves the memory each query streams through; ranks need no more.
         contributions = (idf * tf * (self._k1 + 1.0) / (tf + norms[slots])).astype(np.float32)
-        self._arrays[term] = (self._version, slots, contributions)
-        return slots, contributions
+        self._arrays[term] = _Term(self._version, slots, contributions, contributions.max())
+        return self._arrays[term]
 
-    def _matches(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(slots of the documents holding any of `terms`, their BM25 scores)."""
+    def _dense(self, term: _Term) -> np.ndarray:
+        if term.dense is None:
+            term.dense = np.zeros(len(self._ids), dtype=np.float32)
+            term.dense[term.slots] = term.contributions
+        return term.dense
+
+    def _add_up(self, sparse: Iterable[_Term],
+                dense: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(slots of the documents holding any `sparse` term, their BM25 scores over those
+        terms and then the `dense` ones)."""
         if len(self._scratch) < len(self._ids):
             self._scratch = np.zeros(len(self._ids), dtype=np.float32)
             self._touched = np.zeros(len(self._ids), dtype=bool)
         scratch, touched = self._scratch, self._touched
-        found = False
-        for term in dict.fromkeys(terms):
-            docs = self._postings.get(term)
-            if not docs:
-                continue
-            slots, contributions = self._contributions(term, docs)
-            scratch[slots] += contributions  # slots are distinct within one term
-            touched[slots] = True
-            found = True
-        if not found:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
+        for term in sparse:
+            scratch[term.slots] += term.contributions  # slots are distinct within one term
+            touched[term.slots] = True
         slots = np.flatnonzero(touched)
         scores = scratch[slots]
-        scratch[slots] = 0.0
-        touched[slots] = False
+        for contributions in dense:
+            scores += contributions[slots]
+        if len(slots) > len(scratch) // 8:  # clearing it all is cheaper than slot by slot
+            scratch.fill(0.0)
+            touched.fill(False)
+        else:
+            scratch[slots] = 0.0
+            touched[slots] = False
         return slots, scores
 
-    def scores(self, terms: Iterable[str]) -> dict[str, float]:
-        """The BM25 score of every document that holds at least one of `terms`."""
-        slots, scores = self._matches(terms)
-        return {self._ids[slot]: float(score) for slot, score in zip(slots, scores, strict=True)}
-
-    def top(self, terms: Iterable[str], limit: int, *,
-            accept: Callable[[str], bool] | None = None,
-            tie_key: Callable[[str], Hashable] = lambda doc_id: doc_id,
-            ) -> list[tuple[str, float]]:
-        """The best `limit` accepted documents, best first; equal scores in `tie_key` order.
-
-        Only the head of the ranking is sorted: a partial sort picks the best few (and every
-        document tied with the last of them), widening until `limit` are accepted.
-        """
-        if limit <= 0:
-            return []
-        slots, scores = self._matches(terms)
-        wanted = limit + 8
+    def _best(self, slots: np.ndarray, scores: np.ndarray, limit: int,
+              accept: Callable[[str], bool] | None,
+              tie_key: Callable[[str], Hashable]) -> list[tuple[str, float]]:
+        """The best `limit` accepted of the scored documents: a partial sort picks the best
+        few (and every document tied with the last of them), widening until `limit` are
+        accepted."""
+        wanted = limit if accept is None else limit + 8
         while True:
             if len(slots) <= wanted:
                 head = np.arange(len(slots))
@@ -149,3 +204,12 @@ class Bm25Index:
             if len(found) >= limit or len(head) == len(slots):
                 return found[:limit]
             wanted *= 4
+
+
+def _bound(terms: Iterable[_Term]) -> float:
+    """The most a document can score from `terms` alone, added up as scores are (in single
+    precision and in order, so rounding cannot lift a real score above it)."""
+    total = np.float32(0.0)
+    for term in terms:
+        total = np.float32(total + term.bound)
+    return float(total)

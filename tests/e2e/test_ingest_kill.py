@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from services.storage.postgres.adapter import PostgresStorage
+from tests.support.index_state import index_state
 from tests.support.openai_server import OpenAIServer
 from tests.support.process import tool
 
@@ -53,19 +54,12 @@ def run_to_end(env: dict[str, str]) -> None:
     assert proc.returncode == 0, f"{out}\n{err}"
 
 
-async def index_state(dsn: str) -> dict:
+async def index_state_of(dsn: str) -> dict:
     storage = PostgresStorage(dsn)
     await storage.open()
     try:
         (workspace,) = await storage.list_workspaces()
-        state = {}
-        for record in await storage.list_files(workspace.id):
-            chunks = await storage.get_chunks(workspace.id, record.path)
-            assert chunks, f"{record.path} is marked indexed without its chunks"
-            state[record.path] = (record.content_hash, record.summary, [
-                (c.id, c.symbol, c.kind, c.start_line, c.end_line, c.description, c.purpose,
-                 c.embedding) for c in chunks])
-        return state
+        return await index_state(storage, workspace.id)
     finally:
         await storage.close()
 
@@ -89,12 +83,6 @@ def wait_until(check: Callable[[], bool], proc: subprocess.Popen, what: str) -> 
 
 
 @pytest.fixture(scope="module")
-def llm():
-    with OpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
     return make_workspace(tmp_path_factory.mktemp("ws"))
 
@@ -103,7 +91,7 @@ def workspace(tmp_path_factory) -> Path:
 def clean_state(embedded_pg, workspace, llm, tmp_path_factory):
     dsn = embedded_pg.create_database("clean_run")
     run_to_end(env_for(workspace, dsn, llm, tmp_path_factory.mktemp("data")))
-    state = asyncio.run(index_state(dsn))
+    state = asyncio.run(index_state_of(dsn))
     assert len(state) == FILES + 1
     return state
 
@@ -147,4 +135,4 @@ def test_sigkill_in_any_stage_then_rerun_equals_a_clean_run(stage, embedded_pg, 
     llm.reset()
     time.sleep(STALE_SECONDS)  # the killed run's heartbeat goes stale; the rerun takes over
     run_to_end(env)
-    assert asyncio.run(index_state(dsn)) == clean_state
+    assert asyncio.run(index_state_of(dsn)) == clean_state

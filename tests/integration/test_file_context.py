@@ -11,19 +11,12 @@ import pytest
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.storage.memory import MemoryStorage
 from tests.support.grpc_server import running_server
-from tests.support.openai_server import OpenAIServer
 from tests.support.workspaces import index, shop_workspace, write_files
 
 BIG_CLASS = "class Big:\n    \"\"\"Too big for one chunk.\"\"\"\n\n" + "".join(
     f"    def method_{i}(self, value):\n        total = value + {i}\n"
     f"        total *= 2\n        total -= 1\n        return total\n\n" for i in range(60)) + \
     "\ndef after():\n    return Big()\n"
-
-
-@pytest.fixture(scope="module")
-def llm():
-    with OpenAIServer() as server:
-        yield server
 
 
 async def context(server, path: str, **fields) -> pb.GetFileContextResponse:

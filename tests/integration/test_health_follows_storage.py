@@ -10,6 +10,7 @@ from grpc_health.v1 import health_pb2
 from knowport.v1 import ingest_service_pb2 as ingest_pb
 from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import running_server
+from tests.support.health import wait_for_health
 from tests.support.postgres import temporary_postgres
 
 SERVICES = ["", "knowport.v1.IngestService", "knowport.v1.LockService",
@@ -24,10 +25,7 @@ async def _statuses(server) -> set[int]:
 
 async def _wait_for(server, status: int) -> None:
     """Follow the overall status with Watch, as an orchestrator would, then check each one."""
-    async with asyncio.timeout(20):
-        async for reply in server.health.Watch(health_pb2.HealthCheckRequest(service="")):
-            if reply.status == status:
-                break
+    await wait_for_health(server, status)
     assert await _statuses(server) == {status}
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from services.domain.models import JobState
 from tests.support.grpc_server import settings_for
 from tests.support.openai_server import OpenAIServer
@@ -51,12 +49,6 @@ def make_workspace(root: Path) -> Path:
     (root / "pkg" / "util.js").write_text(UTIL_JS)
     (root / "README.md").write_text(README)
     return root
-
-
-@pytest.fixture(scope="module")
-def llm():
-    with OpenAIServer() as server:
-        yield server
 
 
 def model_settings(root: Path, llm: OpenAIServer, **env: str):

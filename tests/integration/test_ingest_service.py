@@ -12,7 +12,6 @@ from knowport.v1 import ingest_service_pb2 as pb
 from services.storage.memory import MemoryStorage
 from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import running_server
-from tests.support.openai_server import OpenAIServer
 
 FINISHED = {pb.INGEST_JOB_STATE_SUCCEEDED, pb.INGEST_JOB_STATE_FAILED,
             pb.INGEST_JOB_STATE_CANCELLED}
@@ -29,12 +28,6 @@ async def watch_to_end(server, job_id: str) -> list[pb.IngestJob]:
     async for update in server.ingest.WatchIngestJob(pb.WatchIngestJobRequest(job_id=job_id)):
         seen.append(update.job)
     return seen
-
-
-@pytest.fixture(scope="module")
-def llm():
-    with OpenAIServer() as server:
-        yield server
 
 
 async def test_start_watch_and_request_id_idempotency(tmp_path):

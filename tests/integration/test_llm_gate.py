@@ -8,7 +8,6 @@ import asyncio
 import time
 
 import grpc
-import pytest
 
 from knowport.v1 import ingest_service_pb2 as ingest_pb
 from knowport.v1 import lock_service_pb2 as lock_pb
@@ -43,12 +42,6 @@ def starts(llm: OpenAIServer) -> list[float]:
 async def watch_to_end(server, job_id: str) -> list[ingest_pb.IngestJob]:
     stream = server.ingest.WatchIngestJob(ingest_pb.WatchIngestJobRequest(job_id=job_id))
     return [update.job async for update in stream]
-
-
-@pytest.fixture(scope="module")
-def llm():
-    with OpenAIServer() as server:
-        yield server
 
 
 async def test_nothing_starts_while_held_and_work_resumes_within_a_second_of_release(

@@ -192,6 +192,27 @@ def test_read_source_decodes_text(workspace, path, text, note):
     assert source.data == item.abs_path.read_bytes()  # the raw bytes, BOM and all, for hashing
 
 
+# Built at run time, so this file itself holds no credential-shaped text.
+CREDENTIALS = {
+    "deploy/notes.txt": "key:\n-----BEGIN " + "RSA PRIVATE KEY-----\nMIIE\n",
+    "app/aws.py": "ACCESS_KEY = '" + "AKIA" + "Q" * 16 + "'\n",
+    "ci/token.sh": "export GH=" + "ghp_" + "a1" * 18 + "\n",
+}
+
+
+@pytest.mark.parametrize("path", sorted(CREDENTIALS))
+def test_a_credential_in_the_content_skips_the_file_whatever_its_name(tmp_path, path):
+    write(tmp_path, path, CREDENTIALS[path])
+    item = scanned(tmp_path, path)
+    assert read_source(item, tmp_path, LIMIT) == SkippedFile(path, SkipReason.SECRET_CONTENT)
+    assert isinstance(read_source(item, tmp_path, LIMIT, skip_secrets=False), SourceText)
+
+
+def test_credential_like_words_are_not_credentials(tmp_path):
+    write(tmp_path, "docs.md", "Set AKIA keys and a PRIVATE KEY in the vault; sk-short.\n")
+    assert isinstance(read(tmp_path, "docs.md"), SourceText)
+
+
 def test_a_nul_byte_means_binary(workspace):
     assert read(workspace, "blob.dat") == SkippedFile("blob.dat", SkipReason.BINARY)
 

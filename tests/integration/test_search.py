@@ -18,12 +18,6 @@ from tests.support.workspaces import index, shop_workspace
 LEXICAL, SEMANTIC, HYBRID = pb.SEARCH_MODE_LEXICAL, pb.SEARCH_MODE_SEMANTIC, pb.SEARCH_MODE_HYBRID
 
 
-@pytest.fixture(scope="module")
-def llm():
-    with OpenAIServer() as server:
-        yield server
-
-
 def model_env(llm: OpenAIServer) -> dict[str, str]:
     return {"OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "test-chat",
             "EMBEDDING_BACKEND": "openai", "EMBEDDING_MODEL": "test-embed"}

@@ -123,7 +123,16 @@ class PostgresStorage:
             raise StorageUnavailable(f"storage for PostgreSQL at {self._target} is closed")
         with translated(self._target):
             async with pool.acquire(timeout=self._command_timeout) as conn:
-                yield conn
+                try:
+                    yield conn
+                except asyncpg.InternalClientError as err:
+                    # A server that dies mid-query can leave the driver's protocol in a state
+                    # it reports as its own error; on a closed connection that is an outage.
+                    if not conn.is_closed():
+                        raise
+                    raise StorageUnavailable(
+                        f"PostgreSQL at {self._target} went away mid-query: {err}",
+                        metadata={"backend": "postgres"}) from err
 
     # --- workspaces -------------------------------------------------------------------
     async def upsert_workspace(self, workspace: Workspace) -> Workspace:
