@@ -85,10 +85,6 @@ class EmbeddedPostgres:
                 log.warning("pg_ctl stop failed (%s); trying once more", err)
         log.info("embedded PostgreSQL in %s stopped", self.pgdata)
 
-    def restart(self) -> str:
-        self.stop()
-        return self.start()
-
     @property
     def running(self) -> bool:
         if self._server is None:
