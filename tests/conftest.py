@@ -53,3 +53,16 @@ def llm():
 
     with OpenAIServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def grpc_aio_stays_initialised():
+    """gRPC's asyncio layer shuts itself down when its last channel or server closes and starts
+    again with the next one: a new poller thread each time, once per test server here. A
+    process serving for real never does that, and the cycle is where a CI run once hung; one
+    idle channel held for the whole session keeps the layer up, as in production."""
+    import grpc
+
+    idle = grpc.aio.insecure_channel("127.0.0.1:9")  # never called
+    yield
+    await idle.close()
