@@ -39,7 +39,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.workloads import copy_tree, say, timed
-from services.mcp_bridge.docs_index import STOP_WORDS, DocsIndex, tokenize
+from services.mcp_bridge.docs_index import DocsIndex
+from services.mcp_bridge.docs_query import STOP_WORDS, tokenize
 
 Query = tuple[str, list[str]]  # (what search() gets, the words for grep)
 

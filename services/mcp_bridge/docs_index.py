@@ -32,34 +32,32 @@ chain name code files too. It refuses paths that leave the root, secret-looking 
 version-control folders.
 
 Every method takes one lock, so the index may be called from worker threads (it does file I/O).
+
+What a query means and where it matches in a text is `docs_query`'s; the result types and the
+budget they fit are `docs_results`'s; the errors are `docs_errors`'s.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import math
 import os
 import re
 import stat
 import threading
 import time
-import unicodedata
 import weakref
 from array import array
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from fnmatch import translate
 from operator import add, ge, mul, neg, truediv
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from pathspec import GitIgnoreSpec
 
-from services.domain.errors import InvalidArgument, NotFound
 from services.ingestor.scan import (
     BINARY_SNIFF_BYTES,
     DEFAULT_MAX_FILE_BYTES,
@@ -69,27 +67,37 @@ from services.ingestor.scan import (
     ScanRules,
     SkipReason,
 )
+from services.mcp_bridge.docs_errors import (
+    DocAccessDenied,
+    DocNotFound,
+    DocPathError,
+    DocsArgumentError,
+)
+from services.mcp_bridge.docs_query import (
+    STOP_WORDS,
+    Locator,
+    Mode,
+    ParsedQuery,
+    parse_query,
+    tokenize,
+)
+from services.mcp_bridge.docs_results import (
+    DEFAULT_LIMIT,
+    RESULT_BUDGET_CHARS,
+    DocHit,
+    DocsResult,
+    DocText,
+    IndexStats,
+    RefreshReport,
+    fitting_hits,
+    json_chars,
+    page_bounds,
+)
 
 DEFAULT_PATTERNS = ("**/*.md", "**/*.rst", "**/*.txt")
 DEFAULT_CACHE_FILES = 10_000  # the ADR's cache_size_limit
 DEFAULT_CACHE_CHARS = 64 * 1024 * 1024
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100  # a larger page size is lowered to this (AIP-158)
-MAX_QUERY_CHARS = 1_000
-SNIPPET_CHARS = 200
-SNIPPET_LEAD_CHARS = 60  # context kept before the first match
-_HEAD_CHARS = 8_192  # searched first for a snippet's match
-# Tool results stay under 50,000 characters; hits and read pages get this much of it, measured
-# as JSON, which leaves room for the envelope and pretty-printing.
-RESULT_BUDGET_CHARS = 40_000
 VCS_DIR_NAMES = frozenset({".git", ".hg", ".svn", ".bzr"})  # read() never looks inside
-
-# Lucene's classic English stop words: short, well known, none of them a useful search term.
-STOP_WORDS = frozenset((
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
-    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
-    "these", "they", "this", "to", "was", "will", "with",
-))
 
 # Okapi BM25, with the same constants as the memory storage adapter's index.
 _K1, _B = 1.2, 0.75
@@ -100,204 +108,6 @@ _RACY_FINE_NS = 20_000_000
 _RACY_COARSE_NS = 2_000_000_000
 
 _OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
-
-
-# --- errors ------------------------------------------------------------------------------------
-
-class DocsArgumentError(InvalidArgument, ValueError):
-    """A query, page or path given to the docs index is malformed."""
-
-    default_reason = "INVALID_DOCS_ARGUMENT"
-
-
-class DocPathError(DocsArgumentError):
-    """The path is not a usable workspace-relative path, or names no readable text file."""
-
-    default_reason = "INVALID_DOC_PATH"
-
-
-class DocAccessDenied(InvalidArgument, PermissionError):
-    """The path leaves the workspace, or names a file the bridge never shows (secrets, VCS)."""
-
-    default_reason = "DOC_ACCESS_DENIED"
-
-
-class DocNotFound(NotFound, FileNotFoundError):
-    """No such file in the workspace."""
-
-    default_reason = "DOC_NOT_FOUND"
-
-
-# --- tokens and queries (pure) -----------------------------------------------------------------
-
-# Chinese and Japanese put no spaces between words, so each ideograph or kana is a word of its
-# own (a phrase query of several of them then finds the word). Everything else: runs of letters
-# and digits; underscores and punctuation separate words ("get_chunks" is "get chunks").
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(f"(?=[^\\W_])[{_CJK}]|[^\\W_{_CJK}]+")  # the lookahead skips CJK punctuation
-_CJK_CHAR = re.compile(f"[{_CJK}]")
-# The same split for pure ASCII text, about five times faster than the regex: this is most of
-# the build time.
-_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
-
-
-def normalize(text: str) -> str:
-    """Lower-cased text; non-ASCII text is NFKC-normalised and case-folded first."""
-    if text.isascii():
-        return text.lower()
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-def tokenize(text: str) -> list[str]:
-    """Every word of `text`, normalised, in order (stop words included: phrases need them)."""
-    if text.isascii():
-        return text.lower().translate(_ASCII_SEPARATORS).split()
-    return _WORD.findall(normalize(text))
-
-
-class Mode(StrEnum):
-    AND = "and"
-    OR = "or"
-    PHRASE = "phrase"
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    mode: Mode
-    words: tuple[str, ...]  # every word in order, stop words included (what a phrase matches)
-    terms: tuple[str, ...]  # the distinct words AND / OR search for: no stop words
-    ignored: tuple[str, ...]  # the distinct stop words left out of AND / OR
-
-
-# The ADR's OR mode: the upper-case word OR between two terms ("runtime OR loop").
-_OR_BETWEEN_TERMS = re.compile(r"\S\s+OR\s+\S")
-
-
-def parse_query(query: str, mode: str | None = None) -> ParsedQuery:
-    """The ADR's query modes. Without `mode`: a query wrapped in double quotes is a phrase, one
-    with OR between terms is OR, anything else is AND. No nesting: a quoted part of a larger
-    query is just words."""
-    if not isinstance(query, str):
-        raise DocsArgumentError("query must be a string")
-    text = query.strip()
-    if len(text) > MAX_QUERY_CHARS:
-        raise DocsArgumentError(f"query is longer than {MAX_QUERY_CHARS} characters")
-    quoted = len(text) >= 2 and text[0] == text[-1] == '"'
-    if mode is None:
-        chosen = Mode.PHRASE if quoted else Mode.OR if _OR_BETWEEN_TERMS.search(text) else Mode.AND
-    else:
-        try:
-            chosen = Mode(str(mode).lower())
-        except ValueError:
-            raise DocsArgumentError(f"mode {mode!r} is not one of and, or, phrase") from None
-    if chosen is Mode.PHRASE and quoted:
-        text = text[1:-1]
-    words = tuple(tokenize(text))
-    if not words:
-        raise DocsArgumentError("the query has no words to search for")
-    distinct = dict.fromkeys(words)
-    operator_word = "or" if chosen is Mode.OR else None
-    return ParsedQuery(
-        mode=chosen,
-        words=words,
-        terms=tuple(w for w in distinct if w not in STOP_WORDS),
-        ignored=() if chosen is Mode.PHRASE else tuple(
-            w for w in distinct if w in STOP_WORDS and w != operator_word),
-    )
-
-
-def page_bounds(limit: int, offset: int) -> tuple[int, int]:
-    """A valid (limit, offset): a negative value is an error, a large limit is lowered."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise DocsArgumentError(f"limit must be a positive whole number, not {limit!r}")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise DocsArgumentError(f"offset must be zero or more, not {offset!r}")
-    return min(limit, MAX_LIMIT), offset
-
-
-def json_chars(value: Any) -> int:
-    """Characters `value` takes as JSON, written as the MCP SDK writes it (UTF-8, unescaped)."""
-    return len(json.dumps(value, ensure_ascii=False))
-
-
-def fitting_count(items: Iterable[dict[str, Any]], budget: int) -> int:
-    """How many leading `items` fit, as JSON, in `budget` characters."""
-    used = count = 0
-    for item in items:
-        used += json_chars(item) + 2  # the ", " between items
-        if used > budget:
-            break
-        count += 1
-    return count
-
-
-def fitting_hits(hits: Sequence[DocHit]) -> int:
-    """How many hits fit the result budget. JSON escaping at most sextuples a character, so
-    the usual page (20 hits of ~200-character snippets) fits without encoding anything."""
-    if sum(6 * (len(hit.path) + len(hit.snippet)) + 100 for hit in hits) <= RESULT_BUDGET_CHARS:
-        return len(hits)
-    return fitting_count((hit.to_dict() for hit in hits), RESULT_BUDGET_CHARS)
-
-
-# --- results -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class DocHit:
-    path: str  # workspace-relative, '/'-separated
-    score: float  # BM25; only the order means anything
-    line: int  # 1-based line of the first match (1 if it could not be located)
-    snippet: str  # up to ~200 characters around that match, whitespace collapsed
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "score": self.score, "line": self.line,
-                "snippet": self.snippet}
-
-
-@dataclass(frozen=True)
-class DocsResult:
-    query: str
-    mode: str
-    terms: tuple[str, ...]  # what was searched for (the phrase's words, for a phrase)
-    ignored: tuple[str, ...]  # stop words left out
-    total: int  # matching files, over all pages
-    offset: int
-    hits: tuple[DocHit, ...]
-    truncated: bool  # more hits exist: ask again with offset=next_offset
-    next_offset: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "mode": self.mode, "terms": list(self.terms),
-                "ignored": list(self.ignored), "total": self.total, "offset": self.offset,
-                "hits": [hit.to_dict() for hit in self.hits], "truncated": self.truncated,
-                "next_offset": self.next_offset}
-
-
-class DocText(NamedTuple):
-    text: str
-    truncated: bool  # the file goes on: read again from next_start_line
-    next_start_line: int | None
-
-
-@dataclass(frozen=True)
-class RefreshReport:
-    seconds: float
-    files_checked: int
-    added: int
-    changed: int
-    removed: int
-    built: bool = False  # this call was the first, full build
-
-
-@dataclass(frozen=True)
-class IndexStats:
-    files: int  # indexed files
-    skipped: dict[str, int]  # matched files not indexed, by reason
-    folders: int
-    words: int  # distinct indexed words (stop words excluded)
-    postings: int  # (word, file) pairs
-    tokens: int  # words in all files, stop words included
-    cached_files: int
-    cached_chars: int
 
 
 # --- the index ---------------------------------------------------------------------------------
@@ -400,7 +210,7 @@ class DocsIndex:
             self._refresh_if_due()
             docs, word_ids = self._match(parsed)
             page = self._top(docs, word_ids, offset + limit)[offset:]
-            locator = _Locator(parsed)
+            locator = Locator(parsed)
             hits = [self._hit(doc, score, locator) for score, doc in page]
         fits = fitting_hits(hits)
         more = offset + fits < len(docs)
@@ -744,7 +554,7 @@ class DocsIndex:
 
     # --- hits, snippets and content ------------------------------------------------------------
 
-    def _hit(self, doc: int, score: float, locator: _Locator) -> DocHit:
+    def _hit(self, doc: int, score: float, locator: Locator) -> DocHit:
         path = self._paths[doc]
         cached, known = self._cache.get(path), self._files[path]
         if cached is not None and (cached.mtime_ns, cached.size) == (known.mtime_ns, known.size):
@@ -865,97 +675,6 @@ def _find_aligned(haystack: bytes, needle: bytes) -> int:
     while at >= 0 and at % 4:
         at = haystack.find(needle, at + 1)
     return at // 4 if at >= 0 else -1
-
-
-class _Locator:
-    """Finds a query's first match in a file's original text, for the hit's line and snippet.
-
-    The text is lower-cased, which keeps every offset (for all ASCII and nearly all other
-    text), and searched with str.find plus a word-boundary check: a case-insensitive regex with
-    look-arounds costs 0.1-1 ms a file, which would be most of a query's time. When that finds
-    nothing in non-ASCII text, the regex tries; if normalisation hides the match even from it
-    (a ligature, say), the normalised text is searched and shown instead.
-    """
-
-    def __init__(self, parsed: ParsedQuery) -> None:
-        self._phrase = parsed.mode is Mode.PHRASE
-        words = parsed.words if self._phrase else parsed.terms or parsed.words
-        # Ideographs are words of one character, with no boundary around them.
-        self._words = [(word, not _CJK_CHAR.fullmatch(word)) for word in words]
-        self._regex = _match_regex(parsed)
-
-    def snippet(self, text: str) -> tuple[int, str]:
-        """(line, snippet) of the first match; line 1 and the file's start if none is found."""
-        start = -1
-        # The first match is usually near the top: lowering a long file's head first saves
-        # lowering all of it for each hit.
-        if len(text) > 2 * _HEAD_CHARS and len(head := text[:_HEAD_CHARS].lower()) == _HEAD_CHARS:
-            start = self._first_in(head, cut=True)
-        if start < 0 and len(lowered := text.lower()) == len(text):
-            start = self._first_in(lowered)
-        if start < 0 and not text.isascii():
-            found = self._regex.search(text)
-            if found is None:
-                text = normalize(text)
-                found = self._regex.search(text)
-            start = found.start() if found else -1
-        start = max(start, 0)
-        line = text.count("\n", 0, start) + 1
-        lo = max(0, start - SNIPPET_LEAD_CHARS)
-        hi = min(len(text), lo + SNIPPET_CHARS)
-        # Slicing a str never splits a code point, so the snippet is valid UTF-8 (undecodable
-        # bytes became U+FFFD when the file was read). Whitespace, line breaks too, collapses.
-        body = " ".join(text[lo:hi].split())
-        return line, f"{'…' if lo else ''}{body}{'…' if hi < len(text) else ''}"
-
-    def _first_in(self, lowered: str, cut: bool = False) -> int:
-        """The offset of the first match in `lowered`, or -1. In a `cut` text, a match must
-        end before the cut: what follows it decides whether it is a whole word."""
-        if not self._phrase:
-            found = [at for word, bounded in self._words
-                     if (at := _find_word(lowered, word, bounded, cut)) >= 0]
-            return min(found, default=-1)
-        word, bounded = self._words[0]
-        at = _find_word(lowered, word, bounded, cut)
-        while at >= 0:
-            found = self._regex.match(lowered, at)
-            if found and not (cut and found.end() == len(lowered)):
-                return at
-            at = _find_word(lowered, word, bounded, cut, at + 1)
-        return -1
-
-
-def _find_word(lowered: str, word: str, bounded: bool, cut: bool, start: int = 0) -> int:
-    """The first occurrence of `word` in `lowered` from `start` (a whole word if `bounded`)."""
-    size, length = len(lowered), len(word)
-    last_end = size - 1 if cut else size
-    at = lowered.find(word, start)
-    while at >= 0 and (at + length > last_end or (bounded and (
-            (at and lowered[at - 1].isalnum())
-            or (at + length < size and lowered[at + length].isalnum())))):
-        at = lowered.find(word, at + 1)
-    return at
-
-
-def _match_regex(parsed: ParsedQuery) -> re.Pattern[str]:
-    if parsed.mode is Mode.PHRASE:
-        pieces = [_word_regex(parsed.words[0])]
-        for before, word in itertools.pairwise(parsed.words):
-            # Words are separated by anything that is not a letter or digit, line breaks too;
-            # ideographs need no separator at all.
-            cjk = _CJK_CHAR.fullmatch(before) or _CJK_CHAR.fullmatch(word)
-            pieces.append(r"[\W_]*" if cjk else r"[\W_]+")
-            pieces.append(_word_regex(word))
-        body = "".join(pieces)
-    else:
-        body = "|".join(_word_regex(term) for term in parsed.terms or parsed.words)
-    return re.compile(body, re.IGNORECASE)
-
-
-def _word_regex(word: str) -> str:
-    if _CJK_CHAR.fullmatch(word):
-        return re.escape(word)
-    return rf"(?<![^\W_]){re.escape(word)}(?![^\W_])"
 
 
 def _lines_from(text: str, start_line: int, max_chars: int) -> DocText:

@@ -28,15 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.domain.errors import Unavailable
-from services.mcp_bridge.docs_index import (
-    DEFAULT_LIMIT,
-    SNIPPET_CHARS,
-    DocHit,
-    DocsIndex,
-    fitting_hits,
-    page_bounds,
-    parse_query,
-)
+from services.mcp_bridge.docs_index import DocsIndex
+from services.mcp_bridge.docs_query import SNIPPET_CHARS, parse_query
+from services.mcp_bridge.docs_results import DEFAULT_LIMIT, DocHit, fitting_hits, page_bounds
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.domain.errors import Unavailable
-from services.mcp_bridge.docs_index import (
-    MAX_LIMIT,
+from services.mcp_bridge.docs_errors import (
     DocAccessDenied,
     DocNotFound,
     DocPathError,
     DocsArgumentError,
-    DocsIndex,
 )
+from services.mcp_bridge.docs_index import DocsIndex
+from services.mcp_bridge.docs_results import MAX_LIMIT
 from services.mcp_bridge.providers import (
     KnowledgeSearchProvider,
     LlmSearchProvider,

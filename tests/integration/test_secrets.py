@@ -19,7 +19,8 @@ import pytest
 from knowport.v1 import ingest_service_pb2 as ingest_pb
 from knowport.v1 import knowledge_service_pb2 as knowledge_pb
 from services.ingestor.scan import SkipReason
-from services.mcp_bridge.docs_index import DocAccessDenied, DocsIndex
+from services.mcp_bridge.docs_errors import DocAccessDenied
+from services.mcp_bridge.docs_index import DocsIndex
 from services.storage.memory import MemoryStorage
 from tests.support.grpc_server import running_server
 from tests.support.ingest_jobs import ingest_to_end

@@ -10,17 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.domain.errors import InvalidArgument
-from services.mcp_bridge.docs_index import (
+from services.mcp_bridge.docs_errors import DocsArgumentError
+from services.mcp_bridge.docs_query import MAX_QUERY_CHARS, Mode, parse_query, tokenize
+from services.mcp_bridge.docs_results import (
     MAX_LIMIT,
-    MAX_QUERY_CHARS,
     RESULT_BUDGET_CHARS,
     DocHit,
-    DocsArgumentError,
-    Mode,
     fitting_hits,
     page_bounds,
-    parse_query,
-    tokenize,
 )
 
 
