@@ -12,8 +12,13 @@ Built offline from real code on this machine, the source of installed packages:
 
 It reports Recall@1/5/10 and MRR@10 for knowport's lexical, semantic and hybrid rankings (the
 same code KnowledgeService runs) beside a plain BM25 baseline computed in the same run:
-`bm25s` over the same chunks' texts with its default English tokenizer. Target: hybrid MRR@10
-at least 0.05 above the better single mode and above the baseline.
+`bm25s` over the same chunks (path, symbol name and text, what knowport's lexical index reads)
+with its default English tokenizer and stop words; every figure is also shown over the
+baseline's. It then shows how hybrid MRR@10 moves with the fusion constant k, and without the
+symbol-name ranking. Target: hybrid MRR@10 at least 0.05 above the better single mode and
+above the baseline.
+
+It takes about five minutes on two cores, most of it embedding the chunks.
 """
 
 from __future__ import annotations
@@ -156,8 +161,10 @@ def bm25_ranks(chunks: list[Chunk], queries: list[Query]) -> list[int | None]:
     import bm25s
 
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize([c.text for c in chunks], stopwords="en",
-                                   show_progress=False), show_progress=False)
+    # The fields knowport's lexical index reads too (no LLM here, so no descriptions).
+    texts = [f"{c.path}\n{c.symbol}\n{c.text}" for c in chunks]
+    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False),
+                    show_progress=False)
     tokens = bm25s.tokenize([q.text for q in queries], stopwords="en", show_progress=False)
     found, _ = retriever.retrieve(tokens, k=10, show_progress=False, n_threads=1)
     ranks = []
@@ -165,6 +172,34 @@ def bm25_ranks(chunks: list[Chunk], queries: list[Query]) -> list[int | None]:
         ranks.append(next((i for i, doc in enumerate(row, start=1)
                            if relevant(query, chunks[int(doc)])), None))
     return ranks
+
+
+async def index_corpus(packages: str, tree: Path, max_queries: int,
+                       seed: int) -> tuple[MemoryStorage, str, list[Chunk], list[Query]]:
+    """The docstring-free copy indexed by the real pipeline, its chunks and the queries."""
+    queries = build_corpus(packages.split(","), tree)
+    random.Random(seed).shuffle(queries)
+    queries = queries[:max_queries]
+    storage = MemoryStorage()
+    settings = settings_for(tree, EMBEDDING_BACKEND="local", INGEST_INCLUDE_EXTENSIONS=".py")
+    with timed() as took:
+        workspace, job = await index(settings, storage)
+    chunks = [c async for batch in storage.iter_chunks(workspace.id) for c in batch]
+    say(f"corpus: {packages}: {job.counts['files_persisted']} files without docstrings, "
+        f"{len(chunks)} chunks, indexed with embeddings in {took[0]:.0f} s; "
+        f"{len(queries)} queries")
+    return storage, workspace.id, chunks, queries
+
+
+def table(results: dict[str, dict[str, float]], baseline: str) -> None:
+    """Each ranking's figures, then the same figures over the baseline's."""
+    metrics = list(results[baseline])
+    say("\n" + f"{'ranking':<20}" + "".join(f"{m:>8}" for m in metrics)
+        + "".join(f"{m + '/b':>10}" for m in metrics))
+    base = results[baseline]
+    for name, values in results.items():
+        say(f"{name:<20}" + "".join(f"{values[m]:>8.3f}" for m in metrics)
+            + "".join(f"{values[m] / base[m]:>9.2f}x" for m in metrics))
 
 
 async def main() -> None:
@@ -176,48 +211,39 @@ async def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="knowport-retrieval-"))
     try:
-        tree = work / "tree"
-        queries = build_corpus(args.packages.split(","), tree)
-        random.Random(args.seed).shuffle(queries)
-        queries = queries[:args.max_queries]
-        storage = MemoryStorage()
-        settings = settings_for(tree, EMBEDDING_BACKEND="local", INGEST_INCLUDE_EXTENSIONS=".py")
-        with timed() as took:
-            workspace, job = await index(settings, storage)
-        chunks = [c for batch in [b async for b in storage.iter_chunks(workspace.id)]
-                  for c in batch]
-        say(f"corpus: {args.packages}: {job.counts['files_persisted']} files without docstrings, "
-            f"{len(chunks)} chunks, indexed with embeddings in {took[0]:.0f} s; "
-            f"{len(queries)} queries")
-
+        storage, workspace_id, chunks, queries = await index_corpus(
+            args.packages, work / "tree", args.max_queries, args.seed)
         embedder = QueryEmbedder(LocalEmbedder(), cache_size=len(queries) + 1)
         await embedder.prime([q.text for q in queries])
         searcher = Searcher(storage, embedder)
-        results = {"bm25s (baseline)": scores(bm25_ranks(chunks, queries))}
+        baseline = "bm25s (baseline)"
+        results = {baseline: scores(bm25_ranks(chunks, queries))}
         for mode in (Mode.LEXICAL, Mode.SEMANTIC, Mode.HYBRID):
             with timed() as took:
-                ranks = await rank_with(searcher, workspace.id, mode, queries)
+                ranks = await rank_with(searcher, workspace_id, mode, queries)
             results[f"knowport {mode.value}"] = scores(ranks)
             say(f"{mode.value}: {len(queries)} queries in {took[0]:.1f} s")
+        table(results, baseline)
 
-        base = results["bm25s (baseline)"]["MRR@10"]
-        say("")
-        say(f"{'ranking':<20}" + "".join(f"{m:>9}" for m in ("R@1", "R@5", "R@10", "MRR@10"))
-            + "   MRR vs baseline")
-        for name, values in results.items():
-            say(f"{name:<20}" + "".join(f"{values[m]:>9.3f}" for m in values)
-                + f"   {values['MRR@10'] / base:6.2f}x")
-        say("\nhybrid MRR@10 by the RRF constant k (the service uses "
-            f"k={RRF_K}):")
+        say(f"\nhybrid MRR@10 by the RRF constant k (the service uses k={RRF_K}):")
         for k in SENSITIVITY_K:
-            ranks = await rank_with(Searcher(storage, embedder, rrf_k=k), workspace.id,
+            ranks = await rank_with(Searcher(storage, embedder, rrf_k=k), workspace_id,
                                     Mode.HYBRID, queries)
             say(f"  k={k:<3} MRR@10 {scores(ranks)['MRR@10']:.3f}")
+        # Weight 0 drops the symbol-name ranking: the plain two-way fusion.
+        ranks = await rank_with(Searcher(storage, embedder, weights=(1.0, 1.0, 0.0)),
+                                workspace_id, Mode.HYBRID, queries)
+        say(f"  lexical + semantic only, no symbol-name ranking (k={RRF_K}): "
+            f"MRR@10 {scores(ranks)['MRR@10']:.3f}")
+
         hybrid = results["knowport hybrid"]["MRR@10"]
         best_single = max(results["knowport lexical"]["MRR@10"],
                           results["knowport semantic"]["MRR@10"])
-        say(f"\nhybrid MRR@10 - best single mode = {hybrid - best_single:+.3f} (target >= +0.05); "
-            f"hybrid - baseline = {hybrid - base:+.3f} (target > 0)")
+        base = results[baseline]["MRR@10"]
+        say(f"\ntargets: hybrid MRR@10 - best single mode = {hybrid - best_single:+.3f} "
+            f"(>= +0.05: {'met' if hybrid - best_single >= 0.05 else 'MISSED'}); "
+            f"hybrid - baseline = {hybrid - base:+.3f} "
+            f"(> 0: {'met' if hybrid > base else 'MISSED'})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

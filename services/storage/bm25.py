@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# A term in more than this share of the documents is common. Its dict of postings then takes
-# about as much memory as the dense vector of its contributions (one float32 per slot), so
-# keeping both costs at most twice that term's postings.
+# A term in more than this share of the documents is common. Its postings (dict and arrays)
+# then take nearly as much memory as a dense vector of its contributions (one float32 per
+# slot), so the vector at most about doubles what the term costs.
 COMMON_SHARE = 1 / 16
 
 
@@ -161,10 +161,20 @@ class Bm25Index:
             term.dense[term.slots] = term.contributions
         return term.dense
 
-    def _add_up(self, sparse: Iterable[_Term],
+    def _add_up(self, sparse: list[_Term],
                 dense: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(slots of the documents holding any `sparse` term, their BM25 scores over those
         terms and then the `dense` ones)."""
+        if len(sparse) == 1:  # its postings are the answer: no need to add up and scan
+            slots, scores = sparse[0].slots, sparse[0].contributions.copy()
+        else:
+            slots, scores = self._scatter(sparse)
+        for contributions in dense:
+            scores += contributions[slots]
+        return slots, scores
+
+    def _scatter(self, sparse: list[_Term]) -> tuple[np.ndarray, np.ndarray]:
+        """Adds the terms' postings up in the scratch arrays, and clears them after."""
         if len(self._scratch) < len(self._ids):
             self._scratch = np.zeros(len(self._ids), dtype=np.float32)
             self._touched = np.zeros(len(self._ids), dtype=bool)
@@ -174,8 +184,6 @@ class Bm25Index:
             touched[term.slots] = True
         slots = np.flatnonzero(touched)
         scores = scratch[slots]
-        for contributions in dense:
-            scores += contributions[slots]
         if len(slots) > len(scratch) // 8:  # clearing it all is cheaper than slot by slot
             scratch.fill(0.0)
             touched.fill(False)

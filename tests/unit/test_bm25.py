@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from services.storage.bm25 import Bm25Index
 
 
@@ -35,3 +39,52 @@ def test_removed_and_replaced_documents_leave_the_index():
     assert index.scores(["apple"]) == {}
     assert set(index.scores(["pear", "apple"])) == {"b"}
     assert Bm25Index().scores(["x"]) == {}
+
+
+# Documents made so the pruned path of `top` is tested where it can go wrong: common words (in
+# more than 1/16 of the documents, so `top` reads them from dense vectors), rare ones (in a
+# few), and padding that makes some documents long, so a short one holding only common words
+# can outscore a long one holding a rare word.
+COMMON = ["c0", "c1", "c2", "c3"]
+RARE = ["r0", "r1"]
+
+
+def one_in(n: int):
+    return st.integers(0, n - 1).map(lambda draw: draw == 0)
+
+
+document = st.builds(
+    lambda common, rare, pad: [w for w, keep in zip(COMMON + RARE, common + rare, strict=True)
+                               if keep] + ["pad"] * pad,
+    # A common word in one document of eight weighs (one in nearly every document would not).
+    st.lists(one_in(8), min_size=4, max_size=4), st.lists(one_in(30), min_size=2, max_size=2),
+    st.integers(0, 20))
+
+
+def test_a_short_document_of_common_words_beats_long_ones_with_a_rare_word():
+    index = Bm25Index()
+    for n in range(100):
+        index.add(f"c{n:03}", ["c0", "c1", "c2"] if n < 10 else ["x"])
+    for n in range(3):
+        index.add(f"r{n}", ["r0"] + ["pad"] * 20)
+    assert [doc_id for doc_id, _ in index.top(["r0", "c0", "c1", "c2"], 3)] == [
+        "c000", "c001", "c002"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(docs=st.lists(document, min_size=40, max_size=150),
+       query=st.lists(st.sampled_from(COMMON + RARE), min_size=1, max_size=6),
+       limit=st.integers(1, 3), modulus=st.integers(1, 2))
+def test_top_equals_every_score_sorted_and_cut(docs, query, limit, modulus):
+    index = Bm25Index()
+    for n, words in enumerate(docs):
+        index.add(f"d{n:03}", words or ["empty"])
+
+    def accept(doc_id: str) -> bool:
+        return int(doc_id[1:]) % modulus == 0
+
+    everything = sorted(((doc_id, score) for doc_id, score in index.scores(query).items()
+                         if accept(doc_id)), key=lambda item: (-item[1], item[0]))
+    found = index.top(query, limit, accept=accept)
+    assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in everything[:limit]]
+    assert [score for _, score in found] == pytest.approx([s for _, s in everything[:limit]])

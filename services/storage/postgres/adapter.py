@@ -458,10 +458,11 @@ def semantic_sql(dimensions: int, filters: str) -> str:
 
     The distance uses the indexed expression verbatim and the WHERE clause implies the
     partial index's predicate, so the planner can use the dimension's HNSW index. Ordering
-    by the distance alone keeps that possible (ties are rare and left unordered).
+    by the distance alone keeps that possible (ties are rare and left unordered). Hits come
+    without their embeddings, as lexical ones do (lexical.ranked_sql).
     """
     distance = f"{embedding_expression(dimensions)} <=> $2::vector({int(dimensions)})"
-    return (f"SELECT {rows.CHUNK_COLUMNS}, 1 - ({distance}) AS score FROM chunks "
+    return (f"SELECT {rows.CHUNK_COLUMNS_NO_EMBEDDING}, 1 - ({distance}) AS score FROM chunks "
             f"WHERE workspace_id = $1 AND vector_dims(embedding) = {int(dimensions)}{filters} "
             f"ORDER BY {distance} LIMIT $3")
 
