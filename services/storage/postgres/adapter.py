@@ -62,11 +62,14 @@ class PostgresStorage:
     name = "postgres"
 
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10,
-                 connect_timeout: float = 5.0, command_timeout: float = 30.0) -> None:
+                 connect_timeout: float = 10.0, command_timeout: float = 30.0) -> None:
         self._dsn = dsn
         self._target = describe_target(dsn)
         self._min_size = min_size
         self._max_size = max_size
+        # A new connection forks a backend which, in a database it has not served yet, first
+        # builds its catalog caches: a pool opening several at once on a loaded 2-core
+        # machine was seen to need more than 5 s.
         self._connect_timeout = connect_timeout
         self._command_timeout = command_timeout
         self._pool: asyncpg.Pool | None = None
