@@ -35,6 +35,8 @@ bench: setup
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.docs_index
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.retrieval
+	$(BIN)/python -m bench.search
 
 # Generated Python is committed; the import path equals the proto package (knowport.v1).
 proto: setup
