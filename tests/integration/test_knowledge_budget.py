@@ -164,7 +164,8 @@ async def check_search(world: World, budget: int, request: pb.SearchRequest) -> 
     for _ in range(2):  # this page and the next
         response = await call(server.knowledge.Search, request)
         if response is None:
-            assert not request.query.strip() or request.filter.path_glob not in GLOBS
+            assert (not request.query.strip() or request.filter.path_glob not in GLOBS
+                    or any("\0" in text for text in _strings(request)))  # NUL: refused
             return
         check_envelope(response, budget)
         event(f"search: {'truncated' if response.truncated else 'whole'}, budget {budget}")
