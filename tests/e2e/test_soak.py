@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -176,6 +177,24 @@ async def test_soak_leaks_neither_memory_nor_descriptors(served):
     assert growth <= MAX_RSS_GROWTH_KB, figures
     assert fds_after <= fds_before, figures
     # Errors a client never sees (a task that died, a clean-up that failed) show in the log.
-    logged = [line for line in served.output if any(
-        word in line for word in (" ERROR ", " CRITICAL ", "Traceback"))]
-    assert not logged, "".join(logged[:20])
+    logged = [record for record in log_records(served.output)
+              if any(word in record for word in (" ERROR ", " CRITICAL ", "Traceback"))
+              and CANCEL_RACE not in record]
+    assert not logged, "".join(logged[:5])
+
+
+# gRPC's own record of a stream write that crossed its client's cancel: which comes first is
+# up to the network, and this test cancels 2,000 streams on purpose.
+CANCEL_RACE = "ExecuteBatchError raised in core by servicer method"
+RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def log_records(lines: list[str]) -> list[str]:
+    """The server's output as log records: a record's traceback lines stay with it."""
+    records: list[str] = []
+    for line in lines:
+        if RECORD_START.match(line) or not records:
+            records.append(line)
+        else:
+            records[-1] += line
+    return records

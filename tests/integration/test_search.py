@@ -4,6 +4,9 @@ server for descriptions and embeddings)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import grpc
 import pytest
 
@@ -11,7 +14,7 @@ from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.models import Chunk, ScoredChunk
 from services.knowledge.search import RRF_K, by_symbol_name, fuse
 from services.storage.memory import MemoryStorage
-from tests.support.grpc_server import running_server
+from tests.support.grpc_server import ServerHandle, running_server
 from tests.support.openai_server import OpenAIServer
 from tests.support.workspaces import index, shop_workspace
 
@@ -28,8 +31,8 @@ async def memory():
     return MemoryStorage()
 
 
-@pytest.fixture
-async def shop(tmp_path, llm, storage):
+@asynccontextmanager
+async def served_shop(tmp_path, llm, storage) -> AsyncIterator[ServerHandle]:
     """The shop workspace, enriched and embedded, served over gRPC."""
     root = shop_workspace(tmp_path / "shop")
     async with running_server(storage, root, **model_env(llm)) as server:
@@ -38,10 +41,14 @@ async def shop(tmp_path, llm, storage):
 
 
 @pytest.fixture
+async def shop(tmp_path, llm, storage):
+    async with served_shop(tmp_path, llm, storage) as server:
+        yield server
+
+
+@pytest.fixture
 async def memory_shop(tmp_path, llm, memory):
-    root = shop_workspace(tmp_path / "shop")
-    async with running_server(memory, root, **model_env(llm)) as server:
-        await index(server.settings, memory)
+    async with served_shop(tmp_path, llm, memory) as server:
         yield server
 
 
