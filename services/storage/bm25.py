@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from services.storage.ranking import best_scored
+
 # A term in more than this share of the documents is common. Its postings (dict and arrays)
 # then take nearly as much memory as a dense vector of its contributions (one float32 per
 # slot), so the vector at most about doubles what the term costs.
@@ -195,23 +197,9 @@ class Bm25Index:
     def _best(self, slots: np.ndarray, scores: np.ndarray, limit: int,
               accept: Callable[[str], bool] | None,
               tie_key: Callable[[str], Hashable]) -> list[tuple[str, float]]:
-        """The best `limit` accepted of the scored documents: a partial sort picks the best
-        few (and every document tied with the last of them), widening until `limit` are
-        accepted."""
-        wanted = limit if accept is None else limit + 8
-        while True:
-            if len(slots) <= wanted:
-                head = np.arange(len(slots))
-            else:
-                cut = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
-                head = np.flatnonzero(scores >= cut)  # ties with the last one come along
-            ranked = sorted(((float(scores[i]), self._ids[slots[i]]) for i in head),
-                            key=lambda item: (-item[0], tie_key(item[1])))
-            found = [(doc_id, score) for score, doc_id in ranked
-                     if accept is None or accept(doc_id)]
-            if len(found) >= limit or len(head) == len(slots):
-                return found[:limit]
-            wanted *= 4
+        """The best `limit` accepted of the scored documents, best first."""
+        ids = self._ids
+        return best_scored(scores, lambda i: ids[slots[i]], limit, accept, tie_key)
 
 
 def _bound(terms: Iterable[_Term]) -> float:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 
+from services.storage.ranking import best_scored
+
 
 class VectorIndex:
     def __init__(self) -> None:
@@ -48,17 +50,4 @@ class VectorIndex:
             self._matrix = (ids, np.vstack([self._vectors[i] for i in ids]))
         ids, matrix = self._matrix
         scores = matrix @ (q / norm)
-        wanted = limit + 8
-        while True:
-            if len(scores) <= wanted:
-                head = np.arange(len(scores))
-            else:
-                cut = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
-                head = np.flatnonzero(scores >= cut)
-            ranked = sorted(((float(scores[i]), ids[i]) for i in head),
-                            key=lambda item: (-item[0], tie_key(item[1])))
-            found = [(doc_id, score) for score, doc_id in ranked
-                     if accept is None or accept(doc_id)]
-            if len(found) >= limit or len(head) == len(scores):
-                return found[:limit]
-            wanted *= 4
+        return best_scored(scores, ids.__getitem__, limit, accept, tie_key)
