@@ -38,6 +38,16 @@ class RuntimeSettings(BaseSettings):
     knowport_services: str = ",".join(SERVICE_NAMES)
     # Calls in flight at once (health probes excepted); more get RESOURCE_EXHAUSTED.
     knowport_max_concurrent_rpcs: int = Field(default=256, ge=1, le=100_000)
+    # Long-lived streams (watches) have a budget of their own, per client address and overall,
+    # so they never take the room of unary calls.
+    knowport_max_streams_per_peer: int = Field(default=16, ge=1, le=100_000)
+    knowport_max_streams: int = Field(default=128, ge=1, le=100_000)
+    # Connections: a cap overall (gRPC core refuses more at accept), how long a new connection
+    # may take to send its HTTP/2 preface (and TLS handshake) before it is closed, and how long
+    # a connection with no call may stay open (clients reconnect transparently).
+    knowport_max_connections: int = Field(default=1000, ge=1, le=1_000_000)
+    knowport_handshake_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    knowport_connection_idle_seconds: float = Field(default=300.0, gt=0, le=86_400)
     # Access control and transport security (all optional).
     knowport_auth_token: SecretStr = SecretStr("")
     knowport_tls_cert_file: Path | None = None
@@ -80,6 +90,12 @@ class RuntimeSettings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"{value} is not a readable file")
         return value
+
+    @model_validator(mode="after")
+    def _stream_limits(self) -> RuntimeSettings:
+        if self.knowport_max_streams_per_peer > self.knowport_max_streams:
+            raise ValueError("KNOWPORT_MAX_STREAMS_PER_PEER must not exceed KNOWPORT_MAX_STREAMS")
+        return self
 
     @model_validator(mode="after")
     def _tls_pair(self) -> RuntimeSettings:

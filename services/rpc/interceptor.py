@@ -1,5 +1,6 @@
-"""One server interceptor that wraps every handler with the response budget, error mapping
-and the access log.
+"""One server interceptor that wraps every handler with the call limits (unary calls and
+streams apart), the check of the request's bytes, the response budget, error mapping and the
+access log.
 
 aio interceptors cannot see responses unless they wrap the handler's behaviour, so this
 replaces each RpcMethodHandler's behaviour with a wrapped one (CONVENTIONS: "interceptors that
@@ -21,7 +22,9 @@ import grpc
 from services.domain.errors import ResourceExhausted
 from services.rpc.budget import check_response_size
 from services.rpc.errors import abort_for
+from services.rpc.malformed import Malformed, RateLimitedLog, tolerant_deserializer
 from services.rpc.requests import reject_nul_characters
+from services.rpc.streams import StreamBudget
 
 access_log = logging.getLogger("knowport.access")
 
@@ -74,13 +77,25 @@ def replace_behaviour(handler: grpc.RpcMethodHandler,
     return handler._replace(stream_stream=stream(handler.stream_stream))
 
 
-class CallInterceptor(grpc.aio.ServerInterceptor):
-    """Applies the concurrency limit, budget, error mapping and access log to every RPC."""
+def _checked(request: Any) -> None:
+    """Refuse a request that did not parse, or that holds a NUL character."""
+    if isinstance(request, Malformed):
+        raise request.error()
+    reject_nul_characters(request)
 
-    def __init__(self, budget_bytes: int, max_concurrent: int = 1_000_000) -> None:
+
+class CallInterceptor(grpc.aio.ServerInterceptor):
+    """Applies the call limits, request checks, budget, error mapping and access log to every
+    RPC. Unary calls count against `max_concurrent`; streams against `streams` alone, so
+    long-lived watches never take the unary calls' room."""
+
+    def __init__(self, budget_bytes: int, max_concurrent: int = 1_000_000,
+                 streams: StreamBudget | None = None) -> None:
         self._budget = budget_bytes
         self._limit = max_concurrent
         self._in_flight = 0
+        self._streams = streams or StreamBudget(1_000_000, 1_000_000)
+        self._malformed_log = RateLimitedLog()
 
     @contextlib.contextmanager
     def _admitted(self, method: str) -> Iterator[None]:
@@ -104,6 +119,10 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = handler_call_details.method
+        if handler.request_deserializer is not None:
+            handler = handler._replace(request_deserializer=tolerant_deserializer(
+                handler.request_deserializer, method, handler.request_streaming,
+                self._malformed_log))
         return replace_behaviour(handler, lambda b: self._wrap_unary(b, method),
                                  lambda b: self._wrap_stream(b, method))
 
@@ -114,7 +133,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             call = _Call(method)
             try:
                 with self._admitted(method):
-                    reject_nul_characters(request)
+                    _checked(request)
                     response = await behavior(request, context)
                 call.bytes_out = check_response_size(response, budget, method)
                 return response
@@ -140,8 +159,8 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
                 call.bytes_out += check_response_size(message, budget, method)
 
             try:
-                with self._admitted(method):
-                    reject_nul_characters(request)
+                with self._streams.admitted(context.peer()):
+                    _checked(request)
                     produced = behavior(request, _BudgetedContext(context, measure))
                     if inspect.isasyncgen(produced):
                         async for message in produced:

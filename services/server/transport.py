@@ -1,13 +1,23 @@
 """The gRPC server object and its port: interceptors, message limits, keepalive policy,
-and plaintext or TLS (optionally mutual) binding."""
+connection limits, and plaintext or TLS (optionally mutual) binding."""
 
 from __future__ import annotations
+
+import logging
+import resource
 
 import grpc
 
 from services.config.runtime import RuntimeSettings
 from services.rpc.auth import TokenAuth
 from services.rpc.interceptor import CallInterceptor
+from services.rpc.streams import StreamBudget
+
+log = logging.getLogger(__name__)
+
+# Descriptors kept free for everything but client connections: PostgreSQL, files being read,
+# parse workers' pipes, the log.
+RESERVED_DESCRIPTORS = 256
 
 # Clients may ping at most every 10 s, and not at all without calls; a client that keeps
 # pinging faster collects strikes and gets GOAWAY.
@@ -20,11 +30,38 @@ KEEPALIVE_OPTIONS = [
 ]
 
 
+def connection_cap(wanted: int) -> int:
+    """KNOWPORT_MAX_CONNECTIONS, lowered to what the descriptor limit leaves room for: a cap
+    above it would let connections take the descriptors real work needs."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    room = max(1, soft - RESERVED_DESCRIPTORS)
+    if wanted > room:
+        log.warning("KNOWPORT_MAX_CONNECTIONS=%d lowered to %d: the open-files limit "
+                    "(ulimit -n) is %d", wanted, room, soft)
+    return min(wanted, room)
+
+
+def connection_options(runtime: RuntimeSettings) -> list[tuple[str, int]]:
+    """gRPC core enforces these before any call exists: the cap refuses connections at accept
+    (half-open ones count until the handshake timeout closes them)."""
+    return [
+        ("grpc.max_allowed_incoming_connections",
+         connection_cap(runtime.knowport_max_connections)),
+        ("grpc.server_handshake_timeout_ms",
+         int(runtime.knowport_handshake_timeout_seconds * 1000)),
+        ("grpc.max_connection_idle_ms", int(runtime.knowport_connection_idle_seconds * 1000)),
+    ]
+
+
 def make_grpc_server(runtime: RuntimeSettings) -> grpc.aio.Server:
     # The call interceptor is outermost so its access log also records refused calls.
     interceptors: list[grpc.aio.ServerInterceptor] = [
         CallInterceptor(runtime.knowport_max_response_bytes,
-                        runtime.knowport_max_concurrent_rpcs)]
+                        runtime.knowport_max_concurrent_rpcs,
+                        StreamBudget(runtime.knowport_max_streams_per_peer,
+                                     runtime.knowport_max_streams))]
     token = runtime.knowport_auth_token.get_secret_value()
     if token:
         interceptors.append(TokenAuth(token))
@@ -34,6 +71,7 @@ def make_grpc_server(runtime: RuntimeSettings) -> grpc.aio.Server:
         ("grpc.max_send_message_length", 4 * 1024 * 1024),
         ("grpc.so_reuseport", 0),
         *KEEPALIVE_OPTIONS,
+        *connection_options(runtime),
     ])
 
 
