@@ -16,9 +16,15 @@ def content_hash(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def chunk_id(path: str, chunk_hash: str, start_line: int, end_line: int) -> str:
-    """A chunk's id derives from (path, content hash, span): stable across runs and backends."""
-    return content_hash(f"{path}\0{chunk_hash}\0{start_line}\0{end_line}")[:32]
+def chunk_id(path: str, chunk_hash: str, start_line: int, end_line: int,
+             start_column: int = 0) -> str:
+    """A chunk's id derives from (path, content hash, span): stable across runs and backends.
+
+    The column takes part only when nonzero (a later piece of a line cut into pieces, whose
+    content may repeat an earlier piece's), so every other chunk keeps the id it always had.
+    """
+    column = f"\0{start_column}" if start_column else ""
+    return content_hash(f"{path}\0{chunk_hash}\0{start_line}\0{end_line}{column}")[:32]
 
 
 def workspace_id_for(root: str) -> str:
@@ -69,6 +75,9 @@ class Chunk:
     # parse workers fill it so the storage writer need not tokenize on its one core; when
     # empty, storage computes it (services/storage/tokens.py).
     terms: str = field(default="", compare=False, repr=False)
+    # 0-based character offset in `start_line` where `text` begins: nonzero only for the
+    # later pieces of a line too long for one chunk (services/ingestor/parse.py).
+    start_column: int = 0
 
 
 @dataclass(frozen=True, slots=True)

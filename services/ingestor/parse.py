@@ -7,7 +7,15 @@ boundaries. Top-level definitions become chunks of their own; code between them 
 statements. Markdown and reStructuredText split at headings; other text at blank lines.
 
 Every line belongs to exactly one chunk and a chunk's text is exactly its lines, so the
-chunks' texts joined give the file back and line numbers always agree with the file.
+chunks' texts joined give the file back and line numbers always agree with the file. The one
+exception keeps that promise too: a line longer than the character limit (minified code,
+one-line data) is cut into pieces that share its line number, each starting at its
+`start_column`, so no chunk is ever larger than the limit (a 2 MB line as one chunk made a
+search index entry PostgreSQL refuses).
+
+A file made of very long lines, or too big, skips tree-sitter altogether: its tree costs
+about 90 times a minified file's size in memory (a 5 MB line took a parse worker to 440 MB),
+and such text has no definitions worth the cost. It splits by lines and characters instead.
 
 LlamaIndex's `CodeSplitter` packs syntax nodes by characters, but returns stripped strings
 without line numbers, knows no symbols, and would parse the text a second time; this module
@@ -45,6 +53,14 @@ class ParsedChunk:
     symbol: str  # qualified name ("Outer.Inner.method", "Intro > Install"), "" if none
     kind: str  # one of the kinds in services.ingestor.languages
     text: str
+    start_column: int = 0  # 0-based characters into start_line; nonzero for a line's later pieces
+
+
+# Above either of these a code file is not given to tree-sitter (see the module doc): more
+# than a quarter of its characters in lines over LONG_LINE_CHARS, or more than TREE_MAX_BYTES.
+# Hand-written code keeps its lines far shorter; real source files over 2 MB are generated.
+LONG_LINE_CHARS = 1000
+TREE_MAX_BYTES = 2_000_000
 
 
 def parse_source(
@@ -57,9 +73,9 @@ def parse_source(
 ) -> list[ParsedChunk]:
     """Split `text` (the content of `path`) into chunks in line order.
 
-    Chunks stay within `max_chunk_lines` and `max_chunk_chars` except where one line is
-    longer than the character limit, or a short run of blank lines or closing brackets joins
-    its neighbour. Never raises for bad input: anything that fails splits by lines instead.
+    Chunks stay within `max_chunk_chars` always, and within `max_chunk_lines` except where a
+    short run of blank lines or closing brackets joins its neighbour. Never raises for bad
+    input: anything that fails splits by lines instead.
     """
     lines = _Lines(text, max(1, max_chunk_lines), max(1, max_chunk_chars))
     if not lines.count:
@@ -70,10 +86,12 @@ def parse_source(
     except Exception:  # a parser or grammar-table bug must not lose the file
         log.warning("splitting %s as %s failed; using line chunks", path, language, exc_info=True)
         spans = [_Span(s, e, lang.LINES, "") for s, e in lines.pack(0, lines.count - 1, ())]
-    return [
-        ParsedChunk(s.start + 1, s.end + 1, s.symbol, s.kind, lines.text(s.start, s.end))
-        for s in spans
-    ]
+    chunks: list[ParsedChunk] = []
+    for s in spans:
+        text = lines.text(s.start, s.end)
+        chunk = ParsedChunk(s.start + 1, s.end + 1, s.symbol, s.kind, text)
+        chunks += _cut_long(chunk, lines.max_chars) if len(text) > lines.max_chars else [chunk]
+    return chunks
 
 
 def grammar_installed(language: str) -> bool:
@@ -95,7 +113,7 @@ class _Span:
 
 def _spans(path: str, lines: _Lines, text: str, language: str) -> list[_Span]:
     grammar = lang.grammar_for(language)
-    parser = _parser(grammar.name) if grammar else None
+    parser = _parser(grammar.name) if grammar and _tree_affordable(lines, text) else None
     if grammar and parser:
         source = text.encode("utf-8", "surrogatepass")
         tree = _parse(parser, source)
@@ -108,6 +126,59 @@ def _spans(path: str, lines: _Lines, text: str, language: str) -> list[_Span]:
         return _heading_spans(lines, *_rst_headings(lines))
     cuts = _paragraph_starts(lines)
     return [_Span(s, e, lang.LINES, "") for s, e in lines.pack(0, lines.count - 1, cuts)]
+
+
+def _tree_affordable(lines: _Lines, text: str) -> bool:
+    """False for text whose syntax tree would cost too much memory (see TREE_MAX_BYTES)."""
+    if len(text) > TREE_MAX_BYTES or utf8_size(text) > TREE_MAX_BYTES:
+        return False
+    in_long_lines = sum(n for n in map(len, lines.parts) if n > LONG_LINE_CHARS)
+    return in_long_lines * 4 <= len(text)
+
+
+def utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+# A piece of a long line ends after the last separator (space, punctuation) in the final
+# CUT_WINDOW of its allowance, so that words and numbers stay whole and searchable.
+CUT_WINDOW = 0.2
+_UP_TO_SEPARATOR = re.compile(r".*\W", re.DOTALL)  # greedy: up to the last separator
+
+
+def _cut_long(chunk: ParsedChunk, max_chars: int) -> list[ParsedChunk]:
+    """`chunk` as pieces of at most `max_chars` characters, in order, that join to its text.
+
+    Each piece's span is the lines it touches: it starts at (start_line, start_column) and
+    ends on the line of its last character, so pieces of one line share its number.
+    """
+    text = chunk.text
+    pieces: list[ParsedChunk] = []
+    line, column, at = chunk.start_line, chunk.start_column, 0
+    while at < len(text):
+        end = _cut_point(text, at, max_chars)
+        body = text[at:end]
+        inner_newlines = body.count("\n", 0, len(body) - 1)  # the last char's own "\n" aside
+        pieces.append(replace(chunk, start_line=line, end_line=line + inner_newlines,
+                              start_column=column, text=body))
+        newlines = inner_newlines + (body[-1] == "\n")
+        column = len(body) - body.rfind("\n") - 1 if newlines else column + len(body)
+        line, at = line + newlines, end
+    return pieces
+
+
+def _cut_point(text: str, start: int, max_chars: int) -> int:
+    """Where the piece from `start` ends: after a line end or separator near the allowance,
+    else at the allowance (a run of word characters longer than that is cut anyway)."""
+    limit = start + max_chars
+    if limit >= len(text):
+        return len(text)
+    window = max(start + 1, limit - int(max_chars * CUT_WINDOW))
+    newline = text.rfind("\n", window, limit)
+    if newline >= 0:
+        return newline + 1
+    separated = _UP_TO_SEPARATOR.match(text, window, limit)
+    return separated.end() if separated else limit
 
 
 class _Lines:

@@ -63,8 +63,10 @@ def build_chunks(path: str, language: str, parsed: Sequence[ParsedChunk]) -> lis
     chunks = []
     for piece in parsed:
         digest = content_hash(piece.text)
-        chunks.append(Chunk(id=chunk_id(path, digest, piece.start_line, piece.end_line),
+        chunks.append(Chunk(id=chunk_id(path, digest, piece.start_line, piece.end_line,
+                                     piece.start_column),
                             path=path, start_line=piece.start_line, end_line=piece.end_line,
+                            start_column=piece.start_column,
                             symbol=piece.symbol, kind=piece.kind, language=language,
                             text=piece.text, content_hash=digest,
                             terms=code_terms(path, piece.symbol, piece.text)))

@@ -57,7 +57,9 @@ async def load(storage: Storage, workspace_id: str, path: str) -> tuple[FileReco
     if record is None:
         raise NotFound(f"{path!r} is not an indexed file of this workspace",
                        reason="FILE_NOT_FOUND", metadata={"path": path})
-    return record, await storage.get_chunks(workspace_id, path)
+    chunks = await storage.get_chunks(workspace_id, path)
+    # Storage gives line order; the pieces of one long line follow each other by column.
+    return record, sorted(chunks, key=lambda c: (c.start_line, c.start_column, c.end_line))
 
 
 def symbols_of(chunks: Sequence[Chunk]) -> list[Symbol]:

@@ -20,10 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.domain.models import chunk_id
 from services.ingestor import languages as lang
 from services.ingestor import parse
 from services.ingestor.languages import language_for
 from services.ingestor.parse import ParsedChunk, grammar_installed, parse_source
+from services.ingestor.pipeline import build_chunks
 
 REPO = Path(__file__).resolve().parents[2]
 KINDS = {"function", "method", "class", "interface", "struct", "enum", "module", "section", "lines"}
@@ -36,20 +38,24 @@ def file_lines(text: str) -> list[str]:
 
 
 def assert_well_formed(text: str, chunks: list[ParsedChunk]) -> None:
-    """Every line in exactly one chunk, in order, and a chunk's text is exactly its lines."""
+    """Every character in exactly one chunk, in order; a chunk's text is exactly its lines,
+    or, for the pieces of a line too long for one chunk, exactly its part of them."""
     lines = file_lines(text)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
     assert bool(chunks) == bool(text)
-    expected_start = 1
+    at = 0  # character offset where the next chunk must start
     for chunk in chunks:
-        assert chunk.start_line == expected_start, chunks
-        assert chunk.end_line >= chunk.start_line
-        assert chunk.text == "".join(lines[chunk.start_line - 1 : chunk.end_line])
+        assert starts[chunk.start_line - 1] + chunk.start_column == at, chunks
+        assert 0 <= chunk.start_column < len(lines[chunk.start_line - 1])
+        assert chunk.text and chunk.text == text[at : at + len(chunk.text)]
+        at += len(chunk.text)
+        assert starts[chunk.end_line - 1] < at <= starts[chunk.end_line]  # its last character
         assert chunk.kind in KINDS
         if chunk.kind in ("module", "lines"):
             assert chunk.symbol == ""
-        expected_start = chunk.end_line + 1
-    assert expected_start == len(lines) + 1
-    assert "".join(chunk.text for chunk in chunks) == text
+    assert at == len(text)
 
 
 def split(text: str, language: str, **limits: int) -> list[tuple[str, str, int, int]]:
@@ -715,13 +721,65 @@ def test_a_huge_method_in_a_huge_class_splits_into_pieces_of_that_method(languag
     assert all(end - start < 100 + 2 for _, _, start, end in runs)
 
 
-def test_the_character_limit_splits_too_and_a_longer_single_line_stays_whole() -> None:
+def test_the_character_limit_splits_too_and_a_longer_single_line_is_cut_into_pieces() -> None:
     wide = "    x = '" + "a" * 90 + "'\n"  # 100 characters with its line end
     text = "def f():\n" + wide * 30
     chunks = split(text, "python", max_chunk_chars=1000)
     assert len(chunks) >= 3 and {c[0] for c in chunks} == {"f"}
     one_line = "x = '" + "b" * 5000 + "'\n"
-    assert split(one_line, "python", max_chunk_chars=100) == [("", "module", 1, 1)]
+    pieces = parse_source("a.py", one_line, "python", max_chunk_chars=100)
+    assert_well_formed(one_line, pieces)
+    assert len(pieces) == 51 and {(c.start_line, c.end_line) for c in pieces} == {(1, 1)}
+    assert [c.start_column for c in pieces[:3]] == [0, 100, 200]  # no separator near a cut
+    assert max(len(c.text) for c in pieces) == 100
+
+
+def test_pieces_of_a_long_line_end_at_separators_so_words_stay_whole() -> None:
+    words = [f"word{i:05d}" for i in range(3000)]
+    text = "header line\n" + ",".join(words) + "\n]\n"
+    chunks = parse_source("data.txt", text, "text", max_chunk_chars=1000)
+    assert_well_formed(text, chunks)
+    assert all(len(c.text) <= 1000 for c in chunks)
+    found = [w for c in chunks for w in re.findall(r"\w+", c.text)]
+    assert found == ["header", "line", *words]  # no word cut in two
+    assert (chunks[0].start_line, chunks[0].end_line, chunks[0].text) == (1, 1, "header line\n")
+    assert {(c.start_line, c.end_line) for c in chunks[1:-1]} == {(2, 2)}
+    assert chunks[-2].text.endswith("word02999\n")  # a line end near the limit is the cut
+    assert (chunks[-1].start_line, chunks[-1].start_column, chunks[-1].text) == (3, 0, "]\n")
+
+
+def test_pieces_of_a_line_repeating_itself_get_distinct_stable_ids() -> None:
+    text = "0" * 30_000  # identical pieces: only their columns tell them apart
+    chunks = build_chunks("a.json", "json", parse_source("a.json", text, "json"))
+    assert len(chunks) == 5 and len({c.content_hash for c in chunks}) == 1
+    assert len({c.id for c in chunks}) == 5
+    assert [c.start_column for c in chunks] == [0, 6000, 12000, 18000, 24000]
+    again = build_chunks("a.json", "json", parse_source("a.json", text, "json"))
+    assert [c.id for c in again] == [c.id for c in chunks]
+    # A chunk at column 0 keeps the id it had before columns existed.
+    assert chunks[0].id == chunk_id("a.json", chunks[0].content_hash, 1, 1)
+
+
+@pytest.mark.parametrize(("name", "language"), [("app.min.js", "javascript"),
+                                                ("styles.min.css", "css"),
+                                                ("data.json", "json")])
+def test_minified_files_skip_the_syntax_tree_and_stay_within_the_limit(
+    name: str, language: str
+) -> None:
+    body = {"javascript": "function f%d(a){return a+%d}", "css": ".c%d{margin:%dpx}",
+            "json": '{"k%d":%d},'}[language]
+    text = "".join(body % (i, i) for i in range(40_000)) + "\n"
+    chunks = parse_source(name, text, language)
+    assert_well_formed(text, chunks)
+    assert {c.kind for c in chunks} == {"lines"}  # by characters, not along a tree
+    assert max(len(c.text) for c in chunks) <= 6000
+
+
+def test_a_long_data_line_in_ordinary_code_keeps_the_tree() -> None:
+    blob = "BLOB = '" + "QUJD" * 300 + "'\n"  # 1.2 KB, a small part of the file
+    text = PYTHON + blob + PYTHON.replace("Circle", "Square").replace("distance", "far") * 10
+    symbols = {c.symbol for c in parse_source("a.py", text, "python")}
+    assert {"Circle", "Square", "far"} <= symbols
 
 
 # -- robustness ------------------------------------------------------------------------
@@ -829,6 +887,7 @@ def test_every_line_belongs_to_exactly_one_chunk(
         rows = content_rows(chunk)
         assert len(rows) <= max_lines
         assert len(rows) <= 1 or sum(len(row) + 1 for row in rows) <= max_chars
+        assert len(chunk.text) <= max_chars
 
 
 # -- no network, ever ------------------------------------------------------------------

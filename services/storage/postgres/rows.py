@@ -16,17 +16,18 @@ from services.domain.models import (
 )
 from services.storage import checks
 from services.storage.glob import glob_to_regex
+from services.storage.postgres.tsv_limit import fit_tsvector
 from services.storage.tokens import lexical_document
 
 Row = asyncpg.Record
 
 CHUNK_COLUMNS_NO_EMBEDDING = ("id, path, start_line, end_line, symbol, kind, language, text, "
-                              "content_hash, description, purpose")
+                              "content_hash, description, purpose, start_column")
 CHUNK_COLUMNS = f"{CHUNK_COLUMNS_NO_EMBEDDING}, embedding"
 # What replace_file copies in; `tsv` is generated from `lexical`.
 CHUNK_COPY_COLUMNS = ("workspace_id", "id", "path", "start_line", "end_line", "symbol", "kind",
                       "language", "text", "content_hash", "description", "purpose",
-                      "embedding", "lexical")
+                      "embedding", "lexical", "start_column")
 FILE_COLUMNS = "path, content_hash, size_bytes, mtime_ns, language, summary, indexed_at"
 JOB_COLUMNS = ('id, workspace_id, "full", state, request_id, created_at, finished_at, counts, '
                'skipped, message, heartbeat_at, cancel_requested')
@@ -37,7 +38,8 @@ def chunk_record(workspace_id: str, chunk: Chunk) -> tuple:
     embedding = None if chunk.embedding is None else list(chunk.embedding)
     return (workspace_id, chunk.id, chunk.path, chunk.start_line, chunk.end_line, chunk.symbol,
             chunk.kind, chunk.language, chunk.text, chunk.content_hash, chunk.description,
-            chunk.purpose, embedding, lexical_document(chunk))
+            chunk.purpose, embedding, fit_tsvector(lexical_document(chunk), chunk.id),
+            chunk.start_column)
 
 
 def chunk(row: Row) -> Chunk:
@@ -45,7 +47,7 @@ def chunk(row: Row) -> Chunk:
                  end_line=row["end_line"], symbol=row["symbol"], kind=row["kind"],
                  language=row["language"], text=row["text"], content_hash=row["content_hash"],
                  description=row["description"], purpose=row["purpose"],
-                 embedding=vector(row.get("embedding")))
+                 embedding=vector(row.get("embedding")), start_column=row["start_column"])
 
 
 def vector(value: Vector | None) -> tuple[float, ...] | None:
