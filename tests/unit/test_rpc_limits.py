@@ -1,15 +1,18 @@
-"""The small pieces behind the server's limits: peer identity for the stream budget, and the
-rate-limited warning for malformed requests."""
+"""The small pieces behind the server's limits: peer identity for the stream budget, the
+rate-limited warning for malformed requests, the connection cap and the settings' bounds."""
 
 from __future__ import annotations
 
 import logging
+import resource
 
 import pytest
 
+from services.config import ConfigError, load_settings
 from services.domain.errors import ResourceExhausted
 from services.rpc.malformed import RateLimitedLog
 from services.rpc.streams import StreamBudget, peer_address
+from services.server.transport import RESERVED_DESCRIPTORS, connection_cap
 
 
 @pytest.mark.parametrize("peer, address", [
@@ -49,3 +52,29 @@ def test_rate_limited_log_says_how_many_lines_it_left_out(caplog):
         warnings.warn("bad request")
     lines = [r.getMessage() for r in caplog.records]
     assert lines == ["bad request", "bad request (5 more since the last such line)"]
+
+
+def test_stream_limits_must_fit_together(monkeypatch):
+    monkeypatch.setenv("KNOWPORT_MAX_STREAMS_PER_PEER", "20")
+    monkeypatch.setenv("KNOWPORT_MAX_STREAMS", "10")
+    with pytest.raises(ConfigError, match="KNOWPORT_MAX_STREAMS_PER_PEER"):
+        load_settings()
+
+
+@pytest.fixture
+def open_files_limit():
+    """Lower this process's soft RLIMIT_NOFILE to 1000 for the test, then restore it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1000, hard), hard))
+    yield min(1000, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_the_connection_cap_leaves_descriptors_for_real_work(open_files_limit, caplog):
+    room = open_files_limit - RESERVED_DESCRIPTORS
+    with caplog.at_level(logging.WARNING, logger="services.server.transport"):
+        assert connection_cap(100) == 100
+        assert connection_cap(5000) == room
+    assert [r.getMessage() for r in caplog.records] == [
+        f"KNOWPORT_MAX_CONNECTIONS=5000 lowered to {room}: the open-files limit (ulimit -n) "
+        f"is {open_files_limit}"]
