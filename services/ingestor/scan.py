@@ -16,8 +16,10 @@ What is reported and what is silent:
   folders that cannot be listed.
 * One `SkippedFile` per file: secret-looking names (`.env*` includes `.env.example` on
   purpose: telling a template from a real file is guesswork), exclude globs, files outside the
-  include rules, binary files (by extension here, by a NUL byte in `read_source`), files over
-  the size limit, anything that is not a regular file, and every symlink that is not indexed.
+  include rules, binary files (by extension here, by their bytes in `read_source`), files
+  holding a private key or an access token (`read_source`, on the decoded text: see
+  `source_text` and `secret_shapes`), files over the size limit, anything that is not a
+  regular file, and every symlink that is not indexed.
 
 Symlinks are never followed out of the workspace. A symlink to a file inside it is indexed under
 the link's own path (one extra copy of one file). A symlink to a folder is never descended: if
@@ -30,7 +32,6 @@ still be opened) and shown backslash-escaped in `path` (`b'caf\\xe9.py'` -> `caf
 
 from __future__ import annotations
 
-import codecs
 import errno
 import logging
 import os
@@ -45,6 +46,8 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 from pathspec.patterns.gitignore import GitIgnorePatternError
+
+from services.ingestor.source_text import Refusal, SourceText, read_text
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +73,6 @@ SECRET_NAME_GLOBS = (
     "secrets.json", "secrets.yaml", "secrets.yml", "secrets.toml", "*.secret", "*.secrets",
 )
 
-# Content that is a credential whatever the file is called: private key blocks, and access
-# tokens whose shape is unmistakable (AWS access key ids, GitHub, Slack and OpenAI tokens). A
-# file holding one is skipped like a secret file: its text must not reach the LLM or an agent.
-SECRET_CONTENT = re.compile(
-    rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"
-    rb"|\bAKIA[0-9A-Z]{16}\b"
-    rb"|\bgh[pousr]_[A-Za-z0-9]{36,}"
-    rb"|\bxox[abprs]-[0-9A-Za-z-]{10,}"
-    rb"|\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}")
-
 # Formats whose content no text parser can use; skipping them by name saves reading them.
 BINARY_EXTENSIONS = (
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tif", ".tiff", ".psd",
@@ -90,7 +83,6 @@ BINARY_EXTENSIONS = (
     ".sqlite", ".sqlite3", ".db", ".npy", ".npz", ".pkl", ".pickle", ".pt", ".safetensors",
 )  # a tuple, for str.endswith
 
-BINARY_SNIFF_BYTES = 8192  # git's heuristic too: a NUL in the first 8 KB means binary
 _MAX_IGNORE_FILE_BYTES = 1 << 20
 
 
@@ -99,10 +91,10 @@ class SkipReason(StrEnum):
 
     SKIPPED_FOLDER = "version-control, dependency, build or cache folder"
     SECRET = "secret-looking file name"
-    SECRET_CONTENT = "holds a private key or an access token"
+    SECRET_CONTENT = Refusal.SECRET_CONTENT.value  # see secret_shapes for what counts
     EXCLUDED = "matched an exclude glob"
     NOT_INCLUDED = "not matched by the include rules"
-    BINARY = "binary file"
+    BINARY = Refusal.BINARY.value
     TOO_LARGE = "larger than the size limit"
     NOT_REGULAR = "not a regular file"
     UNREADABLE = "unreadable"
@@ -130,13 +122,6 @@ class SkippedFile:
 
     path: str
     reason: str
-
-
-@dataclass(frozen=True)
-class SourceText:
-    data: bytes  # exactly what was read: hash this
-    text: str
-    encoding_note: str = ""  # empty unless decoding lost or converted something
 
 
 @dataclass(frozen=True)
@@ -477,24 +462,7 @@ def read_source(scanned: ScannedFile, root: Path, max_file_bytes: int, *,
         return SkippedFile(scanned.path, _os_error_reason(exc))
     if len(data) > max_file_bytes:
         return SkippedFile(scanned.path, SkipReason.TOO_LARGE)
-    if skip_secrets and SECRET_CONTENT.search(data):
-        return SkippedFile(scanned.path, SkipReason.SECRET_CONTENT)
-    return _decode(data) or SkippedFile(scanned.path, SkipReason.BINARY)
-
-
-def _decode(data: bytes) -> SourceText | None:
-    """Text from bytes; None when the content is binary."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        # UTF-16 text is full of NUL bytes, so it must be recognised before the NUL test.
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            return None
-        return None if "\0" in text else SourceText(data, text, "decoded from UTF-16")
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        return None
-    try:
-        return SourceText(data, data.decode("utf-8-sig"))  # -sig: drop a UTF-8 BOM
-    except UnicodeDecodeError:
-        return SourceText(data, data.decode("utf-8-sig", errors="replace"),
-                          "not valid UTF-8; undecodable bytes replaced")
+    # Decoded and checked for credentials in one step, the docs index's too (source_text).
+    source = read_text(data, skip_secrets=skip_secrets)
+    return SkippedFile(scanned.path, SkipReason(source)) if isinstance(source, Refusal) \
+        else source

@@ -15,8 +15,10 @@ Files are chosen by globs in .gitignore syntax, the same syntax as the ingestor'
 a pattern without a slash (`*.md`) matches at any depth, like the ADR's recursive
 `index_directory`; a pattern with a slash is anchored at the root (`docs/**/*.md` matches only
 under docs/). Folders the ingestor skips by default (.git, node_modules, .venv, build, ...),
-secret-looking names, symlinks (never followed), binary files (a NUL byte in the first 8 KB)
-and files over `max_file_bytes` (10 MB) are not indexed. .gitignore files are not read.
+secret-looking names, symlinks (never followed), binary files, files holding a private key or
+an access token and files over `max_file_bytes` (10 MB) are not indexed; text is decoded and
+checked for credentials by `source_text.read_text`, as the ingestor does, so a UTF-16 file is
+searched as text and a token in it is found. .gitignore files are not read.
 
 The index is built lazily on the first search. Every later search first runs `refresh()`, at
 most once per `min_refresh_interval`: it lstat()s every known folder and file, re-lists only
@@ -59,14 +61,12 @@ from pathlib import Path
 from pathspec import GitIgnoreSpec
 
 from services.ingestor.scan import (
-    BINARY_SNIFF_BYTES,
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_SKIP_DIR_NAMES,
-    SECRET_CONTENT,
     SECRET_NAME_GLOBS,
     ScanRules,
-    SkipReason,
 )
+from services.ingestor.source_text import Refusal, read_text
 from services.mcp_bridge.docs_errors import (
     DocAccessDenied,
     DocNotFound,
@@ -113,9 +113,7 @@ _OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLO
 # --- the index ---------------------------------------------------------------------------------
 
 _SKIP_TOO_LARGE = "larger than the size limit"
-_SKIP_BINARY = "binary file"
 _SKIP_UNREADABLE = "unreadable"
-_SKIP_SECRET = SkipReason.SECRET_CONTENT.value
 
 
 @dataclass(slots=True)
@@ -424,18 +422,17 @@ class DocsIndex:
         except OSError:
             self._files[rel] = _File(None, -1, None, _SKIP_UNREADABLE)  # -1: retried each time
             return
-        if b"\0" in data[:BINARY_SNIFF_BYTES]:
-            self._files[rel] = _File(mtime, st.st_size, None, _SKIP_BINARY)
+        # Decoded and checked for credentials exactly as the ingestor does (source_text).
+        source = read_text(data)
+        if isinstance(source, Refusal):
+            self._files[rel] = _File(mtime, st.st_size, None, source.value)
             return
-        if SECRET_CONTENT.search(data):
-            self._files[rel] = _File(mtime, st.st_size, None, _SKIP_SECRET)
-            return
-        self._files[rel] = _File(mtime, st.st_size, self._add_doc(rel, data))
+        self._files[rel] = _File(mtime, st.st_size, self._add_doc(rel, source.text))
 
-    def _add_doc(self, rel: str, data: bytes) -> int:
+    def _add_doc(self, rel: str, text: str) -> int:
         # The vocabulary is a defaultdict that numbers new words itself, so this loop over
         # every word of the file runs in C.
-        ids = array("I", map(self._vocab.__getitem__, tokenize(data.decode("utf-8", "replace"))))
+        ids = array("I", map(self._vocab.__getitem__, tokenize(text)))
         doc = self._free_ids.pop() if self._free_ids else len(self._paths)
         if doc == len(self._paths):
             self._paths.append("")
@@ -609,12 +606,12 @@ class DocsIndex:
         if st.st_size > self.max_file_bytes:
             raise DocPathError(f"{rel} is larger than {self.max_file_bytes} bytes",
                                reason="DOC_TOO_LARGE")
-        data = _read_bytes(path, self.max_file_bytes)
-        if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        source = read_text(_read_bytes(path, self.max_file_bytes))
+        if source is Refusal.BINARY:
             raise DocPathError(f"{rel} is a binary file", reason="DOC_NOT_TEXT")
-        if SECRET_CONTENT.search(data):
+        if source is Refusal.SECRET_CONTENT:
             raise DocAccessDenied(f"{rel} holds a private key or an access token")
-        text = data.decode("utf-8", "replace")
+        text = source.text
         self._uncache(rel)
         # Not cached: a file too recent to trust (it may change within the same mtime), or one
         # larger than the whole budget (it would only push out everything else).

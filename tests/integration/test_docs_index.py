@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import logging
 import os
@@ -479,6 +480,47 @@ def test_undecodable_bytes_become_replacement_characters(root: Path):
     (hit,) = docs_index(root).search("needle").hits
     assert "\ufffd" in hit.snippet
     hit.snippet.encode("utf-8")
+
+
+def write_bytes(root: Path, rel: str, data: bytes) -> None:
+    path = root / rel
+    path.write_bytes(data)
+    os.utime(path, ns=(OLD, OLD))
+
+
+def test_utf16_and_utf8_bom_docs_are_read_as_the_ingestor_reads_them(root: Path):
+    text = "# Notes\n\nThe reconciler renews the lease.\n"
+    write_bytes(root, "ps.md", codecs.BOM_UTF16_LE + text.encode("utf-16-le"))  # PowerShell
+    write_bytes(root, "be.md", codecs.BOM_UTF16_BE + text.encode("utf-16-be"))
+    write_bytes(root, "bom.md", codecs.BOM_UTF8 + text.encode("utf-8"))
+    index = docs_index(root)
+    assert sorted(found(index, "reconciler renews")) == ["be.md", "bom.md", "ps.md"]
+    for path in ("ps.md", "be.md", "bom.md"):
+        assert index.read(path).text == text  # no byte order mark, no NUL bytes
+
+
+# A credential in UTF-16: the raw bytes hold no token-shaped run, only the decoded text does.
+# Built at run time, so this file itself holds no credential-shaped text.
+UTF16_SECRETS = {
+    "ps-token.md": (codecs.BOM_UTF16_LE, "utf-16-le",
+                    "deploy token " + "gh" + "p_" + "Zq" * 18 + f" {CANARY}\n"),
+    "be-key.md": (codecs.BOM_UTF16_BE, "utf-16-be",
+                  "-----BEGIN EC " + f"PRIVATE KEY-----\n{CANARY}\n"
+                  "-----END EC PRIVATE KEY-----\n"),
+    "nobom-aws.txt": (b"", "utf-16-le", "key " + "AS" + "IA" + "Y" * 16 + f" {CANARY}\n"),
+}
+
+
+def test_a_credential_in_a_utf16_doc_is_neither_found_nor_read(root: Path):
+    for path, (bom, encoding, text) in UTF16_SECRETS.items():
+        write_bytes(root, path, bom + text.encode(encoding))
+    write(root, "plain.md", f"nothing secret, says {CANARY}")
+    index = docs_index(root)
+    assert found(index, CANARY) == ["plain.md"]
+    assert index.stats().skipped == {"holds a private key or an access token": 3}
+    for path in UTF16_SECRETS:
+        with pytest.raises(DocAccessDenied):
+            index.read(path)
 
 
 # --- the provider chain ------------------------------------------------------------------------

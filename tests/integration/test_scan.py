@@ -208,6 +208,51 @@ def test_a_credential_in_the_content_skips_the_file_whatever_its_name(tmp_path, 
     assert isinstance(read_source(item, tmp_path, LIMIT, skip_secrets=False), SourceText)
 
 
+# Every way the decoder accepts a text file's bytes: a credential must be found in each.
+ENCODINGS = {
+    "utf-8": lambda text: text.encode("utf-8"),
+    "utf-8 with BOM": lambda text: codecs.BOM_UTF8 + text.encode("utf-8"),
+    "utf-16-le with BOM (PowerShell)": lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+    "utf-16-be with BOM": lambda text: codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+    "utf-16-le without BOM": lambda text: text.encode("utf-16-le"),
+    "utf-16-be without BOM": lambda text: text.encode("utf-16-be"),
+    "utf-32-le with BOM": lambda text: codecs.BOM_UTF32_LE + text.encode("utf-32-le"),
+    "utf-32-be with BOM": lambda text: codecs.BOM_UTF32_BE + text.encode("utf-32-be"),
+    "latin-1 (not UTF-8)": lambda text: text.encode("latin-1"),
+}
+PLAIN = "caf\u00e9 = 1\nprint(caf\u00e9)\n"
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+def test_every_accepted_encoding_decodes_to_the_text(tmp_path, encoding):
+    write(tmp_path, "plain.txt", ENCODINGS[encoding](PLAIN))
+    source = read(tmp_path, "plain.txt")
+    assert isinstance(source, SourceText), source
+    expected = PLAIN.replace("\u00e9", "\ufffd") if encoding.startswith("latin") else PLAIN
+    assert source.text == expected
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+@pytest.mark.parametrize("path", sorted(CREDENTIALS))
+def test_a_credential_is_found_in_every_encoding(tmp_path, path, encoding):
+    write(tmp_path, path, ENCODINGS[encoding]("caf\u00e9\n" + CREDENTIALS[path]))
+    item = scanned(tmp_path, path)
+    assert read_source(item, tmp_path, LIMIT) == SkippedFile(path, SkipReason.SECRET_CONTENT)
+    assert isinstance(read_source(item, tmp_path, LIMIT, skip_secrets=False), SourceText)
+
+
+@pytest.mark.parametrize("data", [
+    b"\x01\x00\x02\x00\x03\x00\x04\x00",  # even NUL pattern, but control characters
+    b"a\x00b\x00c\x00\x00\x00",  # a NUL code unit
+    b"a\x00b\x00\x00\xd8",  # a lone surrogate
+    b"a\x00b\x00c",  # an odd length
+    b"\x00\x00\x00\x00abcd",  # NULs on both sides
+], ids=["controls", "nul-unit", "lone-surrogate", "odd-length", "nul-run"])
+def test_binary_data_is_not_mistaken_for_utf16_without_bom(tmp_path, data):
+    write(tmp_path, "blob.bin.txt", data)
+    assert read(tmp_path, "blob.bin.txt") == SkippedFile("blob.bin.txt", SkipReason.BINARY)
+
+
 def test_credential_like_words_are_not_credentials(tmp_path):
     write(tmp_path, "docs.md", "Set AKIA keys and a PRIVATE KEY in the vault; sk-short.\n")
     assert isinstance(read(tmp_path, "docs.md"), SourceText)
