@@ -26,7 +26,6 @@ from services.ingestor.scan import SkipReason
 from services.mcp_bridge.docs_errors import DocAccessDenied
 from services.mcp_bridge.docs_index import DocsIndex
 from services.mcp_bridge.server import build_server
-from services.storage.memory import MemoryStorage
 from tests.support.grpc_server import running_server, settings_for
 from tests.support.ingest_jobs import ingest_to_end
 from tests.support.workspaces import write_files
@@ -127,13 +126,14 @@ def workspace(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-async def ingested(llm, workspace, caplog):
-    """A server on the workspace, after one ingest through it with the models on `llm`."""
+async def ingested(llm, workspace, caplog, storage):
+    """A server on the workspace, after one ingest through it with the models on `llm`, on
+    each storage backend."""
     caplog.set_level(logging.DEBUG)
     llm.reset()
     env = {"OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "test-chat",
            "EMBEDDING_BACKEND": "openai", "EMBEDDING_MODEL": "test-embed"}
-    async with running_server(MemoryStorage(), workspace, **env) as server:
+    async with running_server(storage, workspace, **env) as server:
         job = await ingest_to_end(server)
         assert job.state == ingest_pb.INGEST_JOB_STATE_SUCCEEDED, job.message
         yield server, job
