@@ -56,7 +56,7 @@ class Refusal(StrEnum):
 
 def read_text(data: bytes, *, skip_secrets: bool = True) -> SourceText | Refusal:
     """The text to index from a file's bytes, or why there is none."""
-    source = decode(data)
+    source = _decode(data)
     if source is None:
         return Refusal.BINARY
     if skip_secrets and holds_secret(source.text):
@@ -64,9 +64,9 @@ def read_text(data: bytes, *, skip_secrets: bool = True) -> SourceText | Refusal
     return source
 
 
-def decode(data: bytes) -> SourceText | None:
-    """Text from bytes; None when the content is binary. Never checks for credentials: use
-    `read_text` for anything that is indexed or shown."""
+def _decode(data: bytes) -> SourceText | None:
+    """Text from bytes; None when the content is binary. Private: nothing may decode without
+    the credential check that `read_text` adds."""
     for bom, codec, name in _BOMS:
         if data.startswith(bom):
             # Checked before the NUL test: UTF-16 and UTF-32 text is full of NUL bytes.
