@@ -40,7 +40,7 @@ class RuntimeSettings(BaseSettings):
     knowport_max_concurrent_rpcs: int = Field(default=256, ge=1, le=100_000)
     # Long-lived streams (watches) have a budget of their own, per client address and overall,
     # so they never take the room of unary calls.
-    knowport_max_streams_per_peer: int = Field(default=16, ge=1, le=100_000)
+    knowport_max_streams_per_peer: int = Field(default=32, ge=1, le=100_000)
     knowport_max_streams: int = Field(default=128, ge=1, le=100_000)
     # Connections: a cap overall (gRPC core refuses more at accept), how long a new connection
     # may take to send its HTTP/2 preface (and TLS handshake) before it is closed, and how long
@@ -48,6 +48,10 @@ class RuntimeSettings(BaseSettings):
     knowport_max_connections: int = Field(default=1000, ge=1, le=1_000_000)
     knowport_handshake_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     knowport_connection_idle_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # A connection with calls open (a watch) that has been quiet this long gets a ping; no
+    # answer within the timeout closes it, so a vanished or frozen client frees its streams.
+    knowport_keepalive_seconds: float = Field(default=60.0, ge=1, le=7200)
+    knowport_keepalive_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
     # Access control and transport security (all optional).
     knowport_auth_token: SecretStr = SecretStr("")
     knowport_tls_cert_file: Path | None = None

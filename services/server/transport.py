@@ -21,13 +21,26 @@ RESERVED_DESCRIPTORS = 256
 
 # Clients may ping at most every 10 s, and not at all without calls; a client that keeps
 # pinging faster collects strikes and gets GOAWAY.
-KEEPALIVE_OPTIONS = [
-    ("grpc.keepalive_time_ms", 60_000),  # our own pings to idle clients
-    ("grpc.keepalive_timeout_ms", 20_000),
+CLIENT_PING_POLICY = [
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 0),
     ("grpc.http2.max_ping_strikes", 2),
 ]
+
+
+def keepalive_options(runtime: RuntimeSettings) -> list[tuple[str, int]]:
+    """Our own pings to clients with calls open, and the policy for theirs."""
+    return [
+        ("grpc.keepalive_time_ms", int(runtime.knowport_keepalive_seconds * 1000)),
+        ("grpc.keepalive_timeout_ms", int(runtime.knowport_keepalive_timeout_seconds * 1000)),
+        # gRPC 1.85 waits for a ping's ack this long (default 60 s), whatever the keepalive
+        # timeout says: without it a frozen client keeps its streams a minute longer.
+        ("grpc.http2.ping_timeout_ms", int(runtime.knowport_keepalive_timeout_seconds * 1000)),
+        # Keep pinging a quiet watch: gRPC's default stops after two pings with no data sent,
+        # and a client that vanished would then hold its streams forever.
+        ("grpc.http2.max_pings_without_data", 0),
+        *CLIENT_PING_POLICY,
+    ]
 
 
 def connection_cap(wanted: int) -> int:
@@ -70,7 +83,7 @@ def make_grpc_server(runtime: RuntimeSettings) -> grpc.aio.Server:
         # The budget interceptor answers first with a clear message; this is the hard wall.
         ("grpc.max_send_message_length", 4 * 1024 * 1024),
         ("grpc.so_reuseport", 0),
-        *KEEPALIVE_OPTIONS,
+        *keepalive_options(runtime),
         *connection_options(runtime),
     ])
 

@@ -1,10 +1,15 @@
 """The keepalive policy (services/server/transport.py): a client that pings faster than the
 server allows gets GOAWAY and its open call fails UNAVAILABLE ("too many pings"), while a
-well-behaved client on the same server keeps its own stream and calls."""
+well-behaved client on the same server keeps its own stream and calls; and a client that
+stops answering the server's pings (a frozen process) loses its connection and the streams
+on it, so its share of the stream budget comes back."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 
 import grpc
 import pytest
@@ -48,3 +53,53 @@ async def test_an_abusive_pinger_gets_goaway_and_a_polite_client_is_unaffected(t
             changed = await polite.read()
         assert changed.lock.holder == "agent-1", changed
         polite.cancel()
+
+
+# A client in its own process: opens `count` lock watches on one connection, says "ready" once
+# each has its first message, then waits (it will be frozen with SIGSTOP).
+WATCHER = """
+import asyncio, sys, grpc
+from knowport.v1 import lock_service_pb2 as pb, lock_service_pb2_grpc as rpc
+
+async def main(address, count):
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = rpc.LockServiceStub(channel)
+        watches = [stub.WatchLlmLock(pb.WatchLlmLockRequest()) for _ in range(count)]
+        for watch in watches:
+            await watch.read()
+        print("ready", flush=True)
+        await asyncio.sleep(3600)
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+
+async def _watch_admitted(server) -> bool:
+    watch = server.lock.WatchLlmLock(lock_pb.WatchLlmLockRequest())
+    try:
+        await watch.read()
+    except grpc.aio.AioRpcError as refused:
+        assert refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused
+        return False
+    watch.cancel()
+    return True
+
+
+async def test_a_frozen_client_loses_its_streams_after_the_keepalive_timeout(tmp_path):
+    async with running_server(MemoryStorage(), tmp_path, KNOWPORT_MAX_STREAMS_PER_PEER="4",
+                              KNOWPORT_KEEPALIVE_SECONDS="1",
+                              KNOWPORT_KEEPALIVE_TIMEOUT_SECONDS="1") as server:
+        watcher = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", WATCHER, server.address, "4", stdout=subprocess.PIPE)
+        try:
+            ready = await asyncio.wait_for(watcher.stdout.readline(), 30)
+            assert ready.strip() == b"ready", ready
+            assert not await _watch_admitted(server)  # the watcher holds this peer's share
+
+            watcher.send_signal(signal.SIGSTOP)  # alive to TCP, deaf to HTTP/2 pings
+            async with asyncio.timeout(30):  # keepalive 1 s + 1 s; a guard, not a measure
+                while not await _watch_admitted(server):  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+        finally:
+            watcher.kill()
+            await asyncio.wait_for(watcher.wait(), 10)
