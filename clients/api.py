@@ -52,11 +52,12 @@ class Api(abc.ABC):
                 path_glob=path_glob, languages=list(languages), kinds=list(kinds))))
 
     def file_context(self, path: str, *, start_line: int = 0, end_line: int = 0,
-                     page_token: str = "", workspace: str = ""):
-        """GetFileContextResponse: language, summary, symbols, chunks and text of one file."""
+                     page_token: str = "", workspace: str = "", start_column: int = 0):
+        """GetFileContextResponse: language, summary, symbols, chunks and text of one file
+        (from character `start_column` of `start_line`, to continue inside a long line)."""
         return self._unary("knowledge", "GetFileContext", kpb.GetFileContextRequest(
             workspace=workspace, path=path, start_line=start_line, end_line=end_line,
-            page_token=page_token))
+            page_token=page_token, start_column=start_column))
 
     def overview(self, *, max_depth: int = 0, workspace: str = ""):
         """GetOverviewResponse: languages, layout, key modules, entry points, symbols."""

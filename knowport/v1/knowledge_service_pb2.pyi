@@ -68,7 +68,7 @@ class SearchRequest(_message.Message):
     def __init__(self, workspace: _Optional[str] = ..., query: _Optional[str] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., filter: _Optional[_Union[SearchFilter, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class SearchHit(_message.Message):
-    __slots__ = ("chunk_id", "path", "start_line", "end_line", "symbol", "kind", "language", "score", "snippet", "snippet_truncated", "description", "purpose", "stale")
+    __slots__ = ("chunk_id", "path", "start_line", "end_line", "symbol", "kind", "language", "score", "snippet", "snippet_truncated", "description", "purpose", "stale", "start_column", "snippet_offset")
     CHUNK_ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     START_LINE_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +82,8 @@ class SearchHit(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
     STALE_FIELD_NUMBER: _ClassVar[int]
+    START_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_OFFSET_FIELD_NUMBER: _ClassVar[int]
     chunk_id: str
     path: str
     start_line: int
@@ -95,7 +97,9 @@ class SearchHit(_message.Message):
     description: str
     purpose: str
     stale: bool
-    def __init__(self, chunk_id: _Optional[str] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., language: _Optional[str] = ..., score: _Optional[float] = ..., snippet: _Optional[str] = ..., snippet_truncated: _Optional[bool] = ..., description: _Optional[str] = ..., purpose: _Optional[str] = ..., stale: _Optional[bool] = ...) -> None: ...
+    start_column: int
+    snippet_offset: int
+    def __init__(self, chunk_id: _Optional[str] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., language: _Optional[str] = ..., score: _Optional[float] = ..., snippet: _Optional[str] = ..., snippet_truncated: _Optional[bool] = ..., description: _Optional[str] = ..., purpose: _Optional[str] = ..., stale: _Optional[bool] = ..., start_column: _Optional[int] = ..., snippet_offset: _Optional[int] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
     __slots__ = ("hits", "next_page_token", "effective_mode", "truncated", "notices")
@@ -112,18 +116,20 @@ class SearchResponse(_message.Message):
     def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., effective_mode: _Optional[_Union[SearchMode, str]] = ..., truncated: _Optional[bool] = ..., notices: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetFileContextRequest(_message.Message):
-    __slots__ = ("workspace", "path", "start_line", "end_line", "page_token")
+    __slots__ = ("workspace", "path", "start_line", "end_line", "page_token", "start_column")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     START_LINE_FIELD_NUMBER: _ClassVar[int]
     END_LINE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    START_COLUMN_FIELD_NUMBER: _ClassVar[int]
     workspace: str
     path: str
     start_line: int
     end_line: int
     page_token: str
-    def __init__(self, workspace: _Optional[str] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    start_column: int
+    def __init__(self, workspace: _Optional[str] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., page_token: _Optional[str] = ..., start_column: _Optional[int] = ...) -> None: ...
 
 class FileSymbol(_message.Message):
     __slots__ = ("name", "kind", "start_line", "end_line")
@@ -138,7 +144,7 @@ class FileSymbol(_message.Message):
     def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ...) -> None: ...
 
 class FileChunk(_message.Message):
-    __slots__ = ("chunk_id", "symbol", "kind", "start_line", "end_line", "description", "purpose")
+    __slots__ = ("chunk_id", "symbol", "kind", "start_line", "end_line", "description", "purpose", "start_column")
     CHUNK_ID_FIELD_NUMBER: _ClassVar[int]
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -146,6 +152,7 @@ class FileChunk(_message.Message):
     END_LINE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    START_COLUMN_FIELD_NUMBER: _ClassVar[int]
     chunk_id: str
     symbol: str
     kind: SymbolKind
@@ -153,10 +160,11 @@ class FileChunk(_message.Message):
     end_line: int
     description: str
     purpose: str
-    def __init__(self, chunk_id: _Optional[str] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., description: _Optional[str] = ..., purpose: _Optional[str] = ...) -> None: ...
+    start_column: int
+    def __init__(self, chunk_id: _Optional[str] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., description: _Optional[str] = ..., purpose: _Optional[str] = ..., start_column: _Optional[int] = ...) -> None: ...
 
 class GetFileContextResponse(_message.Message):
-    __slots__ = ("path", "language", "size_bytes", "content_hash", "summary", "symbols", "chunks", "text", "text_start_line", "text_end_line", "truncated", "next_page_token", "stale")
+    __slots__ = ("path", "language", "size_bytes", "content_hash", "summary", "symbols", "chunks", "text", "text_start_line", "text_end_line", "truncated", "next_page_token", "stale", "text_start_column", "next_start_column")
     PATH_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -170,6 +178,8 @@ class GetFileContextResponse(_message.Message):
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STALE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_START_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    NEXT_START_COLUMN_FIELD_NUMBER: _ClassVar[int]
     path: str
     language: str
     size_bytes: int
@@ -183,7 +193,9 @@ class GetFileContextResponse(_message.Message):
     truncated: bool
     next_page_token: str
     stale: bool
-    def __init__(self, path: _Optional[str] = ..., language: _Optional[str] = ..., size_bytes: _Optional[int] = ..., content_hash: _Optional[str] = ..., summary: _Optional[str] = ..., symbols: _Optional[_Iterable[_Union[FileSymbol, _Mapping]]] = ..., chunks: _Optional[_Iterable[_Union[FileChunk, _Mapping]]] = ..., text: _Optional[str] = ..., text_start_line: _Optional[int] = ..., text_end_line: _Optional[int] = ..., truncated: _Optional[bool] = ..., next_page_token: _Optional[str] = ..., stale: _Optional[bool] = ...) -> None: ...
+    text_start_column: int
+    next_start_column: int
+    def __init__(self, path: _Optional[str] = ..., language: _Optional[str] = ..., size_bytes: _Optional[int] = ..., content_hash: _Optional[str] = ..., summary: _Optional[str] = ..., symbols: _Optional[_Iterable[_Union[FileSymbol, _Mapping]]] = ..., chunks: _Optional[_Iterable[_Union[FileChunk, _Mapping]]] = ..., text: _Optional[str] = ..., text_start_line: _Optional[int] = ..., text_end_line: _Optional[int] = ..., truncated: _Optional[bool] = ..., next_page_token: _Optional[str] = ..., stale: _Optional[bool] = ..., text_start_column: _Optional[int] = ..., next_start_column: _Optional[int] = ...) -> None: ...
 
 class GetOverviewRequest(_message.Message):
     __slots__ = ("workspace", "max_depth")

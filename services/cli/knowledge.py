@@ -34,6 +34,9 @@ def add_parser(commands) -> None:
     file.add_argument("path", help="workspace-relative path")
     file.add_argument("--start-line", type=int, default=0)
     file.add_argument("--end-line", type=int, default=0)
+    file.add_argument("--start-column", type=int, default=0,
+                      help="characters into --start-line where the text starts (to continue "
+                           "inside a very long line)")
     overview = commands.add_parser("overview", help="languages, layout, key modules, "
                                    "entry points and the most referenced symbols")
     overview.add_argument("--max-depth", type=int, default=0)
@@ -66,7 +69,8 @@ def _ask(client, args: argparse.Namespace):
                              workspace=args.workspace)
     if args.command == "file":
         return client.file_context(args.path, start_line=args.start_line,
-                                   end_line=args.end_line, workspace=args.workspace)
+                                   end_line=args.end_line, workspace=args.workspace,
+                                   start_column=args.start_column)
     if args.command == "overview":
         return client.overview(max_depth=args.max_depth, workspace=args.workspace)
     return client.stats(workspace=args.workspace)
@@ -92,7 +96,10 @@ def _show_file(answer) -> str:
     symbols = [f"  {s.start_line:>5}-{s.end_line:<5} {_kind(s.kind):<9} {s.name}"
                for s in answer.symbols]
     parts = [head, answer.summary, *symbols, "", answer.text]
-    if answer.truncated:
+    if answer.next_start_column:  # cut inside a line too long for one answer
+        parts.append(f"[cut: ask again with --start-line {answer.text_end_line} "
+                     f"--start-column {answer.next_start_column}]")
+    elif answer.truncated:
         parts.append(f"[cut: ask again with --start-line {answer.text_end_line + 1}]")
     return "\n".join(p for p in parts if p is not None)
 

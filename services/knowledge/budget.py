@@ -9,6 +9,7 @@ and the combining marks, variation selectors or joiners that belong to it).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,15 +28,19 @@ def utf8_size(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def safe_text(text: str) -> str:
-    """`text` as valid UTF-8: lone surrogates (undecodable bytes) become U+FFFD."""
+    """`text` as valid UTF-8: each lone surrogate (an undecodable byte) becomes one U+FFFD,
+    so character offsets (GetFileContext's columns) stay the same."""
     if text.isascii():  # a flag CPython keeps: no scan
         return text
     try:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATE.sub("\ufffd", text)
 
 
 def varint_size(value: int) -> int:
@@ -84,6 +89,20 @@ def prefix_within(text: str, max_bytes: int) -> str:
         else:
             break
     return cut[:end]
+
+
+def suffix_within(text: str, max_bytes: int) -> str:
+    """The longest suffix of `text` of at most `max_bytes` UTF-8 bytes that does not start
+    with a combining mark, joiner or variation selector (the mirror of prefix_within)."""
+    tail = text[len(text) - max_bytes:] if 0 < max_bytes < len(text) else text
+    if max_bytes <= 0:
+        return ""
+    while (over := utf8_size(tail) - max_bytes) > 0:
+        tail = tail[(over + 3) // 4:]  # a character has at most 4 bytes: never too many
+    start = 0
+    while start < len(tail) and (_attached(tail[start]) or tail[start - 1:start] == "\u200d"):
+        start += 1
+    return tail[start:]
 
 
 def cut_text(text: str, max_bytes: int, *, at_line: bool = True) -> tuple[str, bool]:

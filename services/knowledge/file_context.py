@@ -9,7 +9,9 @@ The budget goes first to the file's facts and summary, then up to a quarter each
 symbol list and the chunk list, then to the text (from `start_line`, whole lines while they
 fit; a first line too long for the budget is cut between characters), and what the text does
 not need goes back to the two lists. Chunks page with a token; text continues with
-`start_line` = `text_end_line` + 1.
+`start_line` = `text_end_line` + 1, or, when it was cut inside a line (a minified file can be
+one 5 MB line), at `start_column` = `next_start_column` of that same line, so any file can be
+read to its end page by page.
 """
 
 from __future__ import annotations
@@ -50,6 +52,19 @@ class Symbol:
 class LineRange:
     start: int  # 1-based; 0 means from the first line
     end: int  # inclusive; 0 means to the last line
+    column: int = 0  # 0-based characters into line `start` where the text begins
+
+
+@dataclass(frozen=True)
+class _Text:
+    """The text part of a response."""
+
+    text: str = ""
+    first: int = 0  # line numbers, 0 when there is no text
+    last: int = 0
+    cut: bool = False  # the wanted range was not given whole
+    start_column: int = 0  # where in line `first` the text begins
+    next_column: int = 0  # where in line `last` the rest begins, when cut inside it
 
 
 async def load(storage: Storage, workspace_id: str, path: str) -> tuple[FileRecord, list[Chunk]]:
@@ -57,9 +72,7 @@ async def load(storage: Storage, workspace_id: str, path: str) -> tuple[FileReco
     if record is None:
         raise NotFound(f"{path!r} is not an indexed file of this workspace",
                        reason="FILE_NOT_FOUND", metadata={"path": path})
-    chunks = await storage.get_chunks(workspace_id, path)
-    # Storage gives line order; the pieces of one long line follow each other by column.
-    return record, sorted(chunks, key=lambda c: (c.start_line, c.start_column, c.end_line))
+    return record, await storage.get_chunks(workspace_id, path)  # in text order
 
 
 def symbols_of(chunks: Sequence[Chunk]) -> list[Symbol]:
@@ -102,9 +115,14 @@ def lines_of(chunks: Sequence[Chunk]) -> list[str]:
     return lines
 
 
-def first_chunk_at(chunks: Sequence[Chunk], line: int) -> int:
-    """Index of the first chunk that ends at or after `line`."""
-    return next((i for i, c in enumerate(chunks) if c.end_line >= line), len(chunks))
+def first_chunk_at(chunks: Sequence[Chunk], line: int, column: int = 0) -> int:
+    """Index of the chunk holding character `column` of `line` (or the first one after)."""
+    index = next((i for i, c in enumerate(chunks) if c.end_line >= line), len(chunks))
+    # The pieces of a long line share its number: skip those that end before `column`.
+    while index + 1 < len(chunks) and (
+            chunks[index + 1].start_line, chunks[index + 1].start_column) <= (line, column):
+        index += 1
+    return index
 
 
 def file_context_response(record: FileRecord, chunks: Sequence[Chunk], stale: bool,
@@ -115,8 +133,8 @@ def file_context_response(record: FileRecord, chunks: Sequence[Chunk], stale: bo
     response = pb.GetFileContextResponse(
         path=safe_text(record.path), language=safe_text(record.language),
         size_bytes=record.size_bytes, content_hash=record.content_hash, stale=stale)
-    # What is added at the end: token, truncated flag, text line numbers.
-    tail = field_size(len(token_for(len(chunks))) + 8) + 2 + 12
+    # What is added at the end: token, truncated flag, text line numbers and columns.
+    tail = field_size(len(token_for(len(chunks))) + 8) + 2 + 24
     room = Room(budget - RESERVE_BYTES - tail - response.ByteSize())
     summary_max = min(SUMMARY_MAX_BYTES, room.left // 5)
     response.summary, truncated = cut_field(record.summary, summary_max)
@@ -139,16 +157,19 @@ def file_context_response(record: FileRecord, chunks: Sequence[Chunk], stale: bo
         cut_fields |= cut_d or cut_p
         return pb.FileChunk(chunk_id=c.id, symbol=safe_text(c.symbol),
                             kind=kinds.to_proto(c.kind), start_line=c.start_line,
-                            end_line=c.end_line, description=description, purpose=purpose)
+                            end_line=c.end_line, description=description, purpose=purpose,
+                            start_column=c.start_column)
 
     symbol_room, chunk_room = Room(list_room), Room(list_room)
     shown_symbols, _ = fill(symbol_room, symbols, symbol)
     shown_chunks, _ = fill(chunk_room, listed, chunk_entry)
     room.left -= (list_room - symbol_room.left) + (list_room - chunk_room.left)
 
-    text, first, last, text_cut = _text(lines_of(chunks), lines, room)
-    response.text, response.text_start_line, response.text_end_line = text, first, last
-    room.left -= field_size(utf8_size(text))
+    text = _text(lines_of(chunks), lines, room)
+    response.text = text.text
+    response.text_start_line, response.text_end_line = text.first, text.last
+    response.text_start_column, response.next_start_column = text.start_column, text.next_column
+    room.left -= field_size(utf8_size(text.text))
 
     # Give what the text left over back to the lists.
     more, _ = fill(room, symbols[len(shown_symbols):], symbol)
@@ -161,32 +182,39 @@ def file_context_response(record: FileRecord, chunks: Sequence[Chunk], stale: bo
     next_chunk = chunk_start + len(shown_chunks)
     if next_chunk < len(chunks):
         response.next_page_token = token_for(next_chunk)
-    response.truncated = (truncated or text_cut or cut_fields
+    response.truncated = (truncated or text.cut or cut_fields
                           or len(shown_symbols) < len(symbols) or next_chunk < len(chunks))
     return response
 
 
-def _text(lines: list[str], wanted: LineRange, room: Room) -> tuple[str, int, int, bool]:
-    """(text, first line, last line, whether the wanted range was cut) within `room`."""
+def _text(lines: list[str], wanted: LineRange, room: Room) -> _Text:
+    """The wanted lines (the first from `wanted.column`) that fit in `room`."""
     start = max(wanted.start, 1)
     end = min(wanted.end or len(lines), len(lines))
     if start > end:
-        return "", 0, 0, False
+        return _Text()
+    column = wanted.column
+    if column and column >= len(lines[start - 1]):
+        raise InvalidArgument(f"start_column {column} is beyond line {start}, which has "
+                              f"{len(lines[start - 1])} characters with its line end",
+                              metadata={"field": "start_column"})
     allowance = room.left - 4  # the field's tag and length
     taken: list[str] = []
     size = 0
     for number in range(start, end + 1):
-        line = safe_text(lines[number - 1])
+        line = safe_text(lines[number - 1])  # as many characters as before: columns agree
+        if number == start:
+            line = line[column:]
         line_size = utf8_size(line)
         if size + line_size > allowance:
             if not taken:  # one line longer than the budget: as much of it as fits
                 piece, _ = cut_text(line, allowance, at_line=False)
                 if piece:
-                    return piece, number, number, True
+                    return _Text(piece, number, number, True, column, column + len(piece))
             break
         taken.append(line)
         size += line_size
     if not taken:
-        return "", 0, 0, True
+        return _Text(cut=True)
     last = start + len(taken) - 1
-    return "".join(taken), start, last, last < end
+    return _Text("".join(taken), start, last, last < end, column)

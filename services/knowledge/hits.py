@@ -6,10 +6,15 @@ while each can still carry at least a short snippet, and the bytes left are shar
 among the snippets so that short chunks come whole and long ones get an equal share
 ("water filling"). Whatever does not fit goes to the next page: the page token resumes at
 the first hit not shown.
+
+A snippet is the chunk's start unless that would leave out every query term (a term deep in
+a long chunk, e.g. a piece of a minified line); then it is a window starting a little before
+the first term found, and `snippet_offset` says where in the chunk it begins.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from knowport.v1 import knowledge_service_pb2 as pb
@@ -22,15 +27,18 @@ from services.knowledge.budget import (
     entry_size,
     field_size,
     safe_text,
+    suffix_within,
     utf8_size,
 )
+from services.knowledge.query_terms import word_forms
 from services.knowledge.search import Mode, SearchPage
 
 FIELD_MAX_BYTES = 1000  # description and purpose are a few sentences; more is cut
 MIN_SNIPPET_BYTES = 240  # a hit is shown only with at least this much of its text
-# Bytes a snippet adds besides its text: its tag and length (up to 3 bytes for up to 2 MB)
-# and up to 2 more for the hit's own length prefix.
-_OVERHEAD = 6
+# Bytes a snippet adds besides its text: its tag and length (up to 3 bytes for up to 2 MB),
+# up to 2 more for the hit's own length prefix and up to 4 for its `snippet_offset`.
+_OVERHEAD = 10
+LEAD_SHARE = 0.25  # of a windowed snippet's bytes, the text shown before the term
 _MODES = {Mode.LEXICAL: pb.SEARCH_MODE_LEXICAL, Mode.SEMANTIC: pb.SEARCH_MODE_SEMANTIC,
           Mode.HYBRID: pb.SEARCH_MODE_HYBRID}
 
@@ -43,8 +51,35 @@ def _hit(scored: ScoredChunk, stale: bool, field_max: int) -> tuple[pb.SearchHit
                        start_line=chunk.start_line, end_line=chunk.end_line,
                        symbol=safe_text(chunk.symbol), kind=kinds.to_proto(chunk.kind),
                        language=safe_text(chunk.language), score=scored.score,
-                       description=description, purpose=purpose, stale=stale)
+                       description=description, purpose=purpose, stale=stale,
+                       start_column=chunk.start_column)
     return hit, cut_d or cut_p
+
+
+def term_patterns(query: str) -> list[re.Pattern[str]]:
+    """What finds each of the query's terms in a chunk's text (any case), longest first: the
+    longest is the most telling (`needle_word` before its parts `needle` and `word`)."""
+    terms = sorted({t for forms in word_forms(query) for t in forms}, key=lambda t: (-len(t), t))
+    return [re.compile(re.escape(term), re.IGNORECASE) for term in terms]
+
+
+def snippet(text: str, allowance: int,
+            terms: Sequence[re.Pattern[str]]) -> tuple[str, int, bool]:
+    """(snippet, its offset in `text` in characters, whether it was cut) within `allowance`
+    bytes: the start of `text`, or, when the longest term found is not in it, a window
+    around that term's first occurrence."""
+    head, cut = cut_text(text, allowance)
+    found = next((m for m in map(lambda t: t.search(text), terms) if m), None) if cut else None
+    if found is None or found.end() <= len(head):
+        return head, 0, cut
+    lead = suffix_within(text[:found.start()], int(allowance * LEAD_SHARE))
+    start = found.start() - len(lead)
+    line_start = text.rfind("\n", start, found.start())
+    start = line_start + 1 if line_start >= 0 else start  # from a line's start when one is near
+    if utf8_size(text[start:]) < allowance:  # a term near the end: the whole allowance ends there
+        start = len(text) - len(suffix_within(text, allowance))
+    window, _ = cut_text(text[start:], allowance, at_line=False)
+    return window, start, True
 
 
 def _shares(needs: Sequence[int], total: int) -> list[int]:
@@ -61,8 +96,9 @@ def _shares(needs: Sequence[int], total: int) -> list[int]:
 
 def search_response(page: SearchPage, offset: int, budget: int,
                     is_stale: Callable[[Chunk], bool],
-                    token_for: Callable[[int], str]) -> pb.SearchResponse:
-    """The response for `page` (hits from `offset` on), within `budget` bytes."""
+                    token_for: Callable[[int], str], query: str = "") -> pb.SearchResponse:
+    """The response for `page` (hits from `offset` on), within `budget` bytes; snippets show
+    the terms of `query`."""
     response = pb.SearchResponse(effective_mode=_MODES[page.effective_mode])
     for notice in page.notices:
         response.notices.append(cut_field(notice, 400)[0])
@@ -99,8 +135,9 @@ def search_response(page: SearchPage, offset: int, budget: int,
 
     needs = [utf8_size(text) for _, text in shown]
     allotted = _shares(needs, room - fixed)
+    terms = term_patterns(query)
     for (hit, text), allowance in zip(shown, allotted, strict=True):
-        hit.snippet, hit.snippet_truncated = cut_text(text, allowance)
+        hit.snippet, hit.snippet_offset, hit.snippet_truncated = snippet(text, allowance, terms)
         truncated |= hit.snippet_truncated
     response.hits.extend(hit for hit, _ in shown)
 

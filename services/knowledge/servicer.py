@@ -82,12 +82,13 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
             return stale[chunk.path]
 
         return search_response(page, offset, self._budget, is_stale,
-                               lambda position: paging.encode_token(position, owner))
+                               lambda position: paging.encode_token(position, owner),
+                               request.query)
 
     async def GetFileContext(self, request: pb.GetFileContextRequest,
                              context) -> pb.GetFileContextResponse:
         path = validate_path(request.path)
-        for field in ("start_line", "end_line"):
+        for field in ("start_line", "end_line", "start_column"):
             if getattr(request, field) < 0:
                 raise InvalidArgument(f"{field} must not be negative", metadata={"field": field})
         workspace = await self._workspaces.resolve(request.workspace)
@@ -95,10 +96,12 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         owner = paging.fingerprint("file", workspace.id, path)
         position = paging.decode_token(request.page_token, owner, int)
         if position is None:
-            position = file_context.first_chunk_at(chunks, request.start_line or 1)
+            position = file_context.first_chunk_at(chunks, request.start_line or 1,
+                                                   request.start_column)
         stale = paths.DiskCheck(workspace.root).stale(record)
         return file_context.file_context_response(
-            record, chunks, stale, file_context.LineRange(request.start_line, request.end_line),
+            record, chunks, stale,
+            file_context.LineRange(request.start_line, request.end_line, request.start_column),
             min(position, len(chunks)), self._budget,
             lambda index: paging.encode_token(index, owner))
 

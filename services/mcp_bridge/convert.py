@@ -41,7 +41,8 @@ def hit(h: kpb.SearchHit) -> CodeHit:
     return CodeHit(path=h.path, start_line=h.start_line, end_line=h.end_line, symbol=h.symbol,
                    kind=kind(h.kind), language=h.language, score=h.score, snippet=h.snippet,
                    snippet_truncated=h.snippet_truncated, description=h.description,
-                   purpose=h.purpose, stale=h.stale, chunk_id=h.chunk_id)
+                   purpose=h.purpose, stale=h.stale, chunk_id=h.chunk_id,
+                   snippet_offset=h.snippet_offset, start_column=h.start_column)
 
 
 def symbol(s: kpb.FileSymbol) -> FileSymbolView:
@@ -52,7 +53,8 @@ def symbol(s: kpb.FileSymbol) -> FileSymbolView:
 def chunk(c: kpb.FileChunk) -> FileChunkView:
     return FileChunkView(chunk_id=c.chunk_id, symbol=c.symbol, kind=kind(c.kind),
                          start_line=c.start_line, end_line=c.end_line,
-                         description=c.description, purpose=c.purpose)
+                         description=c.description, purpose=c.purpose,
+                         start_column=c.start_column)
 
 
 def overview_lists(r: kpb.GetOverviewResponse) -> dict[str, list]:

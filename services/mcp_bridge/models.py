@@ -25,7 +25,14 @@ class CodeHit(BaseModel):
     kind: str = Field(description="function, method, class, section, lines, ...")
     language: str
     score: float = Field(description="Relevance within this ranking; higher is better")
-    snippet: str = Field(description="The start of the chunk's text")
+    snippet: str = Field(description=(
+        "The start of the chunk's text, or a window around the first query term when the "
+        "start has none (see snippet_offset)"))
+    snippet_offset: int = Field(default=0, description=(
+        "Characters into the chunk's text where the snippet begins; 0 at its start"))
+    start_column: int = Field(default=0, description=(
+        "Characters into start_line where the chunk begins: nonzero for the later pieces of a "
+        "very long line (minified code); pass it to get_file_context as start_column"))
     snippet_truncated: bool = Field(
         description="True when the snippet is shorter than the chunk; get_file_context with "
                     "the line span gives all of it")
@@ -80,6 +87,9 @@ class FileChunkView(BaseModel):
     end_line: int
     description: str
     purpose: str
+    start_column: int = Field(default=0, description=(
+        "Characters into start_line where the chunk begins; nonzero for the later pieces of "
+        "a very long line"))
 
 
 class FileContextResult(BaseModel):
@@ -93,10 +103,16 @@ class FileContextResult(BaseModel):
     text: str = Field(description="The file's text from text_start_line to text_end_line")
     text_start_line: int = Field(description="First line in text; 0 when text is empty")
     text_end_line: int = Field(description="Last line in text; 0 when text is empty")
+    text_start_column: int = Field(default=0, description=(
+        "Characters into text_start_line where text begins (the start_column asked for)"))
     truncated: bool = Field(description="True when text, chunks or symbols were cut")
     next_start_line: int = Field(
-        description="Call again with start_line=this for more text (past the end of the "
-                    "file it returns no text); 0 when the text asked for is complete")
+        description="Call again with start_line=this (and start_column=next_start_column) "
+                    "for more text (past the end of the file it returns no text); 0 when the "
+                    "text asked for is complete")
+    next_start_column: int = Field(default=0, description=(
+        "When text ends inside a line too long for one result, the characters into that "
+        "line (next_start_line) where the rest begins; pass it as start_column. 0 otherwise"))
     next_page_token: str = Field(
         description="Call again with page_token=this for more chunks; empty when all came")
     stale: bool = Field(description="True when the file changed on disk since it was indexed")
@@ -125,16 +141,26 @@ class FileContextResult(BaseModel):
         elif len(self.summary) > 200:
             self.summary = cut_lines(self.summary, ratio)
         elif len(self.text) > 1:
-            kept = cut_lines(self.text, ratio) or self.text[:1]
-            self.text = kept
-            # A line too long to fit is cut inside; the next call starts at the line after it.
-            self.text_end_line = self.text_start_line + kept.count("\n") - (
-                1 if kept.endswith("\n") else 0)
-            self.next_start_line = self.text_end_line + 1
+            self._cut_text(cut_lines(self.text, ratio) or self.text[:1])
         else:
             return False
         self.truncated = True
         return True
+
+
+    def _cut_text(self, kept: str) -> None:
+        """Keep `kept`, a prefix of the text, and say where the next call continues: the line
+        after it, or inside its last line when that was cut (start_column counts from the
+        line's start, so it adds to where this text began when it began inside the line)."""
+        self.text = kept
+        newlines = kept.count("\n")
+        self.text_end_line = self.text_start_line + newlines - (1 if kept.endswith("\n") else 0)
+        if kept.endswith("\n"):
+            self.next_start_line, self.next_start_column = self.text_end_line + 1, 0
+            return
+        line_start = self.text_start_column if newlines == 0 else 0
+        self.next_start_line = self.text_end_line
+        self.next_start_column = line_start + len(kept) - (kept.rfind("\n") + 1)
 
 
 # --- get_project_overview -------------------------------------------------------------------

@@ -116,19 +116,24 @@ async def get_file_context(
         "Last line of text to return, inclusive; 0 for the end of the file"))] = 0,
     page_token: PageToken = "",
     workspace: Workspace = "",
+    start_column: Annotated[int, Field(ge=0, description=(
+        "Characters into start_line where the text starts (to continue inside a very long "
+        "line: next_start_column); 0 for the line's start"))] = 0,
 ) -> Annotated[CallToolResult, FileContextResult]:
     """Read one indexed file with what the index knows about it.
 
     Use this when you know the path (from search_code, get_project_overview or the user) and
     need its text, its symbols with line spans, its chunks and their LLM-written descriptions,
     or the file's summary. Ask for a line range to read a part; when `truncated`, call again
-    with start_line=next_start_line for more text or page_token=next_page_token for more
-    chunks.
+    with start_line=next_start_line and start_column=next_start_column for more text (a
+    minified file can be one very long line, read in pieces), or page_token=next_page_token
+    for more chunks.
     """
     bridge = bridge_of(ctx)
     server_token, skip, _ = _cursor(page_token)
     r = await bridge.rpc(bridge.client.file_context, path, start_line=start_line,
-                         end_line=end_line, page_token=server_token, workspace=workspace)
+                         end_line=end_line, page_token=server_token, workspace=workspace,
+                         start_column=start_column)
     chunks = [convert.chunk(c) for c in r.chunks[skip:]]
     known_end = max([c.end_line for c in r.chunks] + [s.end_line for s in r.symbols], default=0)
     text_cut = (r.truncated and r.text and r.text_end_line >= start_line
@@ -138,8 +143,11 @@ async def get_file_context(
         path=r.path, language=r.language, size_bytes=r.size_bytes, content_hash=r.content_hash,
         summary=r.summary, symbols=[convert.symbol(s) for s in r.symbols], chunks=chunks,
         text=r.text, text_start_line=r.text_start_line, text_end_line=r.text_end_line,
-        truncated=r.truncated, next_start_line=r.text_end_line + 1 if text_cut else 0,
+        text_start_column=r.text_start_column, truncated=r.truncated,
+        next_start_line=r.text_end_line + 1 if text_cut else 0,
         next_page_token="", stale=r.stale)
+    if r.next_start_column:  # cut inside its last line: the rest of that line comes next
+        result.next_start_line, result.next_start_column = r.text_end_line, r.next_start_column
     result.continue_with(_continuation(server_token, skip, len(chunks), r.next_page_token))
     return bridge.fit(result)
 

@@ -394,8 +394,9 @@ def _wake(waiter: asyncio.Future) -> None:
         waiter.set_result(None)
 
 
-def _chunk_order(chunk: Chunk) -> tuple[int, int, str]:
-    return chunk.start_line, chunk.end_line, chunk.id
+def _chunk_order(chunk: Chunk) -> tuple[int, int, int, str]:
+    # Text order: the pieces of one long line share its number and follow by column.
+    return chunk.start_line, chunk.start_column, chunk.end_line, chunk.id
 
 
 def _job_order(job: IngestJob) -> tuple[datetime, str]:

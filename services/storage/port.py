@@ -68,7 +68,8 @@ class Storage(Protocol):
         """The records of those `paths` that are indexed, by path (one round trip)."""
 
     async def get_chunks(self, workspace_id: str, path: str) -> list[Chunk]:
-        """A file's chunks ordered by start line, with embeddings."""
+        """A file's chunks in text order (by start line, then start column: the pieces of a
+        long line share its number), with embeddings."""
 
     def iter_chunks(self, workspace_id: str,
                     batch_size: int = 1000) -> AsyncIterator[list[Chunk]]:

@@ -11,6 +11,7 @@ import pytest
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.storage.memory import MemoryStorage
 from tests.support.grpc_server import running_server
+from tests.support.long_lines import one_line_json
 from tests.support.workspaces import index, shop_workspace, write_files
 
 BIG_CLASS = "class Big:\n    \"\"\"Too big for one chunk.\"\"\"\n\n" + "".join(
@@ -120,3 +121,54 @@ async def test_a_small_budget_continues_text_by_line_and_chunks_by_token(tmp_pat
         assert line.ByteSize() <= 1024 and line.truncated
         assert (line.text_start_line, line.text_end_line) == (1, 1)
         assert minified.startswith(line.text) and 500 < len(line.text.encode()) < 1024
+
+
+async def read_to_the_end(server, path: str, data: str) -> tuple[str, int]:
+    """The file's text read page by page, following next_start_column inside a line and
+    text_end_line + 1 after it; and the number of pages it took."""
+    last_line = data.count("\n") + (0 if data.endswith("\n") else 1)
+    budget = server.settings.runtime.knowport_max_response_bytes
+    text, pages, line, column = "", 0, 1, 0
+    while True:
+        page = await context(server, path, start_line=line, start_column=column)
+        assert page.ByteSize() <= budget
+        assert (page.text_start_line, page.text_start_column) == (line, column)
+        text, pages = text + page.text, pages + 1
+        assert page.text and pages < 1000
+        if page.next_start_column:
+            line, column = page.text_end_line, page.next_start_column
+        elif page.text_end_line < last_line:
+            line, column = page.text_end_line + 1, 0
+        else:
+            return text, pages
+
+
+async def test_a_5mb_one_line_file_reads_to_its_end_page_by_page(tmp_path, storage):
+    data = one_line_json(5_000_000)
+    root = write_files(tmp_path, {"data.json": data})
+    async with running_server(storage, root) as server:
+        await index(server.settings, storage)
+        text, pages = await read_to_the_end(server, "data.json", data)
+        assert text == data  # every character once, in order
+        assert pages > 50  # 5 MB cannot come in fewer pages of 50 KB
+        # A search hit in a later piece of the line gives where to start reading it.
+        chunks = await storage.get_chunks(server.workspace.id, "data.json")
+        piece = sorted(chunks, key=lambda c: c.start_column)[len(chunks) // 2]
+        assert piece.start_line == 1 and piece.start_column > 0
+        page = await context(server, "data.json", start_line=1, start_column=piece.start_column)
+        assert page.text.startswith(piece.text[:1000])
+        assert page.chunks[0].chunk_id == piece.id and page.chunks[0].start_column > 0
+        for column in (-1, len(data)):
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await context(server, "data.json", start_column=column)
+            assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "start_column" in info.value.details()
+
+
+async def test_a_long_line_amid_short_ones_continues_inside_it_then_after_it(tmp_path, storage):
+    data = "first\n" + one_line_json(120_000) + "\nlast line\n"
+    root = write_files(tmp_path, {"mixed.json": data})
+    async with running_server(storage, root) as server:
+        await index(server.settings, storage)
+        text, pages = await read_to_the_end(server, "mixed.json", data)
+    assert text == data and pages >= 3

@@ -171,7 +171,11 @@ async def check_search(world: World, budget: int, request: pb.SearchRequest) -> 
         event(f"search: {'truncated' if response.truncated else 'whole'}, budget {budget}")
         for hit in response.hits:
             text = safe_text(world.chunks[workspace][hit.chunk_id].text)
-            check_cut(text, hit.snippet)
+            # The chunk's start, or a window around a query term further in.
+            check_cut(text[hit.snippet_offset:], hit.snippet)
+            if hit.snippet_offset:
+                assert not text[hit.snippet_offset].startswith(ATTACHED)
+                assert text[hit.snippet_offset - 1] != "\u200d"
             assert hit.snippet_truncated == (hit.snippet != text)
             assert response.truncated or not hit.snippet_truncated
         size = min(request.page_size or 10, 50)

@@ -253,7 +253,8 @@ class PostgresStorage:
         async with self._connection() as conn:
             found = await conn.fetch(f"SELECT {rows.CHUNK_COLUMNS} FROM chunks "
                                      "WHERE workspace_id = $1 AND path = $2 "
-                                     "ORDER BY start_line, end_line, id COLLATE \"C\"",
+                                     "ORDER BY start_line, start_column, end_line, "
+                                     'id COLLATE "C"',
                                      workspace_id, path)
         return [rows.chunk(r) for r in found]
 
