@@ -2,9 +2,9 @@
 
 The job row in storage is the source of truth, so every server process sharing one
 PostgreSQL sees the same jobs: a running job saves a snapshot (counts, heartbeat) every
-`snapshot_interval` seconds, a job whose heartbeat went stale (its process died) no longer
-blocks a new one, and a cancel request made through any process is seen by the runner at its
-next snapshot.
+`snapshot_interval` seconds, a job whose process died no longer blocks a new one (PostgreSQL
+knows at once, see storage/postgres/job_owner.py; otherwise its heartbeat goes stale), and a
+cancel request made through any process is seen by the runner at its next snapshot.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from services.domain.errors import NotFound, StorageUnavailable
+from services.domain.errors import KnowportError, NotFound, StorageUnavailable
 from services.domain.models import IngestJob, JobState, Workspace
 from services.ingestor.pipeline import Pipeline
 from services.ingestor.progress import Progress
@@ -70,6 +70,8 @@ class IngestJobs:
             earlier = await self._storage.find_job_by_request_id(workspace.id, request_id)
             if earlier is not None:
                 return self._live(earlier), True
+        if (mine := self._running_in(workspace.id)) is not None:
+            return self._snapshot(mine), True
         job = IngestJob(id=uuid.uuid4().hex, workspace_id=workspace.id, full=full,
                         state=JobState.RUNNING, request_id=request_id, created_at=_now(),
                         heartbeat_at=_now())
@@ -145,6 +147,12 @@ class IngestJobs:
                 await asyncio.wait([running.task])
 
     # --- internals --------------------------------------------------------------------
+    def _running_in(self, workspace_id: str) -> _Running | None:
+        """This process's running job of the workspace: joined without asking storage, which
+        (PostgreSQL) could have lost sight of its owner for a moment after a restart."""
+        return next((r for r in self._running.values()
+                     if r.job.workspace_id == workspace_id), None)
+
     def _live(self, job: IngestJob) -> IngestJob:
         running = self._running.get(job.id)
         return self._snapshot(running) if running else job
@@ -173,7 +181,8 @@ class IngestJobs:
             failure = err.exceptions[0] if isinstance(err, BaseExceptionGroup) else err
             log.error("ingest %s failed", job.id, exc_info=failure)
             job.state = JobState.FAILED
-            job.message = f"failed: {failure}; a new ingest resumes where this one stopped"
+            job.message = f"failed: {_failure_text(failure)}; a new ingest resumes where this " \
+                          "one stopped"
         finally:
             snapshots.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -226,3 +235,13 @@ class IngestJobs:
             parts.append(f"{c['files_failed']} failed and will be retried by the next ingest")
         head = "cancelled after " if cancelled else ""
         return "; ".join([head + parts[0], *parts[1:], *self._notes()])
+
+
+def _failure_text(err: BaseException) -> str:
+    """What failed, in words for a person: the domain's own message, an OS error's text, and
+    for anything else (a driver's internals) only its kind; the log holds the traceback."""
+    if isinstance(err, KnowportError):
+        return err.message
+    if isinstance(err, OSError):
+        return str(err)
+    return f"an unexpected error ({type(err).__name__}), see the server log"

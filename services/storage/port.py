@@ -118,15 +118,19 @@ class Storage(Protocol):
 
         Refreshes `heartbeat_at` to the storage's clock while the job is unfinished, and never
         clears `cancel_requested` once set (a cancel made elsewhere must not be overwritten).
+        Saving a job this storage claimed as finished ends the claim.
         """
 
     async def claim_job(self, job: IngestJob,
                         stale_after: timedelta) -> tuple[IngestJob, bool]:
         """Save `job` as its workspace's one running ingest, unless another is live.
 
-        Atomic across processes. Live means unfinished with a heartbeat newer than
-        `stale_after`; unfinished jobs with an older heartbeat are marked failed
-        ("interrupted") first. Returns (the live job, False) or (job as saved, True).
+        Atomic across processes. Live means unfinished, with a heartbeat newer than
+        `stale_after`, and (PostgreSQL) claimed by a process that is still running: the
+        claimant holds the claim until it saves the job finished or closes the storage, and a
+        process that dies (also by `kill -9`) loses it at once. Other unfinished jobs are
+        marked failed ("interrupted") first. Returns (the live job, False) or (job as saved,
+        True). Memory storage lives in one process, so its claims need no owner check.
         """
 
     async def request_cancel(self, job_id: str) -> None:

@@ -34,7 +34,7 @@ from services.domain.models import (
     Workspace,
 )
 from services.storage import checks
-from services.storage.postgres import lease, lexical, rows
+from services.storage.postgres import job_owner, lease, lexical, rows
 from services.storage.postgres.errors import UNAVAILABLE, describe_target, translated
 from services.storage.postgres.migrate import (
     embedding_expression,
@@ -77,6 +77,8 @@ class PostgresStorage:
         self._open_lock = asyncio.Lock()
         self._indexed_dimensions: set[int] = set()
         self._common: tuple[float, frozenset[str]] | None = None  # (read at, lexemes)
+        # Jobs this process claimed and runs: each one's owner lock connection (job_owner.py).
+        self._job_owners: dict[str, asyncpg.Connection] = {}
 
     # --- lifecycle ---------------------------------------------------------------------
     async def open(self) -> None:
@@ -102,6 +104,8 @@ class PostgresStorage:
     async def close(self) -> None:
         async with self._open_lock:
             pool, self._pool, self._closed = self._pool, None, True
+        for job_id in list(self._job_owners):
+            await self._release_job(job_id)
         if pool is not None:
             await self._close_quietly(pool)
 
@@ -350,19 +354,41 @@ class PostgresStorage:
     async def save_job(self, job: IngestJob) -> None:
         async with self._connection() as conn:
             await _save_job(conn, job)
+        if job.state.finished:
+            await self._release_job(job.id)
+        elif job.id in self._job_owners:
+            await self._keep_owning(job.id)
 
     async def claim_job(self, job: IngestJob,
                         stale_after: timedelta) -> tuple[IngestJob, bool]:
+        # The owner lock is taken before the job row exists, so no claimant ever sees the new
+        # job without its owner.
+        with translated(self._target):
+            self._job_owners[job.id] = await job_owner.hold(self._dsn, job.id,
+                                                            connect_timeout=self._connect_timeout)
+        try:
+            claimed, created = await self._claim(job, stale_after)
+        except BaseException:
+            await self._release_job(job.id)
+            raise
+        if not created:
+            await self._release_job(job.id)
+        return claimed, created
+
+    async def _claim(self, job: IngestJob, stale_after: timedelta) -> tuple[IngestJob, bool]:
         async with self._connection() as conn, conn.transaction():
             # One claimant per workspace at a time, across every process on this database.
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('ingest:' || $1))",
                                job.workspace_id)
-            live = await conn.fetchrow(
+            # Live: its runner holds the owner lock and its heartbeat is fresh (a runner that
+            # is alive but stuck goes stale).
+            fresh = await conn.fetch(
                 f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE workspace_id = $1 "
                 f"AND state IN ({_UNFINISHED}) AND heartbeat_at > clock_timestamp() - $2::interval "
-                "ORDER BY created_at DESC LIMIT 1", job.workspace_id, stale_after)
-            if live is not None:
-                return rows.job(live), False
+                "ORDER BY created_at DESC", job.workspace_id, stale_after)
+            for live in fresh:
+                if not await job_owner.owner_gone(conn, live["id"]):
+                    return rows.job(live), False
             await conn.execute(
                 f"UPDATE ingest_jobs SET state = $2, message = $3, "
                 f"finished_at = clock_timestamp() WHERE workspace_id = $1 "
@@ -372,6 +398,20 @@ class PostgresStorage:
             saved = await conn.fetchrow(
                 f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE id = $1", job.id)
         return rows.job(saved), True
+
+    async def _keep_owning(self, job_id: str) -> None:
+        """Take the owner lock again if its connection was lost (PostgreSQL restarted) while
+        the job runs on; a failure leaves it to the next snapshot."""
+        if not self._job_owners[job_id].is_closed():
+            return
+        log.warning("ingest %s: lost its owner lock's connection; taking the lock again", job_id)
+        with translated(self._target):
+            self._job_owners[job_id] = await job_owner.hold(self._dsn, job_id,
+                                                           connect_timeout=self._connect_timeout)
+
+    async def _release_job(self, job_id: str) -> None:
+        if (conn := self._job_owners.pop(job_id, None)) is not None:
+            await self._close_quietly(conn)
 
     async def request_cancel(self, job_id: str) -> None:
         async with self._connection() as conn:
