@@ -79,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(settings, args.command)
     try:
         return _command(args.command).run(settings, args)
+    except ConfigError as err:  # found only when the command starts, e.g. a port in use
+        print(f"knowport: {err}", file=sys.stderr)
+        return exit_codes.USAGE
     except KeyboardInterrupt:
         print("knowport: interrupted", file=sys.stderr)
         return exit_codes.CANCELLED

@@ -14,6 +14,7 @@ from services.ingestor.jobs import IngestJobs
 from services.ingestor.progress import progress_line
 from services.server.app import start_server, stop_server
 from services.server.backends import open_storage
+from services.server.listen_check import check_can_listen
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,9 @@ _background: set[asyncio.Task] = set()  # keeps fire-and-forget tasks referenced
 
 async def serve(settings: Settings) -> None:
     runtime = settings.runtime
+    # Before anything starts: a port in use or a bad host is one line and exit 2, not a
+    # traceback after the embedded database came up.
+    check_can_listen(runtime.grpc_host, runtime.grpc_port)
     # Handlers first: a SIGTERM that arrives while starting still means an orderly stop.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

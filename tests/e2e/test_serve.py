@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -114,3 +116,36 @@ def test_bad_configuration_stops_start_with_one_line_naming_the_variable(tmp_pat
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "GRPC_PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def held_port():
+    """A port some other program listens on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+def _serve_once(env: dict[str, str], data: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([tool("knowport"), "serve"], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "STORAGE_TYPE": "postgres",
+                                           "KNOWPORT_DATA_DIR": str(data), **env})
+
+
+@pytest.mark.parametrize(("host", "why"), [("127.0.0.1", "address in use"),
+                                           ("not-a-host", "unknown host"),
+                                           ("999.1.1.1", "unknown host")])
+def test_cannot_listen_is_one_line_and_exit_2_with_no_database_left_running(
+        host, why, held_port, tmp_path):
+    # Not under pytest's tmp_path: see tests/support/postgres.py.
+    data = Path(tempfile.mkdtemp(prefix="knowport-e2e-"))
+    try:
+        result = _serve_once({"GRPC_HOST": host, "GRPC_PORT": str(held_port),
+                              "WORKSPACE": str(tmp_path)}, data)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == f"knowport: cannot listen on {host}:{held_port}: {why}" + (
+            " (GRPC_HOST)\n" if why == "unknown host" else "\n")
+        assert not (data / "postgres" / "pgdata" / "postmaster.pid").exists()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
