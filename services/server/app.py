@@ -68,9 +68,14 @@ async def start_server(settings: Settings, storage: Storage,
         # Queries are embedded by the model the ingest embeds chunks with. Not behind the LLM
         # lock: the agent holding the lock is the one searching.
         embedder = build_embedder(settings, OpenGate())
+        query_embedder = QueryEmbedder(embedder) if embedder is not None else None
+        if query_embedder is not None:
+            # A local model takes seconds to load: load it now, in the background, so the
+            # first searches answer lexically at once instead of waiting past their deadline.
+            query_embedder.warm_up()
         knowledge = KnowledgeServicer(
             storage, workspaces, budget_bytes=runtime.knowport_max_response_bytes,
-            query_embedder=QueryEmbedder(embedder) if embedder is not None else None)
+            query_embedder=query_embedder)
         knowledge_grpc.add_KnowledgeServiceServicer_to_server(knowledge, server)
     names = [SERVICE_NAMES[name] for name in enabled]
     health = HealthMonitor(storage, names, runtime.knowport_health_interval_seconds)
