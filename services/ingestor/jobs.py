@@ -181,7 +181,7 @@ class IngestJobs:
             failure = err.exceptions[0] if isinstance(err, BaseExceptionGroup) else err
             log.error("ingest %s failed", job.id, exc_info=failure)
             job.state = JobState.FAILED
-            job.message = f"failed: {_failure_text(failure)}; a new ingest resumes where this " \
+            job.message = f"failed: {failure_text(failure)}; a new ingest resumes where this " \
                           "one stopped"
         finally:
             snapshots.cancel()
@@ -237,7 +237,7 @@ class IngestJobs:
         return "; ".join([head + parts[0], *parts[1:], *self._notes()])
 
 
-def _failure_text(err: BaseException) -> str:
+def failure_text(err: BaseException) -> str:
     """What failed, in words for a person: the domain's own message, an OS error's text, and
     for anything else (a driver's internals) only its kind; the log holds the traceback."""
     if isinstance(err, KnowportError):

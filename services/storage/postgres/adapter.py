@@ -35,7 +35,12 @@ from services.domain.models import (
 )
 from services.storage import checks
 from services.storage.postgres import job_owner, lease, lexical, rows
-from services.storage.postgres.errors import UNAVAILABLE, describe_target, translated
+from services.storage.postgres.errors import (
+    UNAVAILABLE,
+    describe_target,
+    translated,
+    unavailable,
+)
 from services.storage.postgres.migrate import (
     embedding_expression,
     ensure_vector_index,
@@ -133,13 +138,12 @@ class PostgresStorage:
                 try:
                     yield conn
                 except asyncpg.InternalClientError as err:
-                    # A server that dies mid-query can leave the driver's protocol in a state
-                    # it reports as its own error; on a closed connection that is an outage.
-                    if not conn.is_closed():
-                        raise
-                    raise StorageUnavailable(
-                        f"PostgreSQL at {self._target} went away mid-query: {err}",
-                        metadata={"backend": "postgres"}) from err
+                    # The driver lost track of the protocol on this connection (the server died
+                    # mid-query, or a query broke off half-way). Returned to the pool, it would
+                    # fail every later query of whoever gets it ("cannot switch to state 15;
+                    # another operation (2) is in progress"): drop it, the pool opens another.
+                    conn.terminate()
+                    raise unavailable(self._target, "the connection broke mid-query") from err
 
     # --- workspaces -------------------------------------------------------------------
     async def upsert_workspace(self, workspace: Workspace) -> Workspace:

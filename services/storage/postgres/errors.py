@@ -1,4 +1,8 @@
-"""Turns driver and socket failures into StorageUnavailable, so no raw driver error escapes."""
+"""Turns driver and socket failures into StorageUnavailable, so no raw driver error escapes.
+
+The message says what happened in a person's words ("connection refused: is it running?");
+the driver's own text stays on the exception's __cause__, for the log.
+"""
 
 from __future__ import annotations
 
@@ -34,14 +38,41 @@ def describe_target(dsn: str) -> str:
     return f"{host or 'localhost'}{port}{parts.path or '/'}"
 
 
+# What each failure means, most specific first (the first isinstance match wins).
+_IN_WORDS: tuple[tuple[type[BaseException], str], ...] = (
+    (asyncpg.CannotConnectNowError, "it is starting up or shutting down"),
+    (asyncpg.exceptions.OperatorInterventionError, "it is shutting down or restarting"),
+    (asyncpg.exceptions.InsufficientResourcesError, "it has no free connection slots"),
+    (asyncpg.exceptions.InvalidAuthorizationSpecificationError, "it refused the login"),
+    (asyncpg.exceptions.InvalidCatalogNameError, "the database does not exist"),
+    (ConnectionRefusedError, "connection refused: is it running?"),
+    (FileNotFoundError, "no server listens there: is it running?"),  # a unix socket path
+    (TimeoutError, "it did not answer in time"),
+    (asyncpg.InterfaceError, "the connection is closed or unusable"),
+)
+_CONNECTION_LOST = "the connection was lost"
+
+
+def in_words(err: BaseException) -> str:
+    """Why PostgreSQL cannot serve us, for a person (no driver class names or codes)."""
+    for kind, words in _IN_WORDS:
+        if isinstance(err, kind):
+            return words
+    if isinstance(err, (asyncpg.PostgresConnectionError, ConnectionError)):
+        return _CONNECTION_LOST
+    strerror = getattr(err, "strerror", None)  # an OSError's own words, e.g. "No route to host"
+    return f"network error: {strerror.lower()}" if strerror else _CONNECTION_LOST
+
+
+def unavailable(target: str, why: str) -> StorageUnavailable:
+    return StorageUnavailable(f"PostgreSQL at {target} is unavailable: {why}",
+                              metadata={"backend": "postgres"})
+
+
 @contextmanager
 def translated(target: str) -> Iterator[None]:
     """Re-raise connection-level failures inside the block as StorageUnavailable."""
     try:
         yield
     except UNAVAILABLE as err:
-        reason = str(err) or ("timed out" if isinstance(err, TimeoutError) else "no detail")
-        raise StorageUnavailable(
-            f"PostgreSQL at {target} is unavailable: {type(err).__name__}: {reason}",
-            metadata={"backend": "postgres"},
-        ) from err
+        raise unavailable(target, in_words(err)) from err
