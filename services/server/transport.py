@@ -8,6 +8,7 @@ import resource
 
 import grpc
 
+from services.config import ConfigError
 from services.config.runtime import RuntimeSettings
 from services.rpc.auth import TokenAuth
 from services.rpc.interceptor import CallInterceptor
@@ -91,16 +92,20 @@ def make_grpc_server(runtime: RuntimeSettings) -> grpc.aio.Server:
 def bind(server: grpc.aio.Server, runtime: RuntimeSettings) -> int:
     """Add the listening port (TLS when a certificate is configured); returns its number."""
     address = f"{runtime.grpc_host}:{runtime.grpc_port}"
-    if runtime.knowport_tls_cert_file is None:
-        port = server.add_insecure_port(address)
-    else:
-        client_ca = runtime.knowport_tls_client_ca_file
-        credentials = grpc.ssl_server_credentials(
-            [(runtime.knowport_tls_key_file.read_bytes(),
-              runtime.knowport_tls_cert_file.read_bytes())],
-            root_certificates=client_ca.read_bytes() if client_ca else None,
-            require_client_auth=client_ca is not None)
-        port = server.add_secure_port(address, credentials)
+    try:
+        if runtime.knowport_tls_cert_file is None:
+            port = server.add_insecure_port(address)
+        else:
+            client_ca = runtime.knowport_tls_client_ca_file
+            credentials = grpc.ssl_server_credentials(
+                [(runtime.knowport_tls_key_file.read_bytes(),
+                  runtime.knowport_tls_cert_file.read_bytes())],
+                root_certificates=client_ca.read_bytes() if client_ca else None,
+                require_client_auth=client_ca is not None)
+            port = server.add_secure_port(address, credentials)
+    except RuntimeError:  # gRPC's "Failed to bind": the address was free when checked first
+        port = 0
     if port == 0:
-        raise OSError(f"cannot bind {address}")
+        # listen_check gives the reason before start-up; this is the rare race after it.
+        raise ConfigError(f"cannot listen on {address}: taken while starting")
     return port

@@ -35,6 +35,7 @@ from services.domain.models import (
 )
 from services.storage import checks
 from services.storage.postgres import job_owner, lease, lexical, rows
+from services.storage.postgres.connection import BoundedCancelConnection
 from services.storage.postgres.errors import (
     UNAVAILABLE,
     describe_target,
@@ -95,7 +96,8 @@ class PostgresStorage:
                 # Migrate over a plain connection first: the pool's connections register the
                 # vector type, which does not exist in a new database until the migration.
                 conn = await asyncpg.connect(self._dsn, timeout=self._connect_timeout,
-                                             command_timeout=self._command_timeout)
+                                             command_timeout=self._command_timeout,
+                                             connection_class=BoundedCancelConnection)
                 try:
                     await migrate(conn)
                 finally:
@@ -103,7 +105,8 @@ class PostgresStorage:
                 self._pool = await asyncpg.create_pool(
                     self._dsn, min_size=self._min_size, max_size=self._max_size,
                     init=_init_connection, timeout=self._connect_timeout,
-                    command_timeout=self._command_timeout, server_settings=_SERVER_SETTINGS)
+                    command_timeout=self._command_timeout, server_settings=_SERVER_SETTINGS,
+                    connection_class=BoundedCancelConnection)
             log.info("connected to PostgreSQL at %s", self._target)
 
     async def close(self) -> None:
