@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.retrieval
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.pathological
 
 # Generated Python is committed; the import path equals the proto package (knowport.v1).
 proto: setup

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.domain.errors import StorageUnavailable
-from services.domain.models import Chunk, FileRecord, Workspace, chunk_id, content_hash
+from services.domain.models import Chunk, FileRecord, Workspace, content_hash
+from services.ingestor.chunking import parse_to_chunks
 from services.ingestor.embed import EmbedStage
 from services.ingestor.enrich import Enricher
 from services.ingestor.languages import language_for
-from services.ingestor.parse import ParsedChunk, parse_source
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
 from services.ingestor.progress import Progress
 from services.ingestor.scan import ScannedFile, ScanRules, SkippedFile, read_source, scan
 from services.storage.port import Storage
-from services.storage.tokens import code_terms
 
 log = logging.getLogger(__name__)
 
@@ -56,26 +55,6 @@ class _File:
         return FileRecord(path=self.path, content_hash=self.file_hash,
                           size_bytes=self.scanned.size_bytes, mtime_ns=self.scanned.mtime_ns,
                           language=self.language, summary=self.summary)
-
-
-def build_chunks(path: str, language: str, parsed: Sequence[ParsedChunk]) -> list[Chunk]:
-    """Domain chunks with ids derived from (path, content hash, span): stable across runs."""
-    chunks = []
-    for piece in parsed:
-        digest = content_hash(piece.text)
-        chunks.append(Chunk(id=chunk_id(path, digest, piece.start_line, piece.end_line,
-                                     piece.start_column),
-                            path=path, start_line=piece.start_line, end_line=piece.end_line,
-                            start_column=piece.start_column,
-                            symbol=piece.symbol, kind=piece.kind, language=language,
-                            text=piece.text, content_hash=digest,
-                            terms=code_terms(path, piece.symbol, piece.text)))
-    return chunks
-
-
-def parse_to_chunks(path: str, text: str, language: str) -> list[Chunk]:
-    """The Parse stage's unit of work, run in a worker process: split, hash, tokenize."""
-    return build_chunks(path, language, parse_source(path, text, language))
 
 
 @dataclass
@@ -165,6 +144,7 @@ class Pipeline:
         except ParserCrashed as err:
             _failed(progress, item, "parse", err)
             return None
+        item.text = ""  # the chunks hold it now; a 10 MB file need not wait in a queue twice
         progress.add("files_parsed")
         return item
 

@@ -7,7 +7,7 @@ import multiprocessing
 import resource
 from concurrent.futures import ProcessPoolExecutor
 
-from services.ingestor.pipeline import parse_to_chunks
+from services.ingestor.chunking import parse_to_chunks
 
 MB = 1024 * 1024
 # Generous: the text itself crosses into the worker and back as chunks (a few copies of

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from services.domain.models import chunk_id
 from services.ingestor import languages as lang
 from services.ingestor import parse
+from services.ingestor.chunking import build_chunks
 from services.ingestor.languages import language_for
 from services.ingestor.parse import ParsedChunk, grammar_installed, parse_source
-from services.ingestor.pipeline import build_chunks
 
 REPO = Path(__file__).resolve().parents[2]
 KINDS = {"function", "method", "class", "interface", "struct", "enum", "module", "section", "lines"}

@@ -1,0 +1,34 @@
+"""The Parse stage's unit of work, run in a parse worker process: split, hash, tokenize.
+
+Kept apart from the pipeline so that a worker imports only the parser and the tokenizer:
+importing the pipeline would load the LLM and embedding clients too (about 45 MB in every
+worker, a third of the memory the parse workers of a pathological workspace need).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.domain.models import Chunk, chunk_id, content_hash
+from services.ingestor.parse import ParsedChunk, parse_source
+from services.storage.tokens import code_terms
+
+
+def build_chunks(path: str, language: str, parsed: Sequence[ParsedChunk]) -> list[Chunk]:
+    """Domain chunks with ids derived from (path, content hash, span): stable across runs."""
+    chunks = []
+    for piece in parsed:
+        digest = content_hash(piece.text)
+        chunks.append(Chunk(id=chunk_id(path, digest, piece.start_line, piece.end_line,
+                                     piece.start_column),
+                            path=path, start_line=piece.start_line, end_line=piece.end_line,
+                            start_column=piece.start_column,
+                            symbol=piece.symbol, kind=piece.kind, language=language,
+                            text=piece.text, content_hash=digest,
+                            terms=code_terms(path, piece.symbol, piece.text)))
+    return chunks
+
+
+def parse_to_chunks(path: str, text: str, language: str) -> list[Chunk]:
+    """The Parse stage's unit of work, run in a worker process: split, hash, tokenize."""
+    return build_chunks(path, language, parse_source(path, text, language))
