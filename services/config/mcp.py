@@ -43,6 +43,11 @@ class McpSettings(BaseSettings):
     # Every gRPC call a tool makes has this deadline; an unreachable server is a tool error
     # within it.
     mcp_deadline_seconds: float = Field(default=5.0, gt=0, le=120)
+    # search_docs' LLM provider (with OPENAI_API_BASE set): how long one request may take
+    # (LLM_TIMEOUT_SECONDS when that is shorter: an agent is waiting), and how many documents'
+    # titles and opening lines it is shown.
+    mcp_llm_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    mcp_llm_max_docs: int = Field(default=200, ge=1, le=2000)
     # The docs the local index covers (search_docs / read_doc), as workspace-relative globs.
     mcp_docs_patterns: str = DEFAULT_DOCS_PATTERNS
     mcp_docs_max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1)

@@ -218,6 +218,12 @@ class DocsIndex:
                           hits=tuple(hits[:fits]), truncated=more,
                           next_offset=offset + fits if more else None)
 
+    def paths(self) -> list[str]:
+        """Every indexed file's path, sorted (the index is brought up to date first)."""
+        with self._lock:
+            self._refresh_if_due()
+            return sorted(path for path in self._paths if path)
+
     def refresh(self) -> RefreshReport:
         """Bring the index up to date with the disk now (the first call builds it)."""
         with self._lock:

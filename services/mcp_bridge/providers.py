@@ -6,7 +6,8 @@ answer.
 error, whichever provider would get it), then tries the providers in order:
 
 * unavailable (`is_available()` is False, or raises): skipped, logged with its reason;
-* failing (raises, or takes longer than `timeout`): skipped, logged with its reason;
+* failing (raises, or takes longer than its own `timeout`, else the manager's): skipped,
+  logged with its reason;
 * answering with hits: its answer is the result, which names it and lists the skipped ones;
 * answering with no hits at all: the next provider is tried (as in the ADR: the local index
   knows only the docs, the KnowledgeService knows the code too). The empty answer is listed in
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 # "path" and optionally "line" (or "start_line"), "score" and "snippet" (or "text").
 SearchFunction = Callable[[str, int], Awaitable[list[Mapping[str, Any]]]]
 AvailabilityCheck = Callable[[], Awaitable[bool]]
+# "" when the provider may be asked now, else why not (e.g. "LLM locked by agent-7").
+BlockedCheck = Callable[[], Awaitable[str]]
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 # A provider without offsets is asked for offset + limit + 1 hits; deeper pages are not served.
@@ -81,6 +84,8 @@ class SearchProvider(ABC):
     name: str
     # Why is_available() last said False; providers with several reasons update it.
     unavailable_reason: str = "unavailable"
+    # Seconds it may take (availability check included); None: the manager's timeout.
+    timeout: float | None = None
 
     @abstractmethod
     async def search(self, query: str, mode: str | None, limit: int,
@@ -90,6 +95,10 @@ class SearchProvider(ABC):
 
     async def is_available(self) -> bool:
         return True
+
+    async def close(self) -> None:
+        """Release what the provider holds (a client's connections); nothing by default."""
+        return None
 
 
 class LocalIndexProvider(SearchProvider):
@@ -155,11 +164,32 @@ class KnowledgeSearchProvider(CallbackProvider):
 
 
 class LlmSearchProvider(CallbackProvider):
-    """An LLM asked to find docs: slow and costly, so last, and unavailable unless given."""
+    """An LLM asked to find docs (services.mcp_bridge.llm_docs): slow and costly, so last,
+    and unavailable unless given. `blocked` is asked right before each search (the LLM lock):
+    a reason there skips the provider at once, it never waits."""
 
     def __init__(self, search: SearchFunction | None = None, *,
-                 available: AvailabilityCheck | None = None, name: str = "llm") -> None:
+                 available: AvailabilityCheck | None = None,
+                 blocked: BlockedCheck | None = None, timeout: float | None = None,
+                 closer: Callable[[], Awaitable[None]] | None = None,
+                 name: str = "llm") -> None:
         super().__init__(name, search, available=available)
+        self._blocked = blocked
+        self._closer = closer
+        self.timeout = timeout
+
+    async def is_available(self) -> bool:
+        if not await super().is_available():
+            return False
+        reason = await self._blocked() if self._blocked is not None else ""
+        if reason:
+            self.unavailable_reason = reason
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._closer is not None:
+            await self._closer()
 
 
 def hit_from_row(row: Mapping[str, Any]) -> DocHit | None:
@@ -191,6 +221,10 @@ class SearchManager:
         """Append a provider to the end of the chain (ADR 008's API)."""
         self._providers.append(provider)
 
+    async def close(self) -> None:
+        for provider in self._providers:
+            await provider.close()
+
     async def search(self, query: str, mode: str | None = None, limit: int = DEFAULT_LIMIT,
                      offset: int = 0) -> ManagerResult:
         parse_query(query, mode)  # a malformed request is the caller's error, not a failure
@@ -217,13 +251,14 @@ class SearchManager:
     async def _ask(self, provider: SearchProvider, query: str, mode: str | None, limit: int,
                    offset: int) -> tuple[ProviderResult | None, str]:
         """(the provider's answer, "") or (None, why it gave none)."""
+        timeout = provider.timeout or self.timeout
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(timeout):
                 if not await provider.is_available():
                     return None, f"unavailable: {provider.unavailable_reason}"
                 return await provider.search(query, mode, limit, offset), ""
         except TimeoutError:
-            return None, f"timed out after {self.timeout:g} s"
+            return None, f"timed out after {timeout:g} s"
         except Exception as exc:  # any failure of one provider is the next one's turn
             log.debug("search provider %s failed", provider.name, exc_info=True)
             return None, f"failed: {type(exc).__name__}: {exc}"

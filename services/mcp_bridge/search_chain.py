@@ -1,6 +1,7 @@
 """The docs search chain search_docs answers from: the local docs index, then the
-KnowledgeService's search, then an LLM provider (not configured in this build: it is listed
-as unavailable, and the chain ends before it)."""
+KnowledgeService's search, then the LLM (services.mcp_bridge.llm_docs) when OPENAI_API_BASE is
+set, behind the server's LLM lock; without it the LLM is listed as unavailable, "not
+configured"."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 from clients import KnowportRpcError
 from services.config import Settings
 from services.domain.errors import Unavailable
+from services.ingestor.llm import make_client
 from services.mcp_bridge.bridge import Bridge
 from services.mcp_bridge.errors import describe
+from services.mcp_bridge.llm_docs import LlmDocsSearch
 from services.mcp_bridge.providers import (
     DEFAULT_TIMEOUT_SECONDS,
     KnowledgeSearchProvider,
@@ -45,8 +48,38 @@ def knowledge_search(bridge: Bridge):
     return search
 
 
+def llm_lock_check(bridge: Bridge):
+    """"" while the server's LLM lock is free, else why the LLM must not be asked now. One
+    GetLlmLock with the bridge's deadline; it never waits for the lock."""
+
+    async def check() -> str:
+        try:
+            lock = (await bridge.client.llm_lock_state()).lock
+        except KnowportRpcError as err:  # unknown is not free: the LLM stays unasked
+            return "cannot check the LLM lock: " + describe(err, address=bridge.address,
+                                                           deadline=bridge.deadline)
+        return f"LLM locked by {lock.holder or 'someone'}" if lock.locked else ""
+
+    return check
+
+
+def llm_provider(bridge: Bridge, settings: Settings) -> LlmSearchProvider:
+    """The LLM provider: unavailable ("not configured") without OPENAI_API_BASE."""
+    llm, mcp = settings.llm, settings.mcp
+    if not llm.openai_api_base:
+        return LlmSearchProvider()
+    timeout = min(llm.llm_timeout_seconds, mcp.mcp_llm_timeout_seconds)
+    search = LlmDocsSearch(
+        make_client(llm.openai_api_base, llm.openai_api_key.get_secret_value(),
+                    timeout=timeout),
+        llm.llm_model, bridge.docs, timeout=timeout, max_docs=mcp.mcp_llm_max_docs)
+    # Room for the lock check and reading the docs' openings, past the request's own deadline.
+    return LlmSearchProvider(search, blocked=llm_lock_check(bridge), closer=search.close,
+                             timeout=timeout + bridge.deadline + DEFAULT_TIMEOUT_SECONDS)
+
+
 def build_search_chain(bridge: Bridge, settings: Settings) -> SearchManager:
     return SearchManager(
         [LocalIndexProvider(bridge.docs), KnowledgeSearchProvider(knowledge_search(bridge)),
-         LlmSearchProvider()],
+         llm_provider(bridge, settings)],
         timeout=max(DEFAULT_TIMEOUT_SECONDS, 2 * settings.mcp.mcp_deadline_seconds))

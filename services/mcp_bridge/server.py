@@ -3,7 +3,8 @@
 `build_server(settings)` returns a server whose lifespan owns the gRPC client (one channel to
 GRPC_HOST:GRPC_PORT, KNOWPORT_AUTH_TOKEN on every call when set, every call with
 MCP_DEADLINE_SECONDS), the local docs index over
-WORKSPACE and the docs search chain. Transports are in `services.mcp_bridge.transport`.
+WORKSPACE and the docs search chain (with its LLM client when OPENAI_API_BASE is set).
+Transports are in `services.mcp_bridge.transport`.
 """
 
 from __future__ import annotations
@@ -60,10 +61,13 @@ def build_server(settings: Settings, *, max_result_chars: int = MAX_RESULT_CHARS
                              cache_max_chars=mcp.mcp_docs_cache_chars)
             bridge = Bridge(client=client, address=address, deadline=mcp.mcp_deadline_seconds,
                             docs=docs, max_result_chars=max_result_chars)
-            bridge.searcher = build_search_chain(bridge, settings)
+            searcher = bridge.searcher = build_search_chain(bridge, settings)
             log.info("MCP bridge ready: server %s, docs of %s (%s)", address, runtime.workspace,
                      ", ".join(mcp.docs_patterns))
-            yield bridge
+            try:
+                yield bridge
+            finally:
+                await searcher.close()  # the LLM provider's HTTP client
         finally:
             await client.close()
 
