@@ -8,11 +8,19 @@
 
 `AsyncKnowportClient` is the same for asyncio (`async with`, `await`). For a TLS server pass
 `credentials=tls("ca.crt")` (add `cert_file=` and `key_file=` for mutual TLS).
+
+Enum arguments take names (`kinds=["function"]`, `mode="lexical"`); results read enum fields
+as named members (`hit.kind` prints `function`). A server that cannot be reached raises
+KnowportRpcError with `unreachable` set and a one-line message.
 """
 
 from clients.aio import AsyncKnowportClient
 from clients.channel import tls
+from clients.enums import IngestJobState, IngestMode, SearchMode, ServingStatus, SymbolKind
 from clients.errors import KnowportRpcError, LockBusy
+from clients.results import Result, proto_message
 from clients.sync import KnowportClient
 
-__all__ = ["AsyncKnowportClient", "KnowportClient", "KnowportRpcError", "LockBusy", "tls"]
+__all__ = ["AsyncKnowportClient", "IngestJobState", "IngestMode", "KnowportClient",
+           "KnowportRpcError", "LockBusy", "Result", "SearchMode", "ServingStatus", "SymbolKind",
+           "proto_message", "tls"]

@@ -12,6 +12,7 @@ import grpc
 from clients.api import Api, make_stubs
 from clients.channel import CHANNEL_OPTIONS, DEFAULT_TIMEOUT_SECONDS, bearer
 from clients.errors import KnowportRpcError, LockBusy
+from clients.results import wrap
 
 
 class AsyncKnowportClient(Api):
@@ -39,18 +40,18 @@ class AsyncKnowportClient(Api):
 
     async def _unary(self, service: str, method: str, request: Any) -> Any:
         try:
-            return await getattr(self._stubs[service], method)(
-                request, timeout=self.timeout, metadata=self._metadata)
+            return wrap(await getattr(self._stubs[service], method)(
+                request, timeout=self.timeout, metadata=self._metadata))
         except grpc.RpcError as err:
-            raise KnowportRpcError.from_rpc_error(err) from None
+            raise KnowportRpcError.from_rpc_error(err, self.address) from None
 
     async def _stream(self, service: str, method: str, request: Any) -> AsyncIterator[Any]:
         try:
             async for message in getattr(self._stubs[service], method)(
                     request, metadata=self._metadata):
-                yield message
+                yield wrap(message)
         except grpc.RpcError as err:
-            raise KnowportRpcError.from_rpc_error(err) from None
+            raise KnowportRpcError.from_rpc_error(err, self.address) from None
 
     @contextlib.asynccontextmanager
     async def llm_lock(self, holder: str, ttl_seconds: int = 60) -> AsyncIterator[Any]:

@@ -14,13 +14,11 @@ from typing import Any
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from clients import enums
 from knowport.v1 import ingest_service_pb2 as ipb
 from knowport.v1 import ingest_service_pb2_grpc, knowledge_service_pb2_grpc, lock_service_pb2_grpc
 from knowport.v1 import knowledge_service_pb2 as kpb
 from knowport.v1 import lock_service_pb2 as lpb
-
-MODES = {"hybrid": kpb.SEARCH_MODE_HYBRID, "lexical": kpb.SEARCH_MODE_LEXICAL,
-         "semantic": kpb.SEARCH_MODE_SEMANTIC}
 
 
 def make_stubs(channel) -> dict[str, Any]:
@@ -42,14 +40,21 @@ class Api(abc.ABC):
         """One request, a stream of responses: an iterator or an async iterator."""
 
     # --- knowledge --------------------------------------------------------------------
-    def search(self, query: str, *, mode: str = "hybrid", page_size: int = 0,
-               page_token: str = "", path_glob: str = "", languages: Iterable[str] = (),
-               kinds: Iterable[int] = (), workspace: str = ""):
-        """SearchResponse: hits best first, next_page_token, effective_mode, notices."""
+    def search(self, query: str, *, mode: str | int = "hybrid", page_size: int = 0,
+               page_token: str = "", path_glob: str = "", languages: Iterable[str] | str = (),
+               kinds: Iterable[str | int] | str | int = (), workspace: str = ""):
+        """SearchResponse: hits best first, next_page_token, effective_mode, notices.
+
+        `mode` and `kinds` take names in any case ("lexical", "FUNCTION",
+        "SYMBOL_KIND_CLASS"), enums.SearchMode / enums.SymbolKind members or numbers; an
+        unknown name raises ValueError listing the valid ones."""
         return self._unary("knowledge", "Search", kpb.SearchRequest(
-            workspace=workspace, query=query, mode=MODES[mode], page_size=page_size,
-            page_token=page_token, filter=kpb.SearchFilter(
-                path_glob=path_glob, languages=list(languages), kinds=list(kinds))))
+            workspace=workspace, query=query, page_size=page_size, page_token=page_token,
+            mode=enums.parse(enums.SearchMode, mode, "mode"),
+            filter=kpb.SearchFilter(
+                path_glob=path_glob,
+                languages=[languages] if isinstance(languages, str) else list(languages),
+                kinds=enums.parse_all(enums.SymbolKind, kinds, "kind"))))
 
     def file_context(self, path: str, *, start_line: int = 0, end_line: int = 0,
                      page_token: str = "", workspace: str = "", start_column: int = 0):

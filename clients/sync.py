@@ -12,6 +12,7 @@ import grpc
 from clients.api import Api, make_stubs
 from clients.channel import CHANNEL_OPTIONS, DEFAULT_TIMEOUT_SECONDS, bearer
 from clients.errors import KnowportRpcError, LockBusy
+from clients.results import wrap
 
 
 class KnowportClient(Api):
@@ -39,16 +40,20 @@ class KnowportClient(Api):
 
     def _unary(self, service: str, method: str, request: Any) -> Any:
         try:
-            return getattr(self._stubs[service], method)(request, timeout=self.timeout,
-                                                         metadata=self._metadata)
+            return wrap(getattr(self._stubs[service], method)(
+                request, timeout=self.timeout, metadata=self._metadata))
         except grpc.RpcError as err:
-            raise KnowportRpcError.from_rpc_error(err) from None
+            raise KnowportRpcError.from_rpc_error(err, self.address) from None
 
     def _stream(self, service: str, method: str, request: Any) -> Iterator[Any]:
+        call = getattr(self._stubs[service], method)(request, metadata=self._metadata)
         try:
-            yield from getattr(self._stubs[service], method)(request, metadata=self._metadata)
+            for message in call:
+                yield wrap(message)
         except grpc.RpcError as err:
-            raise KnowportRpcError.from_rpc_error(err) from None
+            raise KnowportRpcError.from_rpc_error(err, self.address) from None
+        finally:
+            call.cancel()  # the caller stopped reading (a no-op once the stream has ended)
 
     @contextlib.contextmanager
     def llm_lock(self, holder: str, ttl_seconds: int = 60) -> Iterator[Any]:
