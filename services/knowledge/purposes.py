@@ -2,7 +2,8 @@
 or (for a README and other documents) its first paragraph of prose.
 
 Only the first paragraph is kept, whitespace collapsed, cut at a sentence end near
-PURPOSE_MAX_CHARS. License headers and generated-file banners are passed over.
+PURPOSE_MAX_CHARS. License headers and generated-file banners are passed over, and so are
+shebangs, encoding cookies and other lines meant for tools.
 """
 
 from __future__ import annotations
@@ -15,8 +16,18 @@ _PY_DOCSTRING = re.compile(
     r'\A(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[rRuU]?("""|\'\'\'|"|\')(.*?)\1', re.DOTALL)
 _BLOCK_COMMENT = re.compile(r"\A\s*/\*+(.*?)\*/", re.DOTALL)
 _LINE_COMMENT = re.compile(r"^\s*(//+!?|#+!?|--|;+)\s?(.*)$")
-_NOT_PURPOSE = re.compile(r"copyright|licen[cs]e|spdx|generated|do not edit|-\*-|^!|vim:",
+_NOT_PURPOSE = re.compile(r"copyright|licen[cs]e|spdx|generated|do not edit|-\*-|^!|vim:|"
+                          r"all rights reserved|warranty|permission is hereby granted|"
+                          r"^(?:eslint|jshint|prettier|istanbul|@ts-)",
                           re.IGNORECASE)
+# Lines at the top of a file that talk to a tool, not to the reader: a shebang, an encoding
+# cookie, editor modelines, linter and type-checker switches, a license tag or copyright line.
+# Each is dropped on its own, so a description right below one is still found.
+_PRAGMA_LINE = re.compile(
+    r"^\s*(?:#!|(?:#+|//+|--|;+)\s*(?:.*\bcoding[:=]|.*-\*-|(?:vim?|ex):|"
+    r"spdx-license-identifier|frozen_string_literal:|@ts-|(?:eslint|jshint|prettier)-|"
+    r"(?:pylint|mypy|flake8|ruff|type|fmt)\s*:|noqa(?::|\s*$)|copyright\b|\(c\)\s|©))",
+    re.IGNORECASE)
 _DOC_SKIP = re.compile(r"^\s*(#|=+\s*$|-+\s*$|\*+\s*$|`{3}|~{3}|<|!\[|\[!|\[[^\]]*\]:|\||\.\. |"
                        r":[a-z]+:|[=\-~^\"'`#*+]{3,}\s*$)")
 _UNDERLINE = re.compile(r"^[=\-~^\"'`#*+]{3,}\s*$")
@@ -68,6 +79,7 @@ def _first_prose(text: str) -> str:
 
 def _leading_comment(text: str) -> str:
     """The first comment block at the top of a code file that is not a license or banner."""
+    text = _without_leading_pragmas(text)
     block = _BLOCK_COMMENT.match(text)
     if block:
         lines = [re.sub(r"^\s*\*+ ?", "", line) for line in block[1].split("\n")]
@@ -77,7 +89,7 @@ def _leading_comment(text: str) -> str:
         text = text[block.end():]
     paragraphs: list[list[str]] = [[]]
     for line in text.split("\n"):
-        if not line.strip():
+        if not line.strip() or _PRAGMA_LINE.match(line):
             if paragraphs[-1]:
                 paragraphs.append([])
             continue
@@ -94,6 +106,15 @@ def _leading_comment(text: str) -> str:
         if found and not _NOT_PURPOSE.search(found):
             return found
     return ""
+
+
+def _without_leading_pragmas(text: str) -> str:
+    """`text` from its first line that is neither blank nor a pragma (see _PRAGMA_LINE)."""
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) and (not lines[start].strip() or _PRAGMA_LINE.match(lines[start])):
+        start += 1
+    return "\n".join(lines[start:])
 
 
 def shorten(text: str) -> str:

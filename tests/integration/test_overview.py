@@ -97,3 +97,41 @@ async def test_lists_are_cut_to_a_small_budget_most_important_first(tmp_path):
         assert shown == everything[:len(shown)], field
     assert cut.layout and cut.symbols and cut.key_modules
     assert len(cut.layout) < len(full.layout) and len(cut.symbols) < len(full.symbols)
+
+
+# Entry points by every sign the overview knows, and files whose first lines are for tools
+# (a shebang, an encoding cookie, a license tag) before the line that says what they are for.
+STARTERS = {
+    "pkg/__init__.py": '"""The pkg package."""\n',
+    "pkg/__main__.py": "from pkg._main import run\n\nrun()\n",
+    "pkg/_main.py": "#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n"
+                    "# Starts the pkg service.\n\n\ndef run():\n    return 0\n",
+    "pkg/engine.py": "# SPDX-License-Identifier: MIT\n# The engine that pkg runs.\n\n\n"
+                     "def crank():\n    return 1\n",
+    "tools/rebuild.py": "#!/usr/bin/env python3\n# Rebuilds the search cache.\nimport sys\n\n\n"
+                        "def rebuild():\n    return sys.argv\n\n\n"
+                        'if __name__ == "__main__":\n    rebuild()\n',
+    "app/main.py": '"""The web application\'s start."""\n',
+    "app/cli.py": '"""The command line of the web application."""\n',
+    "app/views.py": '"""Pages."""\n\nfrom pkg.engine import crank\n\n\n'
+                    "def page():\n    return crank()\n",
+    "scripts/deploy.sh": "#!/bin/bash\n# Deploys the service.\nset -e\necho deployed\n",
+}
+
+
+async def test_entry_points_and_purposes_past_the_lines_for_tools(tmp_path, storage):
+    root = write_files(tmp_path, STARTERS)
+    async with running_server(storage, root) as server:
+        await index(server.settings, storage)
+        found = await overview(server)
+    entry_points = set(found.entry_points)
+    for path in ("pkg/__main__.py", "pkg/_main.py", "tools/rebuild.py", "app/main.py",
+                 "app/cli.py", "scripts/deploy.sh"):
+        assert path in entry_points, path
+    assert not entry_points & {"pkg/engine.py", "app/views.py", "pkg/__init__.py"}
+    purposes = {m.path: m.purpose for m in found.key_modules}
+    assert purposes["pkg/_main.py"] == "Starts the pkg service."
+    assert purposes["tools/rebuild.py"] == "Rebuilds the search cache."
+    assert purposes["scripts/deploy.sh"] == "Deploys the service."
+    assert purposes["pkg/engine.py"] == "The engine that pkg runs."
+    assert not any(p.startswith("/") or "coding" in p for p in purposes.values()), purposes
