@@ -49,8 +49,8 @@ def knowledge_search(bridge: Bridge):
 
 
 def llm_lock_check(bridge: Bridge):
-    """"" while the server's LLM lock is free, else why the LLM must not be asked now. One
-    GetLlmLock with the bridge's deadline; it never waits for the lock."""
+    """A check returning "" while the server's LLM lock is free, else why the LLM must not be
+    asked now. One GetLlmLock with the bridge's deadline; it never waits for the lock."""
 
     async def check() -> str:
         try:
