@@ -26,6 +26,7 @@ lint: setup proto-check
 	$(BIN)/ruff check .
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
+	$(BIN)/python -m tests.tools.container_build  # CPU torch, non-root USER, full lock
 	@if git rev-parse --verify -q main >/dev/null; then \
 	  $(BIN)/buf breaking --against '.git#branch=main'; \
 	else echo "buf breaking: no main branch yet, nothing to compare"; fi
