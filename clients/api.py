@@ -2,7 +2,8 @@
 
 Each method builds its request and hands it to `_unary` / `_stream`, which the sync client
 implements with blocking calls and the async client with awaitables and async iterators.
-Results are the generated response messages (typed by the .pyi stubs next to them).
+Results are the generated response messages (typed by the .pyi stubs next to them), seen
+through clients.results.Result so that enum fields read and print by name.
 """
 
 from __future__ import annotations
