@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from clients import KnowportRpcError
 
 _MAX_MESSAGE = 300
@@ -59,3 +61,28 @@ def describe(err: KnowportRpcError, *, address: str, deadline: float) -> str:
         hint = _CODE_HINTS.get(code, "try again shortly" if code == "UNAVAILABLE" else "")
     reason = f" [{err.reason}]" if err.reason and err.reason != code else ""
     return f"{code}{reason}: {message}" + (f"; {hint}" if hint else "")
+
+
+def invalid_arguments(err: ValidationError) -> str:
+    """One line for arguments that fail the input schema, in the form of the other tool errors:
+    `INVALID_ARGUMENT: page_size: must be at most 50 (got 500); ...` - no pydantic URL, no input
+    echoed at length (a query over the limit is named by its length)."""
+    problems = "; ".join(_problem(error) for error in err.errors(include_url=False)[:3])
+    return _short(f"INVALID_ARGUMENT: {problems}") + f"; {_CODE_HINTS['INVALID_ARGUMENT']}"
+
+
+def _problem(error: dict) -> str:
+    field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}"
+                    for part in error.get("loc", ())).lstrip(".") or "arguments"
+    message = error.get("msg", "is not valid")
+    message = message[0].lower() + message[1:] if message else message
+    if error.get("type") == "missing":
+        return f"{field} is required"
+    return f"{field}: {message} (got {_shown(error.get('input'))})"
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, str) and len(value) > 40:
+        return f"a string of {len(value):,} characters"
+    shown = repr(value)
+    return shown if len(shown) <= 40 else f"a {type(value).__name__}"

@@ -16,12 +16,15 @@ from contextlib import asynccontextmanager
 from importlib import metadata
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import ValidationError
 
 from clients import AsyncKnowportClient, tls
 from services.config import Settings
 from services.mcp_bridge.bridge import Bridge
 from services.mcp_bridge.budget import MAX_RESULT_CHARS
 from services.mcp_bridge.docs_index import DocsIndex
+from services.mcp_bridge.errors import invalid_arguments
 from services.mcp_bridge.search_chain import build_search_chain
 from services.mcp_bridge.tools import TOOLS
 
@@ -42,6 +45,20 @@ def _version() -> str:
         return metadata.version("knowport")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "0"
+
+
+class _BridgeServer(MCPServer):
+    """The SDK's server, with arguments that fail a tool's input schema reported in one line
+    (the SDK puts pydantic's multi-line text, with a URL per error, in the tool error)."""
+
+    async def call_tool(self, name, arguments, context=None):
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as err:
+            if not isinstance(err.__cause__, ValidationError):
+                raise
+            raise ToolError(f"Error executing tool {name}: "
+                            f"{invalid_arguments(err.__cause__)}") from err.__cause__
 
 
 def build_server(settings: Settings, *, max_result_chars: int = MAX_RESULT_CHARS) -> MCPServer:
@@ -71,7 +88,7 @@ def build_server(settings: Settings, *, max_result_chars: int = MAX_RESULT_CHARS
         finally:
             await client.close()
 
-    server = MCPServer("knowport", title="Knowledge Port", version=_version(),
+    server = _BridgeServer("knowport", title="Knowledge Port", version=_version(),
                        instructions=INSTRUCTIONS, lifespan=lifespan)
     for function, title, hints in TOOLS:
         server.add_tool(function, title=title, annotations=hints,
