@@ -75,6 +75,11 @@ _BY_NAME: dict[str, str] = {
 # fmt: on
 
 
+def known_languages() -> frozenset[str]:
+    """Every language name language_for can give a file (what a search filter may name)."""
+    return frozenset((*_BY_EXTENSION.values(), *_BY_NAME.values(), TEXT))
+
+
 def language_for(path: str) -> str:
     """The language of a file, from its name or extension; "text" when unknown."""
     name = posixpath.basename(path.replace("\\", "/")).lower()

@@ -29,11 +29,13 @@ import asyncio
 import enum
 import logging
 import math
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from services.domain.errors import KnowportError, StorageUnavailable
 from services.domain.models import ScoredChunk, SearchFilters
+from services.ingestor.embed import LOCAL_MODEL_KEY
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.query_terms import lexical_query, word_forms
 from services.storage.port import Storage
@@ -46,6 +48,12 @@ WARMING_UP = ("semantic search warming up: the embedding model is still loading;
 RRF_K = 5  # see the module doc
 HYBRID_DEPTH = 50  # hits taken from each ranking before fusion
 MAX_RESULTS = 1000  # paging in one mode stops here: narrow the query beyond it
+# The best semantic score below which a hit is no closer to the query than the best hit of a
+# nonsense query, per embedding model (cosine similarity). Measured by
+# `python -m bench.retrieval --calibrate` on the tune part: see NO_GOOD_MATCH_NOTE.
+NO_GOOD_MATCH_BELOW = {LOCAL_MODEL_KEY: 0.30}
+NO_GOOD_MATCH = "no_good_match"
+_IDENTIFIER = re.compile(r"[A-Za-z0-9]_[A-Za-z0-9]|[a-z][A-Z]|\w\.\w|\(\)|::|/")
 
 
 class Mode(enum.StrEnum):
@@ -106,18 +114,45 @@ def fuse(rankings: Sequence[Sequence[ScoredChunk]], weights: Sequence[float],
     return [ScoredChunk(chunks[i], scores[i]) for i in order]
 
 
+def no_lexical_match(filters: SearchFilters) -> str:
+    where = " that matches the filter" if filters != SearchFilters() else ""
+    return f"no chunk{where} holds any of the query's words"
+
+
+def query_is_identifier(text: str) -> bool:
+    """Whether a query names code (`parse_config`, `Context.invoke`, `getUser`, `a/b.py`, one
+    or two bare words) rather than asking in sentences."""
+    return bool(_IDENTIFIER.search(text)) or len(text.split()) <= 2
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """Weights of the (lexical, semantic, symbol name) rankings for each shape of query.
+
+    A query that names code is best matched by its words in text and names; a question in
+    sentences shares few words with the code that answers it, so its meaning counts more.
+    Tuned on the tune part of bench/retrieval.py (`--tune`).
+    """
+
+    identifier: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    natural: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+    def weights_for(self, text: str) -> tuple[float, float, float]:
+        return self.identifier if query_is_identifier(text) else self.natural
+
+
 class Searcher:
     """Runs searches against one storage, with the query embedder when there is one."""
 
     def __init__(self, storage: Storage, embedder: QueryEmbedder | None = None, *,
                  rrf_k: float = RRF_K, depth: int = HYBRID_DEPTH,
-                 weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+                 fusion: Fusion = Fusion(),
                  max_results: int = MAX_RESULTS) -> None:
         self._storage = storage
         self._embedder = embedder
         self._rrf_k = rrf_k
         self._depth = depth
-        self._weights = weights  # (lexical, semantic, symbol name)
+        self._fusion = fusion
         self._max_results = max_results
 
     async def search(self, query: SearchQuery) -> SearchPage:
@@ -130,8 +165,13 @@ class Searcher:
         if not search_terms(words):
             notices.append("the query has no words or identifiers to match lexically")
 
-        def lexical(limit: int) -> Awaitable[list[ScoredChunk]]:
-            return self._storage.search_lexical(query.workspace_id, words, limit, query.filters)
+        async def lexical(limit: int) -> list[ScoredChunk]:
+            hits = await self._storage.search_lexical(query.workspace_id, words, limit,
+                                                      query.filters)
+            empty = no_lexical_match(query.filters)  # an empty answer says why, once
+            if not hits and search_terms(words) and empty not in notices:
+                notices.append(empty)
+            return hits
 
         if query.mode is Mode.LEXICAL:
             return self._single(await lexical(self._fetch(end)), query, Mode.LEXICAL, notices)
@@ -147,6 +187,7 @@ class Searcher:
         if query.mode is Mode.SEMANTIC:
             ranked = await semantic(self._fetch(end))
             if ranked:
+                self._judge_match(ranked[0].score, notices)
                 return self._single(ranked, query, Mode.SEMANTIC, notices)
             return await self._fallback(lexical, query, end, notices)
 
@@ -154,14 +195,25 @@ class Searcher:
                                                            semantic(self._depth))
         if not semantic_hits:
             return await self._fallback(lexical, query, end, notices, lexical_hits)
+        self._judge_match(semantic_hits[0].score, notices)
         pool = fuse((lexical_hits, semantic_hits), (1.0, 1.0), self._rrf_k)
         names = by_symbol_name(query.text, pool)
-        fused = fuse((lexical_hits, semantic_hits, names), self._weights, self._rrf_k)
+        fused = fuse((lexical_hits, semantic_hits, names), self._fusion.weights_for(query.text),
+                     self._rrf_k)
         has_more = len(fused) > end
         if not has_more and self._depth in (len(lexical_hits), len(semantic_hits)):
             notices.append(f"hybrid ranking covers the best {self._depth} hits of each "
                            "ranking; search lexically or semantically to page further")
         return SearchPage(fused[query.offset:end], has_more, Mode.HYBRID, notices)
+
+    def _judge_match(self, best: float, notices: list[str]) -> None:
+        """Say `no_good_match` when the best semantic hit is no closer to the query than the
+        best hit of a nonsense query usually is (a full page comes back either way)."""
+        below = NO_GOOD_MATCH_BELOW.get(self._embedder.model if self._embedder else "")
+        if below is not None and best < below:
+            notices.append(f"{NO_GOOD_MATCH}: the best hit's similarity {best:.2f} is below "
+                           f"{below:.2f}, where answers to nonsense queries score; nothing "
+                           "indexed may match, so check before relying on these hits")
 
     def _fetch(self, end: int) -> int:
         """Hits to ask storage for: the pages so far plus one, to tell whether more follow."""

@@ -11,13 +11,20 @@ from knowport.v1 import knowledge_service_pb2 as pb
 from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk, SearchFilters
+from services.ingestor.languages import known_languages, language_for
 from services.knowledge import file_context, kinds, paths
 from services.knowledge.hits import search_response
 from services.knowledge.overview import OverviewCache, clamp_depth, overview_response
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.search import Mode, Searcher, SearchQuery
 from services.rpc import paging
-from services.rpc.requests import WorkspaceResolver, bounded_text, enum_value, page_size
+from services.rpc.requests import (
+    WorkspaceResolver,
+    bounded_text,
+    enum_value,
+    known_names,
+    page_size,
+)
 from services.storage.glob import glob_to_regex
 from services.storage.port import Storage
 
@@ -39,16 +46,24 @@ def validate_filter(flt: pb.SearchFilter) -> SearchFilters:
                               metadata={"field": "filter.kinds"})
     for kind in flt.kinds:
         enum_value(kind, pb.SymbolKind, "filter.kinds", allow_unspecified=False)
+    languages = sorted({lang.strip().lower() for lang in flt.languages if lang.strip()})
+    known_names(languages, known_languages(), "filter.languages", hint=_language_hint)
     return SearchFilters(
         path_glob=flt.path_glob,
-        languages=tuple(sorted({lang.strip().lower() for lang in flt.languages
-                                if lang.strip()})),
+        languages=tuple(languages),
         kinds=tuple(sorted({kinds.FROM_PROTO[k] for k in flt.kinds})))
 
 
-def validate_path(path: str) -> str:
+def _language_hint(name: str) -> str:
+    """' (did you mean python?)' when `name` is a file extension ("py") of a language."""
+    language = language_for(f"x.{name}")
+    return f" (did you mean {language!r}?)" if language != "text" else ""
+
+
+def validate_path(path: str, root: str = "") -> str:
+    """The workspace-relative form of a requested path (an absolute one inside `root` too)."""
     bounded_text(path, "path", max_bytes=4096, required=True)
-    return paths.normalise(path)
+    return paths.normalise(path, root)
 
 
 class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
@@ -87,11 +102,13 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
 
     async def GetFileContext(self, request: pb.GetFileContextRequest,
                              context) -> pb.GetFileContextResponse:
-        path = validate_path(request.path)
+        if not request.path.startswith("/"):  # an absolute path needs the workspace's root
+            validate_path(request.path)
         for field in ("start_line", "end_line", "start_column"):
             if getattr(request, field) < 0:
                 raise InvalidArgument(f"{field} must not be negative", metadata={"field": field})
         workspace = await self._workspaces.resolve(request.workspace)
+        path = validate_path(request.path, workspace.root)
         record, chunks = await file_context.load(self._storage, workspace.id, path)
         owner = paging.fingerprint("file", workspace.id, path)
         position = paging.decode_token(request.page_token, owner, int)

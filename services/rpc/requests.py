@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable
+
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
 
@@ -28,6 +30,17 @@ def enum_value(value: int, enum: EnumTypeWrapper, field: str, *,
         raise InvalidArgument(f"{field} has no value {value}; expected one of {allowed}",
                               metadata={"field": field})
     return value
+
+
+def known_names(values: Iterable[str], known: Collection[str], field: str, *,
+                hint: Callable[[str], str] = lambda _: "") -> None:
+    """Refuse a value outside `known`, listing the known ones; `hint` may add a suggestion
+    for the value (e.g. the language an extension stands for)."""
+    for value in values:
+        if value not in known:
+            raise InvalidArgument(
+                f"{field} has no value {value!r}{hint(value)}; known: {', '.join(sorted(known))}",
+                reason="UNKNOWN_VALUE", metadata={"field": field, "value": value})
 
 
 def bounded_text(value: str, field: str, *, max_bytes: int, required: bool = False) -> str:

@@ -275,10 +275,14 @@ class PostgresStorage:
         query_words = lexical.words(query)
         if not query_words or limit <= 0:
             return []
+        rank = lexical.ranking(query_words)
         async with self._connection() as conn:
             match = lexical.matching(query_words, await self._common_terms(conn))
-            found = await conn.fetch(*lexical.ranked_sql(
-                workspace_id, match, lexical.ranking(query_words), limit, filters))
+            found = await conn.fetch(*lexical.ranked_sql(workspace_id, match, rank, limit,
+                                                         filters))
+            if not found and match != rank:  # the narrowed match found nothing: widen
+                found = await conn.fetch(*lexical.ranked_sql(workspace_id, rank, rank, limit,
+                                                             filters))
         return [ScoredChunk(rows.chunk(r), r["score"]) for r in found]
 
     async def _common_terms(self, conn: asyncpg.Connection) -> frozenset[str]:

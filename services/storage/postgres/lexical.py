@@ -11,6 +11,9 @@ them fine enough) say which lexemes are in more than COMMON of the chunks. Then:
 - when every word is common, a chunk must hold all of them (each in any of its forms).
 
 Before the first ANALYZE, and in small workspaces, no lexeme is common and any term matches.
+When the narrowed match finds nothing (no chunk holds all the common words, or the rare word
+exists nowhere), the search widens to any term with the same ranking: a query never comes back
+empty because its words are common, as the memory backend never does.
 
 A query word is a run of non-space characters; `|` joins alternative forms of it, the first
 being the word as written (`returns|return`). Whether a word is rare is decided by the word as
