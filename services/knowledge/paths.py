@@ -38,13 +38,23 @@ def _check_form(path: str, how: str) -> None:
         raise _reject(f"path must not contain '..' segments{how}")
 
 
-def normalise(raw: str) -> str:
+def normalise(raw: str, root: str = "") -> str:
     """The workspace-relative, '/'-separated form of a requested path.
 
-    Raises InvalidArgument for a NUL byte, an absolute path, a `..` segment, and for the same
-    tricks hidden by percent-encoding (even repeated) or by Unicode look-alikes (NFKC).
+    An absolute path is accepted when it lies inside `root` (the workspace root as given, or
+    with its symlinks resolved): agents send absolute paths. What follows the root is then
+    checked like any relative path, so `..` cannot climb back out, and the result only names
+    an index entry (nothing is read through it). Raises InvalidArgument for a NUL byte, an
+    absolute path elsewhere, a `..` segment, and for the same tricks hidden by
+    percent-encoding (even repeated) or by Unicode look-alikes (NFKC).
     `./`, repeated and trailing slashes are dropped.
     """
+    if root and raw.startswith("/") and "\0" not in raw:
+        relative = _under(raw, root)
+        if relative is None:
+            raise _reject("an absolute path must lie inside the workspace; give the path "
+                          "relative to the workspace root")
+        raw = relative
     _check_form(path := raw, "")
     decoded = raw
     for _ in range(3):  # %252e%252e is %2e%2e is ..
@@ -58,6 +68,15 @@ def normalise(raw: str) -> str:
     if not parts:
         raise _reject("path names no file")
     return "/".join(parts)
+
+
+def _under(path: str, root: str) -> str | None:
+    """What follows `root` in the absolute `path`, or None when `path` is not below it."""
+    for base in dict.fromkeys((root, os.path.realpath(root))):
+        base = base.rstrip("/")
+        if base and path.startswith(base + "/"):
+            return path[len(base) + 1:].lstrip("/")
+    return None
 
 
 def _within(path: str, root: str) -> bool:

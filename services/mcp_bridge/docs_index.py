@@ -245,6 +245,12 @@ class DocsIndex:
             text = self._content(rel)
         return _lines_from(text, start_line, max_chars)
 
+    def relative_path(self, path: str) -> str:
+        """The workspace-relative path `read(path)` reads (for an absolute or `./` path)."""
+        with self._lock:
+            self._ensure_root()
+            return self._confined(path)
+
     def close(self) -> None:
         """Close the root folder the index holds open (also done when it is collected)."""
         with self._lock:
@@ -580,8 +586,8 @@ class DocsIndex:
             raise DocPathError("path contains a NUL character")
         if "\\" in path:
             raise DocPathError("use '/' to separate folders")
-        if os.path.isabs(path):
-            raise DocPathError("path must be relative to the workspace root, not absolute")
+        if os.path.isabs(path):  # agents send absolute paths: fine when inside the root
+            path = self._below_root(path)
         parts = [part for part in path.split("/") if part not in ("", ".")]
         if ".." in parts:
             raise DocPathError("path must not contain '..'")
@@ -595,6 +601,16 @@ class DocsIndex:
         if VCS_DIR_NAMES.intersection(names[:-1]) or self._secret.match(names[-1]):
             raise DocAccessDenied(f"{path} is a version-control or secret-looking file")
         return rel.replace(os.sep, "/")
+
+    def _below_root(self, path: str) -> str:
+        """What follows the root (as given, or real) in an absolute path; the caller checks
+        it as any relative path, and the real path it leads to must still lie in the root."""
+        for base in dict.fromkeys((os.path.abspath(self.root), self._root)):
+            base = base.rstrip(os.sep) + os.sep
+            if path.startswith(base):
+                return path[len(base):]
+        raise DocPathError("an absolute path must lie inside the workspace; give the path "
+                           "relative to the workspace root")
 
     def _content(self, rel: str) -> str:
         """The text of a root-relative file, from the LRU cache when unchanged."""

@@ -110,7 +110,8 @@ async def search_code(
 async def get_file_context(
     ctx: Context,
     path: Annotated[str, Field(min_length=1, max_length=4096, description=(
-        "Workspace-relative path, '/'-separated, e.g. services/cli/__init__.py"))],
+        "Workspace-relative path, '/'-separated, e.g. services/cli/__init__.py, or an "
+        "absolute path inside the workspace"))],
     start_line: Annotated[int, Field(ge=1, description="First line of text to return")] = 1,
     end_line: Annotated[int, Field(ge=0, description=(
         "Last line of text to return, inclusive; 0 for the end of the file"))] = 0,
@@ -330,7 +331,8 @@ async def search_docs(
 async def read_doc(
     ctx: Context,
     path: Annotated[str, Field(min_length=1, max_length=4096, description=(
-        "Workspace-relative path, e.g. docs/design.md (as search_docs returns it)"))],
+        "Workspace-relative path, e.g. docs/design.md (as search_docs returns it), or an "
+        "absolute path inside the workspace"))],
     start_line: Annotated[int, Field(ge=1, description="First line to return, 1-based")] = 1,
     max_chars: Annotated[int, Field(ge=1, le=24_000, description=(
         "Most characters of text to return"))] = 20_000,
@@ -343,8 +345,9 @@ async def read_doc(
     """
     bridge = bridge_of(ctx)
     page = await bridge.local(bridge.docs.read, path, start_line, max_chars)
+    relative = await bridge.local(bridge.docs.relative_path, path)  # for an absolute path
     lines = page.text.count("\n") + (0 if page.text.endswith("\n") or not page.text else 1)
-    result = ReadDocResult(path=path, text=page.text, start_line=start_line,
+    result = ReadDocResult(path=relative, text=page.text, start_line=start_line,
                            end_line=start_line + lines - 1, truncated=page.truncated,
                            next_start_line=page.next_start_line or 0)
     return bridge.fit(result)

@@ -349,10 +349,15 @@ def test_read_refuses_paths_that_are_not_plain_workspace_paths(root: Path, path:
     assert isinstance(caught.value, ValueError)
 
 
-def test_read_refuses_an_absolute_path_even_inside_the_root(root: Path):
+def test_read_takes_an_absolute_path_inside_the_root_and_refuses_one_outside(root: Path):
     inside = write(root, "a.md", "alpha")
-    with pytest.raises(DocPathError):
-        docs_index(root).read(str(inside))
+    outside = write(root.parent, "outside.md", "beta")
+    index = docs_index(root)
+    assert index.read(str(inside)).text == "alpha"
+    assert index.relative_path(str(inside)) == "a.md"
+    for path in (str(outside), f"{root}/../outside.md", f"{root}-other/a.md"):
+        with pytest.raises(DocPathError):
+            index.read(path)
 
 
 def test_read_refuses_symlinks_out_of_the_root_secrets_and_version_control(root: Path):
