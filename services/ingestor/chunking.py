@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.domain.models import Chunk, chunk_id, content_hash
-from services.ingestor.parse import ParsedChunk, parse_source
+from services.ingestor.parse import TREE_MAX_BYTES, ParsedChunk, parse_source, utf8_size
 from services.storage.tokens import code_terms
 
 
@@ -32,3 +32,11 @@ def build_chunks(path: str, language: str, parsed: Sequence[ParsedChunk]) -> lis
 def parse_to_chunks(path: str, text: str, language: str) -> list[Chunk]:
     """The Parse stage's unit of work, run in a worker process: split, hash, tokenize."""
     return build_chunks(path, language, parse_source(path, text, language))
+
+
+def needs_parse_worker(text: str) -> bool:
+    """False for text that tree-sitter never sees (over TREE_MAX_BYTES, see parse.py): it is
+    split by lines and characters in plain Python, which cannot crash a process, so it is
+    split where it was read. Sending it to a worker would cost the ingest process a pickled
+    copy of the text going out and of all its chunks coming back (a 10 MB line: ~60 MB)."""
+    return len(text) <= TREE_MAX_BYTES and utf8_size(text) <= TREE_MAX_BYTES

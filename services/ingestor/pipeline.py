@@ -17,13 +17,14 @@ from pathlib import Path
 
 from services.domain.errors import StorageUnavailable
 from services.domain.models import Chunk, FileRecord, Workspace, content_hash
-from services.ingestor.chunking import parse_to_chunks
+from services.ingestor.chunking import needs_parse_worker, parse_to_chunks
 from services.ingestor.embed import EmbedStage
 from services.ingestor.enrich import Enricher
 from services.ingestor.languages import language_for
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
 from services.ingestor.progress import Progress
 from services.ingestor.scan import ScannedFile, ScanRules, SkippedFile, read_source, scan
+from services.ingestor.text_budget import TextBudget
 from services.storage.port import Storage
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class _File:
     chunks: list[Chunk] = field(default_factory=list)
     summary: str = ""
     reused: bool = False  # content unchanged (only touched): stored chunks are kept as they are
+    held: int = 0  # bytes of the text budget this file holds while in the pipeline
 
     @property
     def path(self) -> str:
@@ -74,20 +76,27 @@ class Pipeline:
             return
         workers = self.parse_pool.workers if self.parse_pool else 2
         to_parse, to_enrich, to_embed, to_persist = (asyncio.Queue(QUEUE_SIZE) for _ in range(4))
+        budget = TextBudget()
+
+        def leave(item: _File) -> None:  # persisted, skipped, failed or dropped
+            budget.give_back(item.held)
+            item.held = 0
+
         # A TaskGroup: when one stage fails (storage down), the others are cancelled with it.
         async with asyncio.TaskGroup() as stages:
-            stages.create_task(self._feed(todo, to_parse, cancelled))
+            stages.create_task(self._feed(todo, to_parse, budget, cancelled))
             stages.create_task(_stage(
                 to_parse, to_enrich,
                 lambda f: self._read_and_parse(workspace, f, full, progress),
-                cancelled, workers=workers * 2))  # twice the cores: reads and parses interleave
+                cancelled, leave, workers=workers * 2))  # twice the cores: reads and parses
             stages.create_task(_stage(to_enrich, to_embed, lambda f: self._enrich(f, progress),
-                                      cancelled, workers=4 if self.enricher else 1))
-            stages.create_task(self._embed_batches(to_embed, to_persist, progress, cancelled))
+                                      cancelled, leave, workers=4 if self.enricher else 1))
+            stages.create_task(self._embed_batches(to_embed, to_persist, progress, cancelled,
+                                                   leave))
             # Several writers: each file is its own transaction, and their round trips overlap.
             stages.create_task(_stage(to_persist, None,
                                       lambda f: self._persist(workspace, f, progress),
-                                      cancelled, workers=PERSIST_WORKERS))
+                                      cancelled, leave, workers=PERSIST_WORKERS))
 
     async def _plan(self, workspace: Workspace, full: bool, progress: Progress) -> list[_File]:
         """Scan, skip what is unchanged (size + mtime), and drop files that left the tree."""
@@ -111,8 +120,10 @@ class Pipeline:
         progress.add("files_total", len(todo))
         return todo
 
-    async def _feed(self, todo: list[_File], out: asyncio.Queue, cancelled: asyncio.Event):
+    async def _feed(self, todo: list[_File], out: asyncio.Queue, budget: TextBudget,
+                    cancelled: asyncio.Event):
         for item in todo:
+            item.held = await budget.take(item.scanned.size_bytes)
             if cancelled.is_set():
                 break
             await out.put(item)
@@ -130,9 +141,9 @@ class Pipeline:
                              await self.storage.delete_files(workspace.id, [item.path]))
             return None
         progress.add("files_scanned")
-        item.file_hash = content_hash(source.data)
+        # Keep the text only: the bytes it was decoded from are not held through the parse.
+        item.file_hash, item.text, source = content_hash(source.data), source.text, None
         item.language = language_for(item.path)
-        item.text = source.text
         if not full and item.stored is not None and item.stored.content_hash == item.file_hash:
             # Touched but not changed: keep chunks and summary, refresh size and mtime so the
             # fast path applies next time.
@@ -149,7 +160,9 @@ class Pipeline:
         return item
 
     async def _parse(self, item: _File) -> list[Chunk]:
-        if self.parse_pool is None:  # in this process (a grammar crash would take it down)
+        # In this process when no grammar runs (see needs_parse_worker), or when there is no
+        # pool (then a grammar crash would take this process down).
+        if self.parse_pool is None or not needs_parse_worker(item.text):
             return await asyncio.to_thread(parse_to_chunks, item.path, item.text, item.language)
         return await self.parse_pool.run(parse_to_chunks, item.path, item.text, item.language)
 
@@ -168,7 +181,8 @@ class Pipeline:
         return item
 
     async def _embed_batches(self, inbox: asyncio.Queue, out: asyncio.Queue,
-                             progress: Progress, cancelled: asyncio.Event) -> None:
+                             progress: Progress, cancelled: asyncio.Event,
+                             leave: Callable[[_File], None]) -> None:
         """Embeds several files' chunks per request batch: far fewer, fuller requests."""
         finished = False
         while not finished:
@@ -179,6 +193,10 @@ class Pipeline:
             files = [] if cancelled.is_set() else [f for f in batch if f is not _DONE]
             if files and self.embedder is not None:
                 files = await self._embed(files, progress)
+            kept = {id(item) for item in files}
+            for item in batch:  # dropped by a cancel or a failed embedding
+                if item is not _DONE and id(item) not in kept:
+                    leave(item)
             for item in files:
                 progress.add("files_embedded")
                 await out.put(item)
@@ -211,8 +229,9 @@ def _failed(progress: Progress, item: _File, stage: str, err: Exception) -> None
 
 async def _stage(inbox: asyncio.Queue, outbox: asyncio.Queue | None,
                  handle: Callable[[_File], Awaitable[_File | None]], cancelled: asyncio.Event,
-                 workers: int = 1) -> None:
-    """Run `workers` copies of `handle` over the inbox until the end marker.
+                 leave: Callable[[_File], None], workers: int = 1) -> None:
+    """Run `workers` copies of `handle` over the inbox until the end marker; `leave` each
+    item that goes no further (handled by the last stage, skipped, failed or dropped).
 
     Once cancelled, items still queued are dropped unhandled: a file is persisted whole or
     not at all, so dropping one leaves it as it was for the next run.
@@ -220,11 +239,11 @@ async def _stage(inbox: asyncio.Queue, outbox: asyncio.Queue | None,
 
     async def worker() -> None:
         while (item := await inbox.get()) is not _DONE:
-            if cancelled.is_set():
-                continue
-            result = await handle(item)
+            result = None if cancelled.is_set() else await handle(item)
             if result is not None and outbox is not None:
                 await outbox.put(result)
+            else:
+                leave(item)
         await inbox.put(_DONE)  # let sibling workers see the end too
 
     await asyncio.gather(*(worker() for _ in range(workers)))

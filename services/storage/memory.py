@@ -61,14 +61,19 @@ class _Space:
 
     def add(self, file: FileRecord, chunks: tuple[Chunk, ...]) -> None:
         self.files[file.path] = file
-        self.chunks[file.path] = chunks
+        kept = []
         for chunk in chunks:
-            self.by_id[chunk.id] = chunk
             # The document is already its tokens, space-joined: what PostgreSQL indexes too.
             self.lexical.add(chunk.id, lexical_document(chunk).split())
+            # The index holds the terms now; a second copy on the chunk would about double
+            # what a file costs here (PostgreSQL does not return them either).
+            chunk = replace(chunk, terms="") if chunk.terms else chunk
+            self.by_id[chunk.id] = chunk
+            kept.append(chunk)
             if chunk.embedding is not None:
                 self.vectors.setdefault(len(chunk.embedding), VectorIndex()).add(
                     chunk.id, chunk.embedding)
+        self.chunks[file.path] = tuple(kept)
 
 
 @dataclass(frozen=True)
