@@ -125,7 +125,7 @@ class Grammar:
     # Searched for definitions but never a chunk, nor part of a symbol: a namespace is
     # declared for a whole file in some languages (C#, PHP, Java) and wraps code in others.
     namespaces: frozenset[str] = frozenset()
-    # Member containers of grammars that have no `body` field (Kotlin).
+    # Bodies of types and functions in grammars that have no `body` field (Kotlin).
     bodies: frozenset[str] = frozenset()
     # Where the name is when a grammar has no `name` field (Kotlin).
     name_types: frozenset[str] = frozenset()
@@ -291,7 +291,7 @@ GRAMMARS: dict[str, Grammar] = {
             ),
             "companion_object": Definition(CLASS, default_name="Companion"),
         },
-        bodies=frozenset({"class_body", "enum_class_body"}),
+        bodies=frozenset({"class_body", "enum_class_body", "function_body"}),
         name_types=frozenset({"type_identifier", "simple_identifier"}),
     ),
 }

@@ -2,8 +2,13 @@
 
 Code is parsed once with tree-sitter; the same tree gives the symbol names and the chunk
 boundaries. Top-level definitions become chunks of their own; code between them becomes
-"module" chunks. A definition over the size limits is opened: a type into its members
-(its header and fields stay a "class"-like chunk), a function into pieces cut between
+"module" chunks. A type (class, impl block, interface, struct, enum) is opened: every
+member with a body (method, nested type) is a chunk of its own, and the type's own lines
+around them (its declaration, docstring, fields, and the signatures of an interface) are
+its "header" chunks, of the type's kind and symbol; file context and the symbol list still
+show the type whole (a member's span widens its parent's). Only a tiny type (up to
+TINY_TYPE_LINES lines) stays one chunk with its methods. A type over the size limits opens
+at every member, signatures too, and a function over them is cut into pieces between
 statements. Markdown and reStructuredText split at headings; other text at blank lines.
 
 Every line belongs to exactly one chunk and a chunk's text is exactly its lines, so the
@@ -61,6 +66,10 @@ class ParsedChunk:
 # Hand-written code keeps its lines far shorter; real source files over 2 MB are generated.
 LONG_LINE_CHARS = 1000
 TREE_MAX_BYTES = 2_000_000
+
+# A type this short (`class Builder { Circle build() { ... } }`) stays one chunk: opened,
+# its header and methods would be chunks of a line or two that say little alone.
+TINY_TYPE_LINES = 5
 
 
 def parse_source(
@@ -473,16 +482,29 @@ class _CodeWalk:
         return spans
 
     def _plan(self, item: _Item) -> list[_Span]:
-        if self.lines.fits(item.start, item.end):
-            return [_Span(item.start, item.end, item.kind, item.symbol)]
-        if item.kind in lang.TYPE_KINDS:  # too big: each member its own chunk
+        fits = self.lines.fits(item.start, item.end)
+        if item.kind in lang.TYPE_KINDS and (not fits or item.end - item.start >= TINY_TYPE_LINES):
             children = self._members(item.node)
             members = self._collect(children, item.symbol, in_type=True)
-            if members:
+            if fits:  # signatures (`double area();`) stay in the type's text, its method list
+                members = [m for m in members if self._has_body(m.node)]
+            if members:  # the type's own lines around them become its header chunks
                 return self._partition(
                     item.start, item.end, members, item.kind, item.symbol, children
                 )
+        if fits:
+            return [_Span(item.start, item.end, item.kind, item.symbol)]
         return self._pieces(item.start, item.end, item.kind, item.symbol, item.node.named_children)
+
+    def _has_body(self, node: Node) -> bool:
+        """True for a definition with code in it; False for a bare signature."""
+        value = node.child_by_field_name("value")  # `onClick = (e) => {...}` in a class
+        return any(
+            part.child_by_field_name("body") is not None
+            or any(c.type in self.grammar.bodies for c in part.named_children)
+            for part in (node, value)
+            if part is not None
+        )
 
     def _pieces(
         self, start: int, end: int, kind: str, symbol: str, nodes: list[Node]
