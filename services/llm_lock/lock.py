@@ -154,8 +154,11 @@ class LlmLock:
     async def wait_for_change(self, at_most: float | None) -> None:
         """Return after the next change anywhere, or after `at_most` seconds."""
         changed = self._changed
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation that
+        # arrives as the change does, and a cancelled watch would then go on watching.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), at_most)
+            async with asyncio.timeout(at_most):
+                await changed.wait()
 
     async def watch(self) -> AsyncIterator[LockState]:
         """The current state, then each new one (changes, and expiry when it comes)."""

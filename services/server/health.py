@@ -4,7 +4,6 @@ it answers, without a restart; NOT_SERVING for good from the moment shutdown sta
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from grpc_health.v1 import health, health_pb2
@@ -38,7 +37,11 @@ class HealthMonitor:
 
     async def check_once(self) -> bool:
         try:
-            await asyncio.wait_for(self._storage.ping(), timeout=max(self._interval, 2.0))
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+            # that arrives as the ping completes, and shutdown() then waited for this loop
+            # for ever.
+            async with asyncio.timeout(max(self._interval, 2.0)):
+                await self._storage.ping()
             healthy = True
         except (StorageUnavailable, TimeoutError) as err:
             if self.serving is not False:
@@ -65,6 +68,7 @@ class HealthMonitor:
         """NOT_SERVING everywhere, and no later check may flip it back."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # asyncio.wait, unlike suppress(CancelledError), keeps a cancellation of the
+            # caller itself.
+            await asyncio.wait({self._task})
         await self.servicer.enter_graceful_shutdown()
