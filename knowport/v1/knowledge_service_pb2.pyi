@@ -164,7 +164,7 @@ class FileChunk(_message.Message):
     def __init__(self, chunk_id: _Optional[str] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., description: _Optional[str] = ..., purpose: _Optional[str] = ..., start_column: _Optional[int] = ...) -> None: ...
 
 class GetFileContextResponse(_message.Message):
-    __slots__ = ("path", "language", "size_bytes", "content_hash", "summary", "symbols", "chunks", "text", "text_start_line", "text_end_line", "truncated", "next_page_token", "stale", "text_start_column", "next_start_column")
+    __slots__ = ("path", "language", "size_bytes", "content_hash", "summary", "symbols", "chunks", "text", "text_start_line", "text_end_line", "truncated", "next_page_token", "stale", "text_start_column", "next_start_column", "symbols_outside_range", "chunks_outside_range")
     PATH_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -180,6 +180,8 @@ class GetFileContextResponse(_message.Message):
     STALE_FIELD_NUMBER: _ClassVar[int]
     TEXT_START_COLUMN_FIELD_NUMBER: _ClassVar[int]
     NEXT_START_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_OUTSIDE_RANGE_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_OUTSIDE_RANGE_FIELD_NUMBER: _ClassVar[int]
     path: str
     language: str
     size_bytes: int
@@ -195,7 +197,9 @@ class GetFileContextResponse(_message.Message):
     stale: bool
     text_start_column: int
     next_start_column: int
-    def __init__(self, path: _Optional[str] = ..., language: _Optional[str] = ..., size_bytes: _Optional[int] = ..., content_hash: _Optional[str] = ..., summary: _Optional[str] = ..., symbols: _Optional[_Iterable[_Union[FileSymbol, _Mapping]]] = ..., chunks: _Optional[_Iterable[_Union[FileChunk, _Mapping]]] = ..., text: _Optional[str] = ..., text_start_line: _Optional[int] = ..., text_end_line: _Optional[int] = ..., truncated: _Optional[bool] = ..., next_page_token: _Optional[str] = ..., stale: _Optional[bool] = ..., text_start_column: _Optional[int] = ..., next_start_column: _Optional[int] = ...) -> None: ...
+    symbols_outside_range: int
+    chunks_outside_range: int
+    def __init__(self, path: _Optional[str] = ..., language: _Optional[str] = ..., size_bytes: _Optional[int] = ..., content_hash: _Optional[str] = ..., summary: _Optional[str] = ..., symbols: _Optional[_Iterable[_Union[FileSymbol, _Mapping]]] = ..., chunks: _Optional[_Iterable[_Union[FileChunk, _Mapping]]] = ..., text: _Optional[str] = ..., text_start_line: _Optional[int] = ..., text_end_line: _Optional[int] = ..., truncated: _Optional[bool] = ..., next_page_token: _Optional[str] = ..., stale: _Optional[bool] = ..., text_start_column: _Optional[int] = ..., next_start_column: _Optional[int] = ..., symbols_outside_range: _Optional[int] = ..., chunks_outside_range: _Optional[int] = ...) -> None: ...
 
 class GetOverviewRequest(_message.Message):
     __slots__ = ("workspace", "max_depth")

@@ -8,7 +8,9 @@ whether the file on disk has changed since.
 The budget goes first to the file's facts and summary, then up to a quarter each to the
 symbol list and the chunk list, then to the text (from `start_line`, whole lines while they
 fit; a first line too long for the budget is cut between characters), and what the text does
-not need goes back to the two lists. Chunks page with a token; text continues with
+not need goes back to the two lists. With a line range (`start_line` above 1 or an
+`end_line`) the two lists hold only the symbols and chunks overlapping it, and say how many
+others the file has. Chunks page with a token; text continues with
 `start_line` = `text_end_line` + 1, or, when it was cut inside a line (a minified file can be
 one 5 MB line), at `start_column` = `next_start_column` of that same line, so any file can be
 read to its end page by page.
@@ -133,6 +135,9 @@ def file_context_response(record: FileRecord, chunks: Sequence[Chunk], stale: bo
     response = pb.GetFileContextResponse(
         path=safe_text(record.path), language=safe_text(record.language),
         size_bytes=record.size_bytes, content_hash=record.content_hash, stale=stale)
+    in_range = _in_range(chunks, lines)  # its counts are set first: the budget sees them
+    response.symbols_outside_range = in_range.symbols_outside
+    response.chunks_outside_range = in_range.chunks_outside
     # What is added at the end: token, truncated flag, text line numbers and columns.
     tail = field_size(len(token_for(len(chunks))) + 8) + 2 + 24
     room = Room(budget - RESERVE_BYTES - tail - response.ByteSize())
@@ -140,8 +145,8 @@ def file_context_response(record: FileRecord, chunks: Sequence[Chunk], stale: bo
     response.summary, truncated = cut_field(record.summary, summary_max)
     room = Room(budget - RESERVE_BYTES - tail - response.ByteSize())
 
-    symbols = symbols_of(chunks)
-    listed = chunks[chunk_start:]
+    symbols = in_range.symbols
+    listed = chunks[chunk_start:in_range.chunks_end]
     list_room = int(room.left * LIST_SHARE)
 
     def symbol(s: Symbol) -> pb.FileSymbol:
@@ -180,11 +185,37 @@ def file_context_response(record: FileRecord, chunks: Sequence[Chunk], stale: bo
     response.chunks.extend(shown_chunks)
 
     next_chunk = chunk_start + len(shown_chunks)
-    if next_chunk < len(chunks):
+    more_chunks = next_chunk < in_range.chunks_end
+    if more_chunks:
         response.next_page_token = token_for(next_chunk)
     response.truncated = (truncated or text.cut or cut_fields
-                          or len(shown_symbols) < len(symbols) or next_chunk < len(chunks))
+                          or len(shown_symbols) < len(symbols) or more_chunks)
     return response
+
+
+@dataclass(frozen=True)
+class _InRange:
+    """What a request's line range covers: the symbols overlapping it, where its chunks end
+    (an index into the file's chunks), and how many symbols and chunks lie outside it."""
+
+    symbols: list[Symbol]
+    chunks_end: int
+    symbols_outside: int = 0
+    chunks_outside: int = 0
+
+
+def _in_range(chunks: Sequence[Chunk], lines: LineRange) -> _InRange:
+    """Without a range (from line 1 to the end) the whole file; with one, only what overlaps
+    it, so a 36-line question is not answered with every symbol and chunk of the file."""
+    symbols = symbols_of(chunks)
+    if lines.start <= 1 and not lines.end and not lines.column:
+        return _InRange(symbols, len(chunks))
+    first, last = max(lines.start, 1), lines.end or max((c.end_line for c in chunks), default=0)
+    inside = [s for s in symbols if s.end_line >= first and s.start_line <= last]
+    start = first_chunk_at(chunks, first, lines.column)
+    end = next((i for i in range(start, len(chunks)) if chunks[i].start_line > last),
+               len(chunks))
+    return _InRange(inside, end, len(symbols) - len(inside), len(chunks) - (end - start))
 
 
 def _text(lines: list[str], wanted: LineRange, room: Room) -> _Text:

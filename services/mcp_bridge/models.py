@@ -98,8 +98,14 @@ class FileContextResult(BaseModel):
     size_bytes: int
     content_hash: str
     summary: str = Field(description="LLM-written summary of the file; may be empty")
-    symbols: list[FileSymbolView] = Field(description="Symbols in line order")
-    chunks: list[FileChunkView] = Field(description="Chunks in line order (one page of them)")
+    symbols: list[FileSymbolView] = Field(description=(
+        "Symbols in line order; with a line range, only those overlapping it"))
+    chunks: list[FileChunkView] = Field(description=(
+        "Chunks in line order (one page of them); with a line range, only those overlapping it"))
+    symbols_outside_range: int = Field(default=0, description=(
+        "With a line range: the file's other symbols, left out (ask without a range for all)"))
+    chunks_outside_range: int = Field(default=0, description=(
+        "With a line range: the file's other chunks, left out"))
     text: str = Field(description="The file's text from text_start_line to text_end_line")
     text_start_line: int = Field(description="First line in text; 0 when text is empty")
     text_end_line: int = Field(description="Last line in text; 0 when text is empty")

@@ -125,7 +125,8 @@ async def get_file_context(
 
     Use this when you know the path (from search_code, get_project_overview or the user) and
     need its text, its symbols with line spans, its chunks and their LLM-written descriptions,
-    or the file's summary. Ask for a line range to read a part; when `truncated`, call again
+    or the file's summary. Ask for a line range to read a part: only the symbols and chunks
+    overlapping it come back (the counts of the others too); when `truncated`, call again
     with start_line=next_start_line and start_column=next_start_column for more text (a
     minified file can be one very long line, read in pieces), or page_token=next_page_token
     for more chunks.
@@ -143,6 +144,8 @@ async def get_file_context(
     result = FileContextResult(
         path=r.path, language=r.language, size_bytes=r.size_bytes, content_hash=r.content_hash,
         summary=r.summary, symbols=[convert.symbol(s) for s in r.symbols], chunks=chunks,
+        symbols_outside_range=r.symbols_outside_range,
+        chunks_outside_range=r.chunks_outside_range,
         text=r.text, text_start_line=r.text_start_line, text_end_line=r.text_end_line,
         text_start_column=r.text_start_column, truncated=r.truncated,
         next_start_line=r.text_end_line + 1 if text_cut else 0,

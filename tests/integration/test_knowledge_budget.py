@@ -210,6 +210,10 @@ async def check_file_context(world: World, budget: int,
                 assert first == last and response.truncated  # one line too long: cut
         if wanted_start <= wanted_end and (last < wanted_end or not response.text):
             assert response.truncated
+        if request.start_line > 1 or request.end_line or request.start_column:  # a range:
+            symbols = [s for s in symbols  # only the symbols overlapping it
+                       if s.end_line >= wanted_start and s.start_line <= wanted_end]
+        assert response.symbols_outside_range == len(symbols_of(chunks)) - len(symbols)
         assert [s.name for s in response.symbols] == [
             safe_text(s.name) for s in symbols[:len(response.symbols)]]
         if len(response.symbols) < len(symbols) or response.next_page_token:

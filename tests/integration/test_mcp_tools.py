@@ -230,8 +230,8 @@ async def test_read_doc_pages_a_large_file_and_stays_in_the_workspace(workspace)
 
         (workspace / "pkg" / "escape.md").symlink_to(workspace.parent / "elsewhere.md")
         (workspace.parent / "elsewhere.md").write_text("TOP SECRET\n")
-        for path in ("../elsewhere.md", str(workspace / "README.md"), "pkg/escape.md",
-                     "missing.md"):
+        for path in ("../elsewhere.md", str(workspace.parent / "elsewhere.md"), "pkg/escape.md",
+                     "missing.md"):  # an absolute path only inside the workspace
             text = await failure(client, "read_doc", path=path)
             assert "TOP SECRET" not in text
             assert text.split(": ", 1)[1].startswith(("INVALID_ARGUMENT", "NOT_FOUND")), text
