@@ -40,7 +40,6 @@ async def analyzed(pg_dsn):
         assert {"alpha", "beta"} <= set(common)
     finally:
         await conn.close()
-    store._common = None  # read the fresh statistics now rather than within a minute
     yield store, memory
     await store.close()
 

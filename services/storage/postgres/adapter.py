@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import math
-import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -34,7 +33,7 @@ from services.domain.models import (
     Workspace,
 )
 from services.storage import checks
-from services.storage.postgres import job_owner, lease, lexical, rows
+from services.storage.postgres import job_owner, lease, lexical, rows, terms
 from services.storage.postgres.connection import BoundedCancelConnection
 from services.storage.postgres.errors import (
     UNAVAILABLE,
@@ -47,6 +46,7 @@ from services.storage.postgres.migrate import (
     ensure_vector_index,
     migrate,
 )
+from services.storage.tokens import search_terms
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,6 @@ class PostgresStorage:
         self._closed = False
         self._open_lock = asyncio.Lock()
         self._indexed_dimensions: set[int] = set()
-        self._common: tuple[float, frozenset[str]] | None = None  # (read at, lexemes)
         # Jobs this process claimed and runs: each one's owner lock connection (job_owner.py).
         self._job_owners: dict[str, asyncpg.Connection] = {}
 
@@ -198,17 +197,27 @@ class PostgresStorage:
                     "summary = excluded.summary, indexed_at = excluded.indexed_at",
                     workspace_id, file.path, file.content_hash, file.size_bytes, file.mtime_ns,
                     file.language, file.summary, file.indexed_at)
-                await conn.execute("DELETE FROM chunks WHERE workspace_id = $1 AND path = $2",
-                                   workspace_id, file.path)
+                old = await conn.fetch("DELETE FROM chunks WHERE workspace_id = $1 "
+                                       "AND path = $2 RETURNING id, lexical",
+                                       workspace_id, file.path)
                 if records:
                     await conn.copy_records_to_table("chunks", records=records,
                                                      columns=rows.CHUNK_COPY_COLUMNS)
+                await terms.update(conn, workspace_id, rows.documents(old),
+                                   [rows.record_document(r) for r in records])
 
     async def delete_files(self, workspace_id: str, paths: Iterable[str]) -> int:
         paths = sorted(set(paths))
         if not paths:
             return 0
-        async with self._connection() as conn:
+        async with self._connection() as conn, conn.transaction():
+            # The files first, in order, as replace_file locks its file before its chunks.
+            await conn.execute("SELECT 1 FROM files WHERE workspace_id = $1 AND path = "
+                               'ANY($2::text[]) ORDER BY path COLLATE "C" FOR UPDATE',
+                               workspace_id, paths)
+            old = await conn.fetch("DELETE FROM chunks WHERE workspace_id = $1 AND path = "
+                                   "ANY($2::text[]) RETURNING id, lexical", workspace_id, paths)
+            await terms.update(conn, workspace_id, rows.documents(old), [])
             status = await conn.execute(
                 "DELETE FROM files WHERE workspace_id = $1 AND path = ANY($2::text[])",
                 workspace_id, paths)
@@ -272,26 +281,20 @@ class PostgresStorage:
     # --- search ------------------------------------------------------------------------
     async def search_lexical(self, workspace_id: str, query: str, limit: int,
                              filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
-        query_words = lexical.words(query)
-        if not query_words or limit <= 0:
+        terms = search_terms(query)
+        if not terms or limit <= 0:
             return []
-        rank = lexical.ranking(query_words)
-        async with self._connection() as conn:
-            match = lexical.matching(query_words, await self._common_terms(conn))
-            found = await conn.fetch(*lexical.ranked_sql(workspace_id, match, rank, limit,
-                                                         filters))
-            if not found and match != rank:  # the narrowed match found nothing: widen
-                found = await conn.fetch(*lexical.ranked_sql(workspace_id, rank, rank, limit,
-                                                             filters))
+        # One snapshot for the statistics and the postings they score.
+        async with self._connection() as conn, conn.transaction(isolation="repeatable_read",
+                                                                 readonly=True):
+            stats = await lexical.statistics(conn, workspace_id, terms)
+            found: list = []
+            for candidates, bound in lexical.plans(stats, limit):
+                found = await conn.fetch(*lexical.ranked_sql(workspace_id, stats, candidates,
+                                                             limit, filters))
+                if len(found) == limit and found[-1]["score"] > bound:
+                    break
         return [ScoredChunk(rows.chunk(r), r["score"]) for r in found]
-
-    async def _common_terms(self, conn: asyncpg.Connection) -> frozenset[str]:
-        """Lexemes too common to match on their own (postgres/lexical.py), from PostgreSQL's
-        statistics, read at most once a minute."""
-        now = time.monotonic()
-        if self._common is None or now - self._common[0] > lexical.STATISTICS_TTL:
-            self._common = (now, await lexical.common_terms(conn))
-        return self._common[1]
 
     async def search_semantic(self, workspace_id: str, vector: Sequence[float], limit: int,
                               filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:

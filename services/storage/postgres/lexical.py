@@ -1,99 +1,109 @@
-"""Lexical search in PostgreSQL that stays fast on large workspaces: common terms rank but do
-not match (the "common terms" cut-off that Elasticsearch and Lucene use).
+"""Lexical search in PostgreSQL: Okapi BM25, the same ranking the memory backend computes
+(services/storage/bm25.py), over the postings and statistics of migration 005 (terms.py).
 
-`ts_rank` must read the tsvector of every chunk it ranks, so matching on common words
-("return", "value", "test") would rank tens of thousands of rows per query. PostgreSQL's own
-statistics (pg_stats.most_common_elems, kept by ANALYZE and autovacuum; migration 003 makes
-them fine enough) say which lexemes are in more than COMMON of the chunks. Then:
+Same terms (search_terms of the query: every distinct token of every form), same k1 and b,
+same idf (Lucene's non-negative ln(1 + (N - df + 0.5) / (df + 0.5))), same document lengths
+(tokens of the lexical document), same average length; a chunk matches when it holds any
+query term. Scores are rounded to single precision, as memory keeps them, so that the same
+ties break the same way (path, start line, id).
 
-- when some query word is rare, the chunks that hold a rare form of a rare word match, and
-  every term of the query ranks them (a common word still lifts the chunks that have it);
-- when every word is common, a chunk must hold all of them (each in any of its forms).
-
-Before the first ANALYZE, and in small workspaces, no lexeme is common and any term matches.
-When the narrowed match finds nothing (no chunk holds all the common words, or the rare word
-exists nowhere), the search widens to any term with the same ranking: a query never comes back
-empty because its words are common, as the memory backend never does.
-
-A query word is a run of non-space characters; `|` joins alternative forms of it, the first
-being the word as written (`returns|return`). Whether a word is rare is decided by the word as
-written, so a made-up alternative (rare because it exists nowhere) never decides what matches.
+Common terms ("return", "self": in more than COMMON_SHARE of the chunks) hold most of the
+postings but add little to a score. As in memory, the search first scores only the chunks
+that hold a rarer term (by every term); when the last of the best few already scores more
+than any chunk could from the common terms alone, that is the answer, else it scores every
+chunk that holds any term. The bound here is idf * (k1 + 1) per common term (BM25's limit as
+tf grows), looser than memory's exact maximum, so the exact fallback runs a little more often;
+the answer is the same either way.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 import asyncpg
 
 from services.domain.models import SearchFilters
+from services.storage.bm25 import COMMON_SHARE
 from services.storage.postgres import rows
-from services.storage.tokens import search_terms
 
-COMMON = 0.002  # a lexeme in more than 0.2% of the chunks is common
-STATISTICS_TTL = 60.0  # seconds between reads of pg_stats
+K1 = 1.2  # services/storage/bm25.py Bm25Index's defaults (tests check they agree)
+B = 0.75
 
 
-async def common_terms(conn: asyncpg.Connection) -> frozenset[str]:
-    """The lexemes PostgreSQL counts in more than COMMON of the chunks (none before the
-    first ANALYZE)."""
+@dataclass(frozen=True)
+class Statistics:
+    chunks: int  # N
+    average_length: float
+    df: Mapping[str, int]  # the query's terms that some chunk holds
+
+    def idf(self, term: str) -> float:
+        df = self.df[term]
+        return math.log(1.0 + (self.chunks - df + 0.5) / (df + 0.5))
+
+
+async def statistics(conn: asyncpg.Connection, workspace_id: str,
+                     terms: Sequence[str]) -> Statistics:
+    """N, the average length and the query terms' document frequencies, in one statement."""
     row = await conn.fetchrow(
-        "SELECT most_common_elems::text::text[] AS lexemes, most_common_elem_freqs AS shares "
-        "FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'chunks' "
-        "AND attname = 'tsv'")
-    if row is None or row["lexemes"] is None:
-        return frozenset()
-    return frozenset(lexeme for lexeme, share in zip(row["lexemes"], row["shares"],
-                                                     strict=False) if share > COMMON)
+        "SELECT t.chunks, t.length, "
+        "array(SELECT term FROM term_stats s WHERE s.workspace_id = $1 "
+        "      AND s.term = ANY($2::text[]) AND s.df > 0 ORDER BY term) AS terms, "
+        "array(SELECT df FROM term_stats s WHERE s.workspace_id = $1 "
+        "      AND s.term = ANY($2::text[]) AND s.df > 0 ORDER BY term) AS dfs "
+        "FROM (SELECT 1) one LEFT JOIN lexical_totals t ON t.workspace_id = $1",
+        workspace_id, list(terms))
+    chunks = row["chunks"] or 0
+    average = (row["length"] or 0) / chunks if chunks else 0.0
+    return Statistics(chunks, average or 1.0, dict(zip(row["terms"], row["dfs"], strict=True)))
 
 
-def words(query: str) -> list[list[list[str]]]:
-    """The query's words, each a list of its forms' tokens (the first form as written)."""
-    found = []
-    for word in query.split():
-        forms = [tokens for tokens in (search_terms(form) for form in word.split("|"))
-                 if tokens]
-        if forms:
-            found.append(forms)
-    return found
+def plans(stats: Statistics, limit: int) -> list[tuple[list[str], float]]:
+    """(candidate terms, bound) for each pass to try in order: a pass's answer stands when it
+    fills `limit` and its last score beats the bound; the last pass (every term, bound -inf)
+    always stands."""
+    common_df = COMMON_SHARE * stats.chunks
+    rare = [t for t in stats.df if stats.df[t] <= common_df]
+    common = [t for t in stats.df if stats.df[t] > common_df]
+    full = (list(stats.df), -math.inf)
+    if not rare or not common:
+        return [full]
+    return [(rare, sum(stats.idf(t) * (K1 + 1.0) for t in common)), full]
 
 
-def _any_form(forms: list[list[str]]) -> str:
-    """tsquery: the chunk holds the word in one of its forms (a compound identifier as
-    itself or as all of its parts)."""
-    alternatives = []
-    for tokens in forms:
-        whole, parts = tokens[0], tokens[1:]
-        alternatives.append(whole if not parts else f"{whole} | ({' & '.join(parts)})")
-    return " | ".join(f"({a})" for a in alternatives)
-
-
-def matching(query_words: list[list[list[str]]], common: frozenset[str]) -> str:
-    """The tsquery that decides which chunks match (see the module doc)."""
-    rare = [t for forms in query_words if any(t not in common for t in forms[0])
-            for tokens in forms for t in tokens if t not in common]
-    if rare:
-        return " | ".join(dict.fromkeys(rare))
-    return " & ".join(f"({_any_form(forms)})" for forms in query_words)
-
-
-def ranking(query_words: list[list[list[str]]]) -> str:
-    """The tsquery that ranks: every term of every form."""
-    return " | ".join(dict.fromkeys(t for forms in query_words for tokens in forms
-                                    for t in tokens))
-
-
-def ranked_sql(workspace_id: str, match: str, rank: str, limit: int,
+def ranked_sql(workspace_id: str, stats: Statistics, candidates: list[str], limit: int,
                filters: SearchFilters) -> tuple:
-    """(sql, *args): the best `limit` chunks matching tsquery `match`, ranked by `rank`.
+    """(sql, *args): the best `limit` chunks by BM25 among those holding a `candidates` term.
 
-    ts_rank rewards chunks that hold more of the terms, more often; normalisation 1 damps long
-    chunks, roughly as BM25 does. Hits come without their embeddings: nothing that ranks or
-    shows a hit reads them, and decoding hundreds of floats per row cost a hybrid search
-    (50 hits of each ranking) about a third of its time in storage.
+    Hits come without their embeddings: nothing that ranks or shows a hit reads them, and
+    decoding hundreds of floats per row cost a hybrid search (50 hits of each ranking) about
+    a third of its time in storage.
     """
-    args: list = [workspace_id, match, rank, limit]
-    sql = (f"SELECT {rows.CHUNK_COLUMNS_NO_EMBEDDING}, "
-           "ts_rank(tsv, to_tsquery('simple', $3), 1) AS score FROM chunks "
-           "WHERE workspace_id = $1 AND tsv @@ to_tsquery('simple', $2)"
-           f"{rows.filter_sql(filters, args)} "
-           'ORDER BY score DESC, path COLLATE "C", start_line, id COLLATE "C" LIMIT $4')
+    terms = list(stats.df)
+    args: list = [workspace_id, terms, [stats.idf(t) for t in terms], limit,
+                  K1, B, stats.average_length]
+    score = ("sum(q.idf * p.tf * ($5 + 1.0) / (p.tf + $5 * (1.0 - $6 + $6 * p.length / $7)))"
+             "::real")
+    if len(candidates) == len(terms):
+        scored = (f"SELECT p.chunk_id, {score} AS score "
+                  "FROM unnest($2::text[], $3::float8[]) AS q(term, idf) "
+                  "JOIN chunk_terms p ON p.workspace_id = $1 AND p.term = q.term "
+                  "GROUP BY p.chunk_id")
+    else:
+        args.append(candidates)
+        scored = (f"SELECT p.chunk_id, {score} AS score "
+                  "FROM (SELECT DISTINCT chunk_id FROM chunk_terms "
+                  f"      WHERE workspace_id = $1 AND term = ANY(${len(args)}::text[])) c "
+                  "JOIN chunk_terms p ON p.workspace_id = $1 AND p.chunk_id = c.chunk_id "
+                  "AND p.term = ANY($2::text[]) "
+                  "JOIN unnest($2::text[], $3::float8[]) AS q(term, idf) ON q.term = p.term "
+                  "GROUP BY p.chunk_id")
+    conditions = rows.filter_sql(filters, args)
+    if not conditions:  # cut before reading chunks (ties at the cut come along)
+        scored += " ORDER BY score DESC FETCH FIRST $4 ROWS WITH TIES"
+    sql = (f"WITH scored AS ({scored}) "
+           f"SELECT {rows.CHUNK_COLUMNS_NO_EMBEDDING}, s.score FROM scored s "
+           f"JOIN chunks ON chunks.workspace_id = $1 AND chunks.id = s.chunk_id{conditions} "
+           'ORDER BY s.score DESC, path COLLATE "C", start_line, id COLLATE "C" LIMIT $4')
     return (sql, *args)

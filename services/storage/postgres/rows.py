@@ -42,6 +42,19 @@ def chunk_record(workspace_id: str, chunk: Chunk) -> tuple:
             chunk.start_column)
 
 
+_LEXICAL = CHUNK_COPY_COLUMNS.index("lexical")
+
+
+def record_document(record: tuple) -> tuple[str, str]:
+    """(chunk id, lexical document) of a chunk_record: what its term postings come from."""
+    return record[1], record[_LEXICAL]
+
+
+def documents(found: list[Row]) -> list[tuple[str, str]]:
+    """(chunk id, lexical document) of rows holding `id` and `lexical`."""
+    return [(r["id"], r["lexical"]) for r in found]
+
+
 def chunk(row: Row) -> Chunk:
     return Chunk(id=row["id"], path=row["path"], start_line=row["start_line"],
                  end_line=row["end_line"], symbol=row["symbol"], kind=row["kind"],
