@@ -31,7 +31,8 @@ def add_parser(commands) -> None:
     search.add_argument("--limit", type=int, default=10, help="hits (at most 50)")
     search.add_argument("--page-token", default="", help="from a previous --json answer")
     file = commands.add_parser("file", help="one file's summary, symbols, chunks and text")
-    file.add_argument("path", help="workspace-relative path")
+    file.add_argument("path", help="workspace-relative path, or an absolute one inside "
+                      "the workspace")
     file.add_argument("--start-line", type=int, default=0)
     file.add_argument("--end-line", type=int, default=0)
     file.add_argument("--start-column", type=int, default=0,
@@ -80,10 +81,14 @@ def _kind(number: int) -> str:
     return kpb.SymbolKind.Name(number).removeprefix("SYMBOL_KIND_").lower()
 
 
+SNIPPET_LINES = 4  # of each hit's snippet in the text form of `search`
+
+
 def _show_search(answer) -> str:
     lines = [f"{hit.path}:{hit.start_line}-{hit.end_line}  {hit.symbol or '-'} "
              f"({_kind(hit.kind)}, score {hit.score:.3f})"
              + (f"\n    {hit.description}" if hit.description else "")
+             + _snippet(hit.snippet)
              for hit in answer.hits]
     lines += [f"note: {notice}" for notice in answer.notices]
     if answer.next_page_token:
@@ -91,23 +96,52 @@ def _show_search(answer) -> str:
     return "\n".join(lines) or "no hits"
 
 
+def _snippet(snippet: str) -> str:
+    """The first few non-blank lines of a hit's snippet, indented under it."""
+    shown = [line.rstrip() for line in snippet.splitlines() if line.strip()]
+    more = ["      ..."] if len(shown) > SNIPPET_LINES else []
+    return "".join(f"\n      {line}" for line in shown[:SNIPPET_LINES] + more)
+
+
 def _show_file(answer) -> str:
+    """The code with its line numbers, then the symbols of the lines shown (not the whole
+    file's list first: that buried the code asked for)."""
     head = f"{answer.path} ({answer.language}, {answer.size_bytes} bytes)"
-    symbols = [f"  {s.start_line:>5}-{s.end_line:<5} {_kind(s.kind):<9} {s.name}"
-               for s in answer.symbols]
-    parts = [head, answer.summary, *symbols, "", answer.text]
+    parts = [head, answer.summary, _numbered(answer)]
     if answer.next_start_column:  # cut inside a line too long for one answer
         parts.append(f"[cut: ask again with --start-line {answer.text_end_line} "
                      f"--start-column {answer.next_start_column}]")
     elif answer.truncated:
         parts.append(f"[cut: ask again with --start-line {answer.text_end_line + 1}]")
-    return "\n".join(p for p in parts if p is not None)
+    parts.append(_range_symbols(answer))
+    return "\n".join(p for p in parts if p)
+
+
+def _numbered(answer) -> str:
+    """The text with each line's number in a column before it."""
+    lines = answer.text.splitlines()
+    width = len(str(answer.text_start_line + len(lines)))
+    return "\n".join(f"{answer.text_start_line + i:>{width}} | {line}"
+                     for i, line in enumerate(lines))
+
+
+def _range_symbols(answer) -> str:
+    first, last = answer.text_start_line, answer.text_end_line
+    shown = [s for s in answer.symbols if s.end_line >= first and s.start_line <= last]
+    others = len(answer.symbols) - len(shown) + answer.symbols_outside_range
+    lines = [f"symbols in lines {first}-{last}:" if first else "symbols:"]
+    lines += [f"  {s.start_line:>5}-{s.end_line:<5} {_kind(s.kind):<9} {s.name}" for s in shown]
+    if others:
+        lines.append(f"  ({others} more elsewhere in the file)")
+    return "\n".join(lines) if len(lines) > 1 else ""
 
 
 def _show_overview(answer) -> str:
     lines = [f"workspace {answer.workspace} at {answer.root}", "languages:"]
     lines += [f"  {x.language:<12} {x.files:>6} files {x.bytes:>12} bytes"
               for x in answer.languages]
+    lines += ["layout:"] + [f"  {x.path + '/' if x.path != '.' else './':<40} {x.files:>6} files "
+                            f"{x.bytes:>12} bytes" for x in answer.layout]
     lines += ["key modules:"] + [f"  {m.path}: {m.purpose}" for m in answer.key_modules]
     lines += ["entry points:"] + [f"  {p}" for p in answer.entry_points]
     lines += ["most referenced symbols:"] + [f"  {s.name} ({s.path}:{s.start_line})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -33,7 +34,7 @@ def served(tmp_path_factory):
     proc = start_serve({"STORAGE_TYPE": "memory", "WORKSPACE": str(root),
                         "KNOWPORT_INGEST_ON_START": "false", "EMBEDDING_BACKEND": "none"})
     host, port = proc.address.rsplit(":", 1)
-    env = {**os.environ, "GRPC_HOST": host, "GRPC_PORT": port}
+    env = {**os.environ, "GRPC_HOST": host, "GRPC_PORT": port, "WORKSPACE": str(root)}
     assert subprocess.run([tool("knowport"), "ingest"], env=env, capture_output=True,
                           timeout=60).returncode == 0
     yield env
@@ -72,3 +73,39 @@ def test_user_mistakes_are_one_line_with_a_meaningful_exit_code(served):
     escape = knowport(served, "file", "../etc/passwd")
     assert escape.returncode == 1 and "Traceback" not in escape.stderr
     assert escape.stderr.count("\n") == 1
+
+
+def test_text_search_shows_each_hits_code(served):
+    human = knowport(served, "search", "charge card", "--mode", "lexical")
+    assert human.returncode == 0, human.stderr
+    assert re.search(r"^ +def charge_card\(amount\):$", human.stdout, re.M), human.stdout
+
+
+def test_text_file_numbers_its_lines_and_lists_the_shown_ranges_symbols_after(served):
+    human = knowport(served, "file", "billing/payments.py", "--start-line", "9",
+                     "--end-line", "11")
+    assert human.returncode == 0, human.stderr
+    out = human.stdout
+    code = re.search(r"^ *9 \| class Refunds:$", out, re.M)
+    assert code and re.search(r"^ *11 \|         return charge_card\(-1\)$", out, re.M), out
+    symbols = out.index("symbols in lines 9-11:")
+    assert code.start() < symbols  # the code first, its symbols after
+    assert re.search(r"9-11 +class +Refunds$", out[symbols:], re.M), out
+    assert "charge_card" not in out[symbols:].split("\n  (")[0]  # outside the range
+    assert "more elsewhere in the file" in out[symbols:]
+
+
+def test_file_takes_an_absolute_path_inside_the_workspace(served):
+    absolute = f"{served['WORKSPACE']}/billing/payments.py"
+    human = knowport(served, "file", absolute)
+    assert human.returncode == 0, human.stderr
+    assert human.stdout.startswith("billing/payments.py (python")
+    outside = knowport(served, "file", "/etc/passwd")
+    assert outside.returncode == 1 and "INVALID_ARGUMENT" in outside.stderr
+
+
+def test_text_overview_shows_the_layout(served):
+    human = knowport(served, "overview")
+    assert human.returncode == 0, human.stderr
+    layout = human.stdout.index("layout:")
+    assert re.search(r"^  billing/ +1 files", human.stdout[layout:], re.M), human.stdout
