@@ -1,24 +1,31 @@
-"""Code-search quality: lexical, semantic and hybrid search against a plain BM25 baseline.
+"""Code-search quality on installed packages nobody here wrote, on both storage backends,
+beside an off-the-shelf baseline in the same run.
 
-    .venv/bin/python -m bench.retrieval [--packages rich,click] [--max-queries 800]
+    .venv/bin/python -m bench.retrieval [--packages click,rich,...] [--part report|tune|all]
+        [--max-queries 150] [--backends memory,postgres] [--tune] [--calibrate]
 
-Built offline from real code on this machine, the source of installed packages:
-- every documented function or method gives one query, the first sentence of its docstring
-  (at least four words; a sentence that documents two functions is dropped as ambiguous);
-- a copy of the packages with every docstring removed is indexed by the real pipeline (parse,
-  then embeddings from the local all-MiniLM-L6-v2, no LLM), so the answer is never found by
-  its own words;
-- the relevant chunk of a query is the one that holds its function's `def` line.
+Built offline from the source of installed packages:
+- each package is copied with every docstring removed and indexed by the real pipeline
+  (parse, embeddings from the local all-MiniLM-L6-v2, no LLM) into its own workspace, once in
+  memory and once in an embedded PostgreSQL (as bench/ingest.py starts it);
+- docstring set: each documented function's first docstring sentence is a query, its answer
+  the chunk holding its `def` line (the copy has no docstrings, so the answer is never found
+  by its own words);
+- question set: hand-written "how / where / why" questions with their answer (path and
+  symbol), written by reading the code, in bench/questions/<package>.jsonl.
 
-It reports Recall@1/5/10 and MRR@10 for knowport's lexical, semantic and hybrid rankings (the
-same code KnowledgeService runs) beside a plain BM25 baseline computed in the same run:
-`bm25s` over the same chunks (path, symbol name and text, what knowport's lexical index reads)
-with its default English tokenizer and stop words; every figure is also shown over the
-baseline's. It then shows how hybrid MRR@10 moves with the fusion constant k, and without the
-symbol-name ranking. Target: hybrid MRR@10 at least 0.05 above the better single mode and
-above the baseline.
+Every set is split by a stable hash (of the answer's file for docstring queries, of the
+question for hand-written ones) into a tune part (one in three) and a report part; fusion
+and the no-match threshold are tuned on the tune part only, and the tables show the report
+part unless --part says otherwise.
 
-It takes about five minutes on two cores, most of it embedding the chunks.
+Per set and pooled: R@1, R@10, MRR@10 with its bootstrap 95 % interval, MRR@10 counting no
+answer longer than 80 lines, and the median length of the hits shown (top 10), for knowport's
+lexical, semantic and hybrid rankings on each backend and for the baseline: bm25s, cosine
+over the same vectors, and the two fused by reciprocal rank fusion (k=60).
+
+Chunk and query vectors are cached by content hash under .bench-cache/ (gitignored): the
+first run embeds a few thousand chunks (minutes), reruns only what changed.
 """
 
 from __future__ import annotations
@@ -26,32 +33,42 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import json
 import random
 import re
 import shutil
 import sysconfig
 import tempfile
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.retrieval_support import Baseline, Outcome, VectorCache, summary
 from bench.workloads import say, timed
-from services.domain.models import Chunk, SearchFilters
-from services.ingestor.embed import LocalEmbedder
-from services.knowledge.query_embedding import QueryEmbedder
-from services.knowledge.search import RRF_K, Mode, Searcher, SearchQuery
+from services.domain.models import Chunk, SearchFilters, content_hash
+from services.ingestor.embed import LocalEmbedder, embedding_text
+from services.knowledge.search import Fusion, Mode, Searcher, SearchQuery
 from services.storage.memory import MemoryStorage
+from services.storage.port import Storage
 from tests.support.grpc_server import settings_for
 from tests.support.workspaces import index
 
-K = (1, 5, 10)
-SENSITIVITY_K = (1, 2, 5, 10, 60)
+PACKAGES = "click,rich,jinja2,httpx,attr,starlette"
+QUESTIONS = Path(__file__).parent / "questions"
+DEPTH = 10
 
 
 @dataclass(frozen=True)
 class Query:
     text: str
-    path: str  # workspace-relative file of the documented function
-    line: int  # its `def` line in the docstring-free copy
+    path: str  # workspace-relative file of the answer
+    line: int  # its `def` / `class` line in the docstring-free copy
+    tune: bool  # in the tune part of its set
+
+
+def tune_part(key: str) -> bool:
+    return zlib.crc32(key.encode()) % 3 == 0
 
 
 def _first_sentence(docstring: str) -> str:
@@ -86,7 +103,8 @@ def strip_docstrings(source: str) -> str:
     return data.decode()
 
 
-def _qualified_defs(tree: ast.AST) -> dict[str, list[ast.AST]]:
+def qualified_defs(tree: ast.AST, classes: bool = False) -> dict[str, list[ast.AST]]:
+    """Functions (and with `classes`, classes) by qualified name: `Class.method`."""
     found: dict[str, list[ast.AST]] = {}
 
     def visit(node: ast.AST, prefix: str) -> None:
@@ -94,158 +112,318 @@ def _qualified_defs(tree: ast.AST) -> dict[str, list[ast.AST]]:
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 found.setdefault(prefix + child.name, []).append(child)
             elif isinstance(child, ast.ClassDef):
+                if classes:
+                    found.setdefault(prefix + child.name, []).append(child)
                 visit(child, f"{prefix}{child.name}.")
 
     visit(tree, "")
     return found
 
 
-def build_corpus(packages: list[str], target: Path) -> list[Query]:
-    """Copy the packages' .py files without docstrings under `target`; return the queries."""
+def package_root(package: str) -> Path:
     site = Path(sysconfig.get_paths()["purelib"])
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    return site / package if (site / package).exists() else Path(
+        sysconfig.get_paths()["stdlib"]) / package
+
+
+def copy_package(package: str, target: Path) -> list[Query]:
+    """Copy one package's .py files without docstrings under `target`; its docstring queries."""
+    base = package_root(package)
     queries: list[Query] = []
-    sentences: dict[str, int] = {}
-    for package in packages:
-        base = site / package if (site / package).exists() else stdlib / package
-        for path in sorted(base.rglob("*.py")):
-            if "__pycache__" in path.parts or "test" in path.name:
+    for path in sorted(base.rglob("*.py")):
+        if "__pycache__" in path.parts or "test" in path.name:
+            continue
+        try:
+            source = path.read_text(encoding="utf-8")
+            tree = ast.parse(source)
+            stripped = strip_docstrings(source)
+            stripped_defs = qualified_defs(ast.parse(stripped))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        rel = f"{package}/{path.relative_to(base).as_posix()}"
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(stripped, encoding="utf-8")
+        for name, nodes in qualified_defs(tree).items():
+            doc = ast.get_docstring(nodes[0]) if len(nodes) == 1 else None
+            if not doc or len(stripped_defs.get(name, [])) != 1:
                 continue
-            try:
-                source = path.read_text(encoding="utf-8")
-                tree = ast.parse(source)
-                stripped = strip_docstrings(source)
-                stripped_defs = _qualified_defs(ast.parse(stripped))
-            except (SyntaxError, UnicodeDecodeError, ValueError):
-                continue
-            rel = f"{package}/{path.relative_to(base).as_posix()}"
-            dest = target / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(stripped, encoding="utf-8")
-            for name, nodes in _qualified_defs(tree).items():
-                doc = ast.get_docstring(nodes[0]) if len(nodes) == 1 else None
-                if not doc or len(stripped_defs.get(name, [])) != 1:
-                    continue
-                sentence = _first_sentence(doc)
-                if len(sentence.split()) < 4:
-                    continue
-                sentences[sentence] = sentences.get(sentence, 0) + 1
-                queries.append(Query(sentence, rel, stripped_defs[name][0].lineno))
-    return [q for q in queries if sentences[q.text] == 1]
+            sentence = _first_sentence(doc)
+            if len(sentence.split()) >= 4:
+                queries.append(Query(sentence, rel, stripped_defs[name][0].lineno,
+                                     tune_part(rel)))
+    counts: dict[str, int] = {}
+    for q in queries:
+        counts[q.text] = counts.get(q.text, 0) + 1
+    return [q for q in queries if counts[q.text] == 1]  # one sentence for two: ambiguous
+
+
+def load_questions(package: str, tree: Path) -> list[Query]:
+    """The hand-written questions of a package, each answer checked against the copy: its
+    file must exist and define the symbol (typing overloads: the last definition, the one that
+    runs)."""
+    file = QUESTIONS / f"{package}.jsonl"
+    if not file.exists():
+        return []
+    queries = []
+    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        source = tree / item["path"]
+        defs = qualified_defs(ast.parse(source.read_text(encoding="utf-8")), classes=True)
+        nodes = defs.get(item["symbol"], [])
+        if not nodes:
+            raise SystemExit(f"{file}:{number}: {item['path']} does not define "
+                             f"{item['symbol']}")
+        queries.append(Query(item["question"], item["path"], nodes[-1].lineno,
+                             tune_part(item["question"])))
+    return queries
 
 
 def relevant(query: Query, chunk: Chunk) -> bool:
     return chunk.path == query.path and chunk.start_line <= query.line <= chunk.end_line
 
 
-def scores(ranks: list[int | None]) -> dict[str, float]:
-    """Recall@k and MRR@10 from the 1-based rank of each query's answer (None: not found)."""
-    n = len(ranks) or 1
-    result = {f"R@{k}": sum(1 for r in ranks if r is not None and r <= k) / n for k in K}
-    result["MRR@10"] = sum(1.0 / r for r in ranks if r is not None and r <= 10) / n
+def lines(chunk: Chunk) -> int:
+    return chunk.end_line - chunk.start_line + 1
+
+
+def outcome(query: Query, hits: Sequence[Chunk]) -> Outcome:
+    rank = next((i for i, c in enumerate(hits[:DEPTH], start=1) if relevant(query, c)), None)
+    answer = lines(hits[rank - 1]) if rank else 0
+    return Outcome(rank, answer, tuple(lines(c) for c in hits[:DEPTH]))
+
+
+class CachedQueries:
+    """The query embedder the Searcher sees: vectors computed up front (and cached)."""
+
+    def __init__(self, model: str, vectors: dict[str, tuple[float, ...]]) -> None:
+        self.model = model
+        self.ready = True
+        self._vectors = vectors
+
+    async def embed(self, text: str) -> tuple[float, ...]:
+        return self._vectors[text]
+
+
+@dataclass
+class Indexed:
+    storage: Storage
+    workspace_id: str
+    chunks: list[Chunk]
+
+
+async def index_package(storage: Storage, tree: Path, cache: VectorCache) -> Indexed:
+    await cache.seed(storage)
+    settings = settings_for(tree, EMBEDDING_BACKEND="local", INGEST_INCLUDE_EXTENSIONS=".py")
+    workspace, _ = await index(settings, storage)
+    chunks = [c async for batch in storage.iter_chunks(workspace.id) for c in batch]
+    await cache.collect(storage, [content_hash(embedding_text(c)) for c in chunks])
+    cache.save()
+    return Indexed(storage, workspace.id, chunks)
+
+
+async def knowport_outcomes(indexed: Indexed, searcher: Searcher, mode: Mode,
+                            queries: Sequence[Query]) -> list[Outcome]:
+    result = []
+    for query in queries:
+        page = await searcher.search(SearchQuery(indexed.workspace_id, query.text, mode,
+                                                 SearchFilters(), 0, DEPTH))
+        result.append(outcome(query, [h.chunk for h in page.hits]))
     return result
 
 
-async def rank_with(searcher: Searcher, workspace_id: str, mode: Mode,
-                    queries: list[Query]) -> list[int | None]:
-    ranks = []
-    for query in queries:
-        page = await searcher.search(SearchQuery(workspace_id, query.text, mode, SearchFilters(),
-                                                 0, 10))
-        ranks.append(next((i for i, hit in enumerate(page.hits, start=1)
-                           if relevant(query, hit.chunk)), None))
-    return ranks
+def baseline_outcomes(indexed: Indexed, vectors: dict[str, tuple[float, ...]],
+                      queries: Sequence[Query]) -> dict[str, list[Outcome]]:
+    # The baseline reads the vectors from the memory index's chunks (storage returns hits
+    # without embeddings, so the list from iter_chunks is used).
+    base = Baseline(indexed.chunks)
+    result: dict[str, list[Outcome]] = {"baseline bm25s": [], "baseline cosine": [],
+                                        "baseline RRF": []}
+    for q in queries:
+        for name, order in (("baseline bm25s", base.lexical(q.text)),
+                            ("baseline cosine", base.semantic(vectors[q.text])),
+                            ("baseline RRF", base.rrf(q.text, vectors[q.text]))):
+            result[name].append(outcome(q, [base.chunks[i] for i in order]))
+    return result
 
 
-def bm25_ranks(chunks: list[Chunk], queries: list[Query]) -> list[int | None]:
-    import bm25s
-
-    retriever = bm25s.BM25()
-    # The fields knowport's lexical index reads too (no LLM here, so no descriptions).
-    texts = [f"{c.path}\n{c.symbol}\n{c.text}" for c in chunks]
-    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False),
-                    show_progress=False)
-    tokens = bm25s.tokenize([q.text for q in queries], stopwords="en", show_progress=False)
-    found, _ = retriever.retrieve(tokens, k=10, show_progress=False, n_threads=1)
-    ranks = []
-    for query, row in zip(queries, found, strict=True):
-        ranks.append(next((i for i, doc in enumerate(row, start=1)
-                           if relevant(query, chunks[int(doc)])), None))
-    return ranks
+def print_table(title: str, rows: dict[str, list[Outcome]]) -> None:
+    say(f"\n{title}")
+    say(f"  {'ranking':<26}{'n':>5}{'R@1':>7}{'R@10':>7}{'MRR@10':>8}{'95% CI':>15}"
+        f"{'MRR≤80':>8}{'med.lines':>10}")
+    for name, outcomes in rows.items():
+        s = summary(outcomes)
+        say(f"  {name:<26}{s['n']:>5}{s['R@1']:>7.3f}{s['R@10']:>7.3f}{s['MRR@10']:>8.3f}"
+            f"  [{s['lo']:.3f},{s['hi']:.3f}]{s['MRR≤80']:>8.3f}{s['med.lines']:>10.0f}")
 
 
-async def index_corpus(packages: str, tree: Path, max_queries: int,
-                       seed: int) -> tuple[MemoryStorage, str, list[Chunk], list[Query]]:
-    """The docstring-free copy indexed by the real pipeline, its chunks and the queries."""
-    queries = build_corpus(packages.split(","), tree)
-    random.Random(seed).shuffle(queries)
-    queries = queries[:max_queries]
-    storage = MemoryStorage()
-    settings = settings_for(tree, EMBEDDING_BACKEND="local", INGEST_INCLUDE_EXTENSIONS=".py")
-    with timed() as took:
-        workspace, job = await index(settings, storage)
-    chunks = [c async for batch in storage.iter_chunks(workspace.id) for c in batch]
-    say(f"corpus: {packages}: {job.counts['files_persisted']} files without docstrings, "
-        f"{len(chunks)} chunks, indexed with embeddings in {took[0]:.0f} s; "
-        f"{len(queries)} queries")
-    return storage, workspace.id, chunks, queries
+def check_targets(name: str, rows: dict[str, list[Outcome]], backends: Sequence[str]) -> None:
+    mrr = {k: summary(v)["MRR@10"] for k, v in rows.items()}
+    cut = {k: summary(v)["MRR≤80"] for k, v in rows.items()}
+    for backend in backends:
+        hybrid = mrr[f"{backend} hybrid"]
+        best = max(mrr[f"{backend} lexical"], mrr[f"{backend} semantic"])
+        say(f"  {name} {backend}: hybrid - best single {hybrid - best:+.3f} (>= -0.005: "
+            f"{'met' if hybrid >= best - 0.005 else 'MISSED'}); hybrid - baseline RRF "
+            f"{hybrid - mrr['baseline RRF']:+.3f}; 80-line cost hybrid "
+            f"{hybrid - cut[f'{backend} hybrid']:.3f} vs baseline "
+            f"{mrr['baseline RRF'] - cut['baseline RRF']:.3f}")
 
 
-def table(results: dict[str, dict[str, float]], baseline: str) -> None:
-    """Each ranking's figures, then the same figures over the baseline's."""
-    metrics = list(results[baseline])
-    say("\n" + f"{'ranking':<20}" + "".join(f"{m:>8}" for m in metrics)
-        + "".join(f"{m + '/b':>10}" for m in metrics))
-    base = results[baseline]
-    for name, values in results.items():
-        say(f"{name:<20}" + "".join(f"{values[m]:>8.3f}" for m in metrics)
-            + "".join(f"{values[m] / base[m]:>9.2f}x" for m in metrics))
+def nonsense_queries(count: int, seed: int = 7) -> list[str]:
+    """Queries no code answers: everyday words in random order."""
+    words = ["banana", "umbrella", "violin", "glacier", "pancake", "llama", "tuxedo",
+             "volcano", "harmonica", "sunflower", "giraffe", "lighthouse", "marmalade",
+             "saxophone", "tornado", "cupcake", "walrus", "meadow", "kayak", "porcupine",
+             "spaghetti", "trombone", "avalanche", "pumpkin", "flamingo", "lullaby", "origami",
+             "cathedral", "mango", "hedgehog"]
+    rnd = random.Random(seed)
+    return [" ".join(rnd.sample(words, rnd.randint(3, 6))) for _ in range(count)]
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--packages", default="rich,click",
-                        help="installed packages (or standard library packages), comma-separated")
-    parser.add_argument("--max-queries", type=int, default=800)
+    parser.add_argument("--packages", default=PACKAGES)
+    parser.add_argument("--max-queries", type=int, default=150,
+                        help="docstring queries per package (hand-written ones: all)")
+    parser.add_argument("--part", choices=("report", "tune", "all"), default="report")
+    parser.add_argument("--backends", default="memory,postgres")
+    parser.add_argument("--tune", action="store_true",
+                        help="grid of fusion weights on the tune part (memory)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="top semantic scores of nonsense vs answered queries (tune part)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    packages = args.packages.split(",")
+    backends = args.backends.split(",")
     work = Path(tempfile.mkdtemp(prefix="knowport-retrieval-"))
+    embedder = LocalEmbedder()
+    cache = VectorCache(embedder.model)
+    sets: dict[str, list[Query]] = {}
+    indexed: dict[tuple[str, str], Indexed] = {}
+    server = pg = None
     try:
-        storage, workspace_id, chunks, queries = await index_corpus(
-            args.packages, work / "tree", args.max_queries, args.seed)
-        embedder = QueryEmbedder(LocalEmbedder(), cache_size=len(queries) + 1)
-        await embedder.prime([q.text for q in queries])
-        searcher = Searcher(storage, embedder)
-        baseline = "bm25s (baseline)"
-        results = {baseline: scores(bm25_ranks(chunks, queries))}
-        for mode in (Mode.LEXICAL, Mode.SEMANTIC, Mode.HYBRID):
+        for package in packages:
+            tree = work / package
+            docstring = copy_package(package, tree)
+            random.Random(args.seed).shuffle(docstring)
+            sets[f"{package} docstrings"] = docstring[:args.max_queries]
+            questions = load_questions(package, tree)
+            if questions:
+                sets[f"{package} questions"] = questions
             with timed() as took:
-                ranks = await rank_with(searcher, workspace_id, mode, queries)
-            results[f"knowport {mode.value}"] = scores(ranks)
-            say(f"{mode.value}: {len(queries)} queries in {took[0]:.1f} s")
-        table(results, baseline)
-
-        say(f"\nhybrid MRR@10 by the RRF constant k (the service uses k={RRF_K}):")
-        for k in SENSITIVITY_K:
-            ranks = await rank_with(Searcher(storage, embedder, rrf_k=k), workspace_id,
-                                    Mode.HYBRID, queries)
-            say(f"  k={k:<3} MRR@10 {scores(ranks)['MRR@10']:.3f}")
-        # Weight 0 drops the symbol-name ranking: the plain two-way fusion.
-        ranks = await rank_with(Searcher(storage, embedder, weights=(1.0, 1.0, 0.0)),
-                                workspace_id, Mode.HYBRID, queries)
-        say(f"  lexical + semantic only, no symbol-name ranking (k={RRF_K}): "
-            f"MRR@10 {scores(ranks)['MRR@10']:.3f}")
-
-        hybrid = results["knowport hybrid"]["MRR@10"]
-        best_single = max(results["knowport lexical"]["MRR@10"],
-                          results["knowport semantic"]["MRR@10"])
-        base = results[baseline]["MRR@10"]
-        say(f"\ntargets: hybrid MRR@10 - best single mode = {hybrid - best_single:+.3f} "
-            f"(>= +0.05: {'met' if hybrid - best_single >= 0.05 else 'MISSED'}); "
-            f"hybrid - baseline = {hybrid - base:+.3f} "
-            f"(> 0: {'met' if hybrid > base else 'MISSED'})")
+                indexed[(package, "memory")] = await index_package(MemoryStorage(), tree, cache)
+            say(f"{package}: {len(indexed[(package, 'memory')].chunks)} chunks indexed in "
+                f"memory in {took[0]:.0f} s; {len(docstring)} docstring queries, "
+                f"{len(questions)} questions")
+        if "postgres" in backends:
+            pg, server = await start_postgres(work)
+            for package in packages:
+                with timed() as took:
+                    indexed[(package, "postgres")] = await index_package(pg, work / package,
+                                                                         cache)
+                say(f"{package}: indexed in PostgreSQL in {took[0]:.0f} s")
+        texts = [q.text for qs in sets.values() for q in qs] + nonsense_queries(60)
+        vectors = await cache.texts(embedder, texts, say)
+        queries_of = CachedQueries(embedder.model, vectors)
+        if args.calibrate:
+            await calibrate(sets, indexed, queries_of)
+        if args.tune:
+            await tune(sets, indexed, queries_of)
+            return
+        await report(args.part, sets, indexed, queries_of, vectors, backends)
     finally:
+        if pg is not None:
+            await pg.close()
+            await asyncio.to_thread(server.stop)
         shutil.rmtree(work, ignore_errors=True)
+
+
+async def start_postgres(work: Path):
+    from services.storage.postgres.adapter import PostgresStorage
+    from services.storage.postgres.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(work / "pg")
+    storage = PostgresStorage(await asyncio.to_thread(server.start))
+    await storage.open()
+    return storage, server
+
+
+def part_of(queries: Sequence[Query], part: str) -> list[Query]:
+    return [q for q in queries if part == "all" or q.tune == (part == "tune")]
+
+
+async def report(part: str, sets: dict[str, list[Query]], indexed: dict[tuple[str, str], Indexed],
+                 queries_of: CachedQueries, vectors, backends: Sequence[str]) -> None:
+    pooled: dict[str, list[Outcome]] = {}
+    questions: dict[str, list[Outcome]] = {}
+    for name, queries in sets.items():
+        package = name.split()[0]
+        chosen = part_of(queries, part)
+        rows: dict[str, list[Outcome]] = {}
+        for backend in backends:
+            target = indexed[(package, backend)]
+            searcher = Searcher(target.storage, queries_of)
+            for mode in (Mode.LEXICAL, Mode.SEMANTIC, Mode.HYBRID):
+                rows[f"{backend} {mode.value}"] = await knowport_outcomes(target, searcher,
+                                                                          mode, chosen)
+        rows.update(baseline_outcomes(indexed[(package, "memory")], vectors, chosen))
+        print_table(f"{name} ({part} part)", rows)
+        check_targets(name, rows, backends)
+        into = questions if name.endswith("questions") else pooled
+        for key, outcomes in rows.items():
+            into.setdefault(key, []).extend(outcomes)
+    print_table(f"pooled docstring sets ({part} part)", pooled)
+    check_targets("pooled", pooled, backends)
+    if questions:
+        print_table(f"pooled hand-written questions ({part} part)", questions)
+        check_targets("questions", questions, backends)
+
+
+async def tune(sets, indexed, queries_of) -> None:
+    """MRR@10 of hybrid for a grid of weights, per query shape, on the tune part."""
+    from services.knowledge.search import query_is_identifier
+
+    grid = [(lex, sem, name) for lex in (0.5, 0.75, 1.0) for sem in (1.0, 1.5, 2.0)
+            for name in (0.0, 0.5, 1.0)]
+    for shape in ("natural", "identifier"):
+        totals = {w: [] for w in grid}
+        for name, queries in sets.items():
+            package = name.split()[0]
+            chosen = [q for q in part_of(queries, "tune")
+                      if query_is_identifier(q.text) == (shape == "identifier")]
+            target = indexed[(package, "memory")]
+            for weights in grid:
+                fusion = Fusion(natural=weights, identifier=weights)
+                searcher = Searcher(target.storage, queries_of, fusion=fusion)
+                totals[weights] += await knowport_outcomes(target, searcher, Mode.HYBRID,
+                                                           chosen)
+        ranked = sorted(grid, key=lambda w: -summary(totals[w])["MRR@10"])
+        say(f"{shape} queries ({len(totals[grid[0]])} in the tune part), best weights "
+            "(lexical, semantic, name):")
+        for weights in ranked[:5]:
+            say(f"  {weights}: MRR@10 {summary(totals[weights])['MRR@10']:.3f}")
+
+
+async def calibrate(sets, indexed, queries_of) -> None:
+    """The best semantic score of nonsense queries beside that of answered tune queries."""
+    answered, nonsense = [], []
+    for name, queries in sets.items():
+        target = indexed[(name.split()[0], "memory")]
+        for q in part_of(queries, "tune"):
+            top = await target.storage.search_semantic(target.workspace_id,
+                                                       await queries_of.embed(q.text), 1)
+            answered.append(top[0].score)
+        for text in nonsense_queries(60):
+            top = await target.storage.search_semantic(target.workspace_id,
+                                                       await queries_of.embed(text), 1)
+            nonsense.append(top[0].score)
+    for label, values in (("answered", sorted(answered)), ("nonsense", sorted(nonsense))):
+        q = [values[int(p * (len(values) - 1))] for p in (0.0, 0.05, 0.5, 0.95, 1.0)]
+        say(f"{label:>9} ({len(values)}): min {q[0]:.3f} p5 {q[1]:.3f} median {q[2]:.3f} "
+            f"p95 {q[3]:.3f} max {q[4]:.3f}")
 
 
 if __name__ == "__main__":

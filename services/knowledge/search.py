@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from services.domain.errors import KnowportError, StorageUnavailable
 from services.domain.models import ScoredChunk, SearchFilters
 from services.ingestor.embed import LOCAL_MODEL_KEY
+from services.knowledge.priors import SUPPORT_SHARE, is_test_or_doc
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.query_terms import lexical_query, word_forms
 from services.storage.port import Storage
@@ -48,9 +49,10 @@ WARMING_UP = ("semantic search warming up: the embedding model is still loading;
 RRF_K = 5  # see the module doc
 HYBRID_DEPTH = 50  # hits taken from each ranking before fusion
 MAX_RESULTS = 1000  # paging in one mode stops here: narrow the query beyond it
-# The best semantic score below which a hit is no closer to the query than the best hit of a
-# nonsense query, per embedding model (cosine similarity). Measured by
-# `python -m bench.retrieval --calibrate` on the tune part: see NO_GOOD_MATCH_NOTE.
+# The best semantic score (cosine) below which a hit is no closer to the query than the best
+# hit of a nonsense query, per embedding model; a key covers the model's other builds too
+# (`local/all-MiniLM-L6-v2/onnx-int8`). Measured by `python -m bench.retrieval --calibrate`
+# on the tune part; a model not listed gets no such notice.
 NO_GOOD_MATCH_BELOW = {LOCAL_MODEL_KEY: 0.30}
 NO_GOOD_MATCH = "no_good_match"
 _IDENTIFIER = re.compile(r"[A-Za-z0-9]_[A-Za-z0-9]|[a-z][A-Z]|\w\.\w|\(\)|::|/")
@@ -129,16 +131,27 @@ def query_is_identifier(text: str) -> bool:
 class Fusion:
     """Weights of the (lexical, semantic, symbol name) rankings for each shape of query.
 
-    A query that names code is best matched by its words in text and names; a question in
-    sentences shares few words with the code that answers it, so its meaning counts more.
-    Tuned on the tune part of bench/retrieval.py (`--tune`).
+    A query that names code is best matched by its words in text and names, as much as by
+    its meaning; a question in sentences shares few words with the code that answers it, so
+    its meaning counts twice as much. Tuned on the tune part of bench/retrieval.py (`--tune`,
+    a grid of 27 weightings): for sentences, (0.5, 1, 0.5) gave MRR@10 0.615 where equal
+    weights gave under 0.608.
     """
 
     identifier: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    natural: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    natural: tuple[float, float, float] = (0.5, 1.0, 0.5)
 
     def weights_for(self, text: str) -> tuple[float, float, float]:
         return self.identifier if query_is_identifier(text) else self.natural
+
+
+def implementation_first(fused: Sequence[ScoredChunk]) -> list[ScoredChunk]:
+    """Tests and documentation at SUPPORT_SHARE of their score (services/knowledge/priors.py),
+    then best first again; ties go to the earlier path and line, as in `fuse`."""
+    scored = [ScoredChunk(hit.chunk, hit.score * SUPPORT_SHARE) if is_test_or_doc(hit.chunk)
+              else hit for hit in fused]
+    return sorted(scored, key=lambda h: (-h.score, h.chunk.path, h.chunk.start_line,
+                                         h.chunk.id))
 
 
 class Searcher:
@@ -200,6 +213,8 @@ class Searcher:
         names = by_symbol_name(query.text, pool)
         fused = fuse((lexical_hits, semantic_hits, names), self._fusion.weights_for(query.text),
                      self._rrf_k)
+        if not query_is_identifier(query.text):
+            fused = implementation_first(fused)
         has_more = len(fused) > end
         if not has_more and self._depth in (len(lexical_hits), len(semantic_hits)):
             notices.append(f"hybrid ranking covers the best {self._depth} hits of each "
@@ -209,7 +224,9 @@ class Searcher:
     def _judge_match(self, best: float, notices: list[str]) -> None:
         """Say `no_good_match` when the best semantic hit is no closer to the query than the
         best hit of a nonsense query usually is (a full page comes back either way)."""
-        below = NO_GOOD_MATCH_BELOW.get(self._embedder.model if self._embedder else "")
+        model = self._embedder.model if self._embedder else ""
+        below = next((v for k, v in NO_GOOD_MATCH_BELOW.items()
+                      if model == k or model.startswith(k + "/")), None)
         if below is not None and best < below:
             notices.append(f"{NO_GOOD_MATCH}: the best hit's similarity {best:.2f} is below "
                            f"{below:.2f}, where answers to nonsense queries score; nothing "
