@@ -47,7 +47,8 @@ from pathlib import Path
 from bench.retrieval_support import Baseline, Outcome, VectorCache, summary
 from bench.workloads import say, timed
 from services.domain.models import Chunk, SearchFilters, content_hash
-from services.ingestor.embed import LocalEmbedder, embedding_text
+from services.ingestor.embed import Embedder, LocalEmbedder, embedding_text
+from services.ingestor.llm import OpenGate
 from services.knowledge.search import Fusion, Mode, Searcher, SearchQuery
 from services.storage.memory import MemoryStorage
 from services.storage.port import Storage
@@ -299,7 +300,8 @@ async def main() -> None:
     packages = args.packages.split(",")
     backends = args.backends.split(",")
     work = Path(tempfile.mkdtemp(prefix="knowport-retrieval-"))
-    embedder = LocalEmbedder()
+    embedder = query_embedder(work)
+    say(f"embedding model: {embedder.model}")
     cache = VectorCache(embedder.model)
     sets: dict[str, list[Query]] = {}
     indexed: dict[tuple[str, str], Indexed] = {}
@@ -339,6 +341,17 @@ async def main() -> None:
             await pg.close()
             await asyncio.to_thread(server.stop)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def query_embedder(work: Path) -> Embedder:
+    """The embedder ingest uses for chunks (so queries and chunks share one model)."""
+    try:
+        from services.ingestor.assembly import build_embedder
+    except ImportError:  # a tree from before the embedder was chosen in one place
+        return LocalEmbedder()
+    embedder = build_embedder(settings_for(work, EMBEDDING_BACKEND="local"), OpenGate())
+    assert embedder is not None
+    return embedder
 
 
 async def start_postgres(work: Path):

@@ -4,6 +4,7 @@ bootstrap intervals, and the baseline (bm25s + the same embeddings, reciprocal r
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from services.domain.models import Chunk, content_hash
-from services.ingestor.embed import LocalEmbedder, batched
+from services.ingestor.embed import Embedder, batched
 from services.storage.port import Storage
 
 CACHE_DIR = Path(".bench-cache")
@@ -35,10 +36,14 @@ class VectorCache:
                              for k, v in zip(data["keys"], data["vectors"], strict=True)}
 
     def save(self) -> None:
+        """Write the cache whole, then rename it into place: another run reading or writing
+        it at the same time never sees half a file."""
         CACHE_DIR.mkdir(exist_ok=True)
         keys = sorted(self._vectors)
-        np.savez(self._file, keys=np.array(keys),
+        partial = self._file.with_suffix(f".{os.getpid()}.npz")
+        np.savez(partial, keys=np.array(keys),
                  vectors=np.array([self._vectors[k] for k in keys], dtype=np.float32))
+        os.replace(partial, self._file)
 
     async def seed(self, storage: Storage) -> None:
         """Hand every cached vector to storage's own embedding cache before an ingest."""
@@ -51,7 +56,7 @@ class VectorCache:
                                                           if k not in self._vectors])
         self._vectors.update({k: tuple(map(float, v)) for k, v in found.items()})
 
-    async def texts(self, embedder: LocalEmbedder, texts: Sequence[str],
+    async def texts(self, embedder: Embedder, texts: Sequence[str],
                     say) -> dict[str, tuple[float, ...]]:
         """Vectors of `texts` (queries), embedding the ones not cached, with progress."""
         missing = sorted({t for t in texts if content_hash(t) not in self._vectors})

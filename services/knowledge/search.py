@@ -1,17 +1,23 @@
-"""Search: lexical, semantic and hybrid rankings, reciprocal rank fusion, and paging.
+"""Search: lexical, semantic and hybrid rankings, weighted rank fusion, and paging.
 
 Lexical ranking is the storage's full-text search over code-aware tokens (BM25 in memory,
 the stored tsvector in PostgreSQL) for the query's content words and their inflections
 (query_terms.py); semantic ranking is cosine similarity to the query's embedding (exact in
 memory, HNSW in PostgreSQL). Hybrid takes the best `depth` hits of each, ranks that pool a
 third way, by how many of the query's words the chunk's symbol name holds (a name is what a
-question about code most often describes), and fuses the three rankings with reciprocal
-rank fusion (Cormack et al., 2009): score = sum of 1 / (k + rank).
+question about code most often describes), and fuses the three rankings with weighted
+reciprocal rank fusion (Cormack et al., 2009): score = sum of weight / (k + rank). The
+weights depend on the query (`Fusion`): one that names code (`parse_config`, `a.b`, one or
+two words) weighs the three alike; a question in sentences weighs meaning twice as much as
+words and names, and ranks tests and documentation after the implementation (priors.py).
 
 k is 5, not the paper's 60: with so few rankings, agreement near the top should count for
-more than presence further down. bench/retrieval.py measures the choice (MRR@10 by k) on
-real code: the three-way fusion beats the better single ranking by 0.06 to 0.10, where k=60
-or two rankings alone gain 0.00 to 0.05.
+more than presence further down. bench/retrieval.py measures the choices on installed
+packages (tuned on its tune part, reported on the rest).
+
+A semantic or hybrid page whose best semantic hit scores below what the best hit of a
+nonsense query scores (calibrated per embedding model) carries a `no_good_match` notice: a
+full page comes back either way, and an agent should not take it as an answer.
 
 Without an embedder, while its model is still loading (a cold start: the server loads it in
 the background, and a search must not wait 5-20 s for it), when the query cannot be embedded,
