@@ -71,6 +71,11 @@ class ParsePool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
 
+    async def start(self) -> None:
+        """Start every worker now, while this process is small: a spawned worker begins as a
+        fork of it, which for an instant counts this process's memory twice."""
+        await asyncio.gather(*(self.run(os.getpid) for _ in range(self.workers)))
+
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
         # A crash breaks every call in flight on that pool, not only the culprit's: each gets
         # one more try on a fresh pool, where only the culprit crashes again.

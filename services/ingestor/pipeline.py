@@ -74,6 +74,8 @@ class Pipeline:
         todo = await self._plan(workspace, full, progress)
         if not todo:
             return
+        if self.parse_pool is not None:
+            await self.parse_pool.start()
         workers = self.parse_pool.workers if self.parse_pool else 2
         to_parse, to_enrich, to_embed, to_persist = (asyncio.Queue(QUEUE_SIZE) for _ in range(4))
         budget = TextBudget()
