@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python -m bench.docs_index
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.retrieval
+	$(BIN)/python -m bench.embed
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.pathological
 

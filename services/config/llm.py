@@ -17,7 +17,14 @@ class LlmSettings(BaseSettings):
     llm_concurrency: int = Field(default=4, ge=1, le=64)
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     # auto: the endpoint's EMBEDDING_MODEL when both are set, else the bundled local model.
-    embedding_backend: Literal["auto", "openai", "local", "none"] = "auto"
+    # local: all-MiniLM-L6-v2 through ONNX Runtime; local-st: the same model through
+    # sentence-transformers (PyTorch), the engine before ONNX.
+    embedding_backend: Literal["auto", "openai", "local", "local-st", "none"] = "auto"
+    # The ONNX engine's precision: int8 (faster, mean cosine >= 0.99 to fp32) or fp32 (the
+    # vectors of local-st, sharing their cache). A change re-embeds: the cache key differs.
+    local_embedding_precision: Literal["int8", "fp32"] = "int8"
+    # Word pieces the ONNX engine reads per text (the model's own limit is 256).
+    local_embedding_max_tokens: int = Field(default=256, ge=16, le=256)
     embedding_model: str = ""
     embedding_batch_size: int = Field(default=64, ge=1, le=2048)
 

