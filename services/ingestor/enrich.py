@@ -12,8 +12,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-
-import openai
+from typing import TYPE_CHECKING
 
 from services.domain.models import Chunk, Enrichment
 from services.ingestor.llm import (
@@ -25,6 +24,9 @@ from services.ingestor.llm import (
     request_with_retries,
 )
 from services.storage.port import Storage
+
+if TYPE_CHECKING:  # imported only where a client is made (services/ingestor/llm.py)
+    import openai
 
 CHUNK_INSTRUCTIONS = (
     "You describe source code for a code search index. Reply with one JSON object and "

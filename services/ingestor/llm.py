@@ -13,11 +13,12 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
-
-import openai
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from services.domain.errors import KnowportError
+
+if TYPE_CHECKING:  # the package costs ~45 MB of memory: imported only once a client is made
+    import openai
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ def make_client(base_url: str, api_key: str = "", *, timeout: float = 120.0,
     `timeout` bounds each request (a slow local model can take a while per chunk);
     `connect_timeout` is short so an endpoint that is down fails fast and is retried.
     """
+    import openai
+
     return openai.AsyncOpenAI(
         base_url=base_url,
         api_key=api_key or PLACEHOLDER_API_KEY,
@@ -117,6 +120,8 @@ class RetryPolicy:
 
 def is_transient(exc: Exception) -> bool:
     """Timeouts, connection errors, rate limits and server errors; not 4xx request errors."""
+    import openai  # loaded already: only a client's requests fail
+
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     status = getattr(exc, "status_code", None)
@@ -142,6 +147,8 @@ async def request_with_retries(send: Callable[[], Awaitable[T]], *, gate: LlmGat
     sleep holds the retry back too. Raises `failure` when the error is not transient or the
     attempts are used up.
     """
+    import openai  # loaded already: `send` uses a client
+
     attempt = 0
     while True:
         attempt += 1
