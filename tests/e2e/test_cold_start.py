@@ -1,6 +1,6 @@
 """A cold start never surfaces as a deadline error (issue 14, item 1).
 
-A real `knowport serve` with the real local embedding model (EMBEDDING_BACKEND=local) restarts
+A real `knowport serve` with the real local embedding model (EMBEDDING_BACKEND=local-st) restarts
 over an index that already holds vectors from that model, in PostgreSQL, as after any restart.
 Loading the model takes seconds of CPU (importing torch alone does), far longer than the test
 takes to send its first calls after the server prints its address; the server loads it in the
@@ -50,8 +50,10 @@ def workspace(tmp_path):
 @pytest.fixture
 def indexed(pg_dsn, workspace) -> dict[str, str]:
     """The server's environment, over an index built (with local vectors) by another process."""
+    # local-st: the sentence-transformers engine, whose load takes seconds (the default ONNX
+    # engine loads an exported model in well under one, too fast to catch it warming up).
     env = {"STORAGE_TYPE": "postgres", "POSTGRES_DSN": pg_dsn, "WORKSPACE": str(workspace),
-           "EMBEDDING_BACKEND": "local", "OPENAI_API_BASE": "",
+           "EMBEDDING_BACKEND": "local-st", "OPENAI_API_BASE": "",
            "KNOWPORT_INGEST_ON_START": "false", "KNOWPORT_HEALTH_INTERVAL_SECONDS": "0.2"}
     done = subprocess.run([tool("knowport"), "ingest", "--local"], capture_output=True,
                           text=True, env={**os.environ, **env}, timeout=300)
