@@ -8,7 +8,6 @@ import random
 import re
 from pathlib import Path
 
-import asyncpg
 import pytest
 import rich
 
@@ -20,6 +19,7 @@ from services.storage.bm25 import Bm25Index
 from services.storage.memory import MemoryStorage
 from services.storage.postgres import lexical
 from services.storage.postgres.adapter import PostgresStorage
+from tests.support.bm25_statistics import assert_statistics_match_postings
 
 pytestmark = pytest.mark.postgres
 
@@ -79,26 +79,6 @@ async def compare(memory, postgres, asked: list[tuple[str, str]]) -> dict[str, f
     return {"overlap": sum(overlaps) / len(overlaps), **mrr}
 
 
-async def assert_statistics_match_postings(pg_dsn: str) -> None:
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        drift = await conn.fetchval(
-            "SELECT count(*) FROM (SELECT term, count(*) AS df FROM chunk_terms "
-            "WHERE workspace_id = $1 GROUP BY term) p FULL JOIN "
-            "(SELECT term, df FROM term_stats WHERE workspace_id = $1) s USING (term) "
-            "WHERE p.df IS DISTINCT FROM s.df", WORKSPACE)
-        totals = await conn.fetchrow("SELECT chunks, length FROM lexical_totals "
-                                     "WHERE workspace_id = $1", WORKSPACE)
-        counted = await conn.fetchrow(
-            "SELECT count(*) AS chunks, coalesce(sum(cardinality(array_remove("
-            "string_to_array(lexical, ' '), ''))), 0) AS length FROM chunks "
-            "WHERE workspace_id = $1", WORKSPACE)
-    finally:
-        await conn.close()
-    assert drift == 0
-    assert (totals["chunks"], totals["length"]) == (counted["chunks"], counted["length"])
-
-
 def test_postgres_uses_the_memory_index_bm25_parameters():
     index = Bm25Index()
     assert (index._k1, index._b) == (lexical.K1, lexical.B)
@@ -118,7 +98,7 @@ async def test_both_backends_rank_the_same_index_the_same_way(pg_dsn):
         figures = await compare(memory, postgres, asked)
         assert figures["overlap"] >= 0.9, figures
         assert abs(figures["memory"] - figures["postgres"]) <= 0.01, figures
-        await assert_statistics_match_postings(pg_dsn)
+        await assert_statistics_match_postings(pg_dsn, WORKSPACE)
 
         # Deleting and rewriting files keeps the statistics, and so the rankings, in step.
         gone = [record.path for record, _ in files[::7]]
@@ -127,7 +107,7 @@ async def test_both_backends_rank_the_same_index_the_same_way(pg_dsn):
             assert await backend.delete_files(WORKSPACE, gone) == len(gone)
             for record, chunks in rewritten:
                 await backend.replace_file(WORKSPACE, record, chunks)
-        await assert_statistics_match_postings(pg_dsn)
+        await assert_statistics_match_postings(pg_dsn, WORKSPACE)
         figures = await compare(memory, postgres, asked[:100])
         assert figures["overlap"] >= 0.9, figures
         assert abs(figures["memory"] - figures["postgres"]) <= 0.01, figures

@@ -287,6 +287,7 @@ class PostgresStorage:
         # One snapshot for the statistics and the postings they score.
         async with self._connection() as conn, conn.transaction(isolation="repeatable_read",
                                                                  readonly=True):
+            await conn.execute(lexical.PLAN_SETTINGS)
             stats = await lexical.statistics(conn, workspace_id, terms)
             found: list = []
             for candidates, bound in lexical.plans(stats, limit):

@@ -28,6 +28,15 @@ from services.domain.models import SearchFilters
 from services.storage.bm25 import COMMON_SHARE
 from services.storage.postgres import rows
 
+# Every pass reads postings by (workspace, term) or (workspace, term, chunk) through the
+# primary key. A table fresh from a bulk ingest, not yet analysed by autovacuum, otherwise
+# gets plans that scan all of chunk_terms (seconds instead of milliseconds).
+PLAN_SETTINGS = "SET LOCAL enable_seqscan = off"
+
+# A pruned pass looks each candidate's terms up one by one; reading postings in a run costs
+# about this many times less each, so a pass with more look-ups than that reads them all.
+PROBE_COST = 4
+
 K1 = 1.2  # services/storage/bm25.py Bm25Index's defaults (tests check they agree)
 B = 0.75
 
@@ -67,7 +76,8 @@ def plans(stats: Statistics, limit: int) -> list[tuple[list[str], float]]:
     rare = [t for t in stats.df if stats.df[t] <= common_df]
     common = [t for t in stats.df if stats.df[t] > common_df]
     full = (list(stats.df), -math.inf)
-    if not rare or not common:
+    probes = sum(stats.df[t] for t in rare) * len(stats.df)  # index look-ups of a pruned pass
+    if not rare or not common or probes * PROBE_COST > sum(stats.df.values()):
         return [full]
     return [(rare, sum(stats.idf(t) * (K1 + 1.0) for t in common)), full]
 
@@ -83,22 +93,24 @@ def ranked_sql(workspace_id: str, stats: Statistics, candidates: list[str], limi
     terms = list(stats.df)
     args: list = [workspace_id, terms, [stats.idf(t) for t in terms], limit,
                   K1, B, stats.average_length]
-    score = ("sum(q.idf * p.tf * ($5 + 1.0) / (p.tf + $5 * (1.0 - $6 + $6 * p.length / $7)))"
-             "::real")
+    # float8 throughout: untyped, the parameters would be numeric, several times slower.
+    score = ("sum({idf} * p.tf * ($5::float8 + 1.0) / (p.tf + $5::float8 * "
+             "(1.0 - $6::float8 + $6::float8 * p.length / $7::float8)))::real")
     if len(candidates) == len(terms):
-        scored = (f"SELECT p.chunk_id, {score} AS score "
+        scored = (f"SELECT p.chunk_id, {score.format(idf='q.idf')} AS score "
                   "FROM unnest($2::text[], $3::float8[]) AS q(term, idf) "
                   "JOIN chunk_terms p ON p.workspace_id = $1 AND p.term = q.term "
                   "GROUP BY p.chunk_id")
     else:
+        # Each candidate's postings of the query's terms, looked up by primary key (a
+        # lateral join: no plan may read the common terms' postings whole).
         args.append(candidates)
-        scored = (f"SELECT p.chunk_id, {score} AS score "
-                  "FROM (SELECT DISTINCT chunk_id FROM chunk_terms "
-                  f"      WHERE workspace_id = $1 AND term = ANY(${len(args)}::text[])) c "
-                  "JOIN chunk_terms p ON p.workspace_id = $1 AND p.chunk_id = c.chunk_id "
-                  "AND p.term = ANY($2::text[]) "
-                  "JOIN unnest($2::text[], $3::float8[]) AS q(term, idf) ON q.term = p.term "
-                  "GROUP BY p.chunk_id")
+        idf = "($3::float8[])[array_position($2::text[], p.term)]"
+        scored = ("SELECT c.chunk_id, s.score FROM (SELECT DISTINCT chunk_id FROM chunk_terms "
+                  f"WHERE workspace_id = $1 AND term = ANY(${len(args)}::text[])) c "
+                  f"CROSS JOIN LATERAL (SELECT {score.format(idf=idf)} AS score "
+                  "FROM chunk_terms p WHERE p.workspace_id = $1 AND p.term = ANY($2::text[]) "
+                  "AND p.chunk_id = c.chunk_id) s")
     conditions = rows.filter_sql(filters, args)
     if not conditions:  # cut before reading chunks (ties at the cut come along)
         scored += " ORDER BY score DESC FETCH FIRST $4 ROWS WITH TIES"

@@ -47,3 +47,8 @@ INSERT INTO lexical_totals (workspace_id, chunks, length)
 SELECT workspace_id, count(*),
        coalesce(sum(cardinality(array_remove(string_to_array(lexical, ' '), ''))), 0)
 FROM chunks GROUP BY workspace_id;
+
+-- Search no longer reads the tsvector through its GIN index nor its lexeme statistics
+-- (migration 003); keeping them up would only slow every write and every ANALYZE.
+DROP INDEX IF EXISTS chunks_tsv;
+ALTER TABLE chunks ALTER COLUMN tsv SET STATISTICS -1;
