@@ -235,11 +235,11 @@ async def knowport_outcomes(indexed: Indexed, searcher: Searcher, mode: Mode,
     return result
 
 
-def baseline_outcomes(indexed: Indexed, vectors: dict[str, tuple[float, ...]],
+def baseline_outcomes(indexed: Indexed, cache: VectorCache, vectors: dict[str, tuple[float, ...]],
                       queries: Sequence[Query]) -> dict[str, list[Outcome]]:
-    # The baseline reads the vectors from the memory index's chunks (storage returns hits
-    # without embeddings, so the list from iter_chunks is used).
-    base = Baseline(indexed.chunks)
+    # The chunks' vectors are the ones ingest stored (storage lists chunks without them).
+    base = Baseline(indexed.chunks, [cache.vector(content_hash(embedding_text(c)))
+                                     for c in indexed.chunks])
     result: dict[str, list[Outcome]] = {"baseline bm25s": [], "baseline cosine": [],
                                         "baseline RRF": []}
     for q in queries:
@@ -335,7 +335,7 @@ async def main() -> None:
         if args.tune:
             await tune(sets, indexed, queries_of)
             return
-        await report(args.part, sets, indexed, queries_of, vectors, backends)
+        await report(args.part, sets, indexed, queries_of, cache, vectors, backends)
     finally:
         if pg is not None:
             await pg.close()
@@ -368,8 +368,9 @@ def part_of(queries: Sequence[Query], part: str) -> list[Query]:
     return [q for q in queries if part == "all" or q.tune == (part == "tune")]
 
 
-async def report(part: str, sets: dict[str, list[Query]], indexed: dict[tuple[str, str], Indexed],
-                 queries_of: CachedQueries, vectors, backends: Sequence[str]) -> None:
+async def report(part: str, sets: dict[str, list[Query]],
+                 indexed: dict[tuple[str, str], Indexed], queries_of: CachedQueries,
+                 cache: VectorCache, vectors, backends: Sequence[str]) -> None:
     pooled: dict[str, list[Outcome]] = {}
     questions: dict[str, list[Outcome]] = {}
     for name, queries in sets.items():
@@ -382,7 +383,7 @@ async def report(part: str, sets: dict[str, list[Query]], indexed: dict[tuple[st
             for mode in (Mode.LEXICAL, Mode.SEMANTIC, Mode.HYBRID):
                 rows[f"{backend} {mode.value}"] = await knowport_outcomes(target, searcher,
                                                                           mode, chosen)
-        rows.update(baseline_outcomes(indexed[(package, "memory")], vectors, chosen))
+        rows.update(baseline_outcomes(indexed[(package, "memory")], cache, vectors, chosen))
         print_table(f"{name} ({part} part)", rows)
         check_targets(name, rows, backends)
         into = questions if name.endswith("questions") else pooled

@@ -56,6 +56,9 @@ class VectorCache:
                                                           if k not in self._vectors])
         self._vectors.update({k: tuple(map(float, v)) for k, v in found.items()})
 
+    def vector(self, key: str) -> tuple[float, ...]:
+        return self._vectors[key]
+
     async def texts(self, embedder: Embedder, texts: Sequence[str],
                     say) -> dict[str, tuple[float, ...]]:
         """Vectors of `texts` (queries), embedding the ones not cached, with progress."""
@@ -117,7 +120,7 @@ class Baseline:
     stores, and the two fused by reciprocal rank fusion (k=60): what one would build from
     off-the-shelf parts."""
 
-    def __init__(self, chunks: Sequence[Chunk]) -> None:
+    def __init__(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         import bm25s
 
         self.chunks = list(chunks)
@@ -125,7 +128,7 @@ class Baseline:
         texts = [f"{c.path}\n{c.symbol}\n{c.text}" for c in self.chunks]
         self._bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False),
                          show_progress=False)
-        self._matrix = np.array([c.embedding for c in self.chunks], dtype=np.float32)
+        self._matrix = np.array(vectors, dtype=np.float32)
 
     def lexical(self, text: str, depth: int = 50) -> list[int]:
         import bm25s
