@@ -13,7 +13,7 @@ import importlib
 import logging
 import sys
 
-from services.cli import exit_codes
+from services.cli import exit_codes, quick_exit
 from services.config import ConfigError, Settings, load_settings
 
 
@@ -70,6 +70,7 @@ def _command(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    quick_exit.install()
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
