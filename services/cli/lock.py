@@ -18,7 +18,8 @@ from services.config import Settings
 def add_parser(commands) -> None:
     lock = commands.add_parser("lock", help="take, renew, release or inspect the LLM lock")
     actions = lock.add_subparsers(dest="action", required=True, metavar="ACTION")
-    acquire = actions.add_parser("acquire", help="take the lock; prints the lease id")
+    acquire = actions.add_parser("acquire", help="take the lock; prints the lease id (with "
+                                 "--json: acquired, lease_id and the lock)")
     acquire.add_argument("--holder", required=True, help="who holds it, e.g. agent-7")
     acquire.add_argument("--ttl", type=int, default=0, help="seconds (default: server's 300)")
     renew = actions.add_parser("renew", help="extend a lease")
@@ -32,7 +33,9 @@ def add_parser(commands) -> None:
     run.add_argument("--ttl", type=int, default=60,
                      help="lease seconds, renewed every third of it (default 60)")
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
-    for parser in (acquire, renew, release, actions.choices["status"]):
+    acquire.add_argument("--json", action="store_true",
+                         help="print the answer as JSON: acquired, lease_id, lock")
+    for parser in (renew, release, actions.choices["status"]):
         parser.add_argument("--json", action="store_true", help="print the lock as JSON")
 
 
@@ -65,8 +68,9 @@ def _act(client: KnowportClient, args: argparse.Namespace) -> int:
         taken = client.acquire_llm_lock(args.holder, args.ttl)
         if not taken.acquired:
             raise LockBusy(taken.lock)
-        if args.json:
-            _show(taken.lock, args)
+        if args.json:  # the whole answer: a script needs the lease id to renew and release
+            print(MessageToJson(taken, preserving_proto_field_name=True,
+                                always_print_fields_with_no_presence=True))
         else:
             print(taken.lease_id)  # alone on stdout: `LEASE=$(knowport lock acquire ...)`
         return exit_codes.OK

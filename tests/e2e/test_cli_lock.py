@@ -56,3 +56,13 @@ def test_run_holds_and_renews_the_lock_while_the_command_runs(served):
     failing = knowport(served, "lock", "run", "--holder", "batch", "--", "sh", "-c", "exit 7")
     assert failing.returncode == 7
     assert not json.loads(knowport(served, "lock", "status", "--json").stdout)["locked"]
+
+
+def test_acquire_json_carries_the_lease_id_a_script_releases_with(served):
+    taken = knowport(served, "lock", "acquire", "--holder", "script", "--ttl", "30", "--json")
+    assert taken.returncode == 0, taken.stderr
+    answer = json.loads(taken.stdout)
+    assert answer["acquired"] and answer["lock"]["holder"] == "script"
+    released = knowport(served, "lock", "release", answer["lease_id"], "--json")
+    assert released.returncode == 0, released.stderr
+    assert not json.loads(released.stdout)["locked"]
