@@ -79,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         return exit_codes.USAGE
     _configure_logging(settings, args.command)
     try:
-        return _command(args.command).run(settings, args)
+        code = _command(args.command).run(settings, args)
+        sys.stdout.flush()  # inside the try: a reader gone (`| head`) is seen here
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except ConfigError as err:  # found only when the command starts, e.g. a port in use
         print(f"knowport: {err}", file=sys.stderr)
         return exit_codes.USAGE
@@ -89,6 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         print(f"knowport: {err}", file=sys.stderr)
         return exit_codes.FAILED
+
+
+def _reader_gone() -> int:
+    """stdout's reader stopped reading: end quietly, as Unix tools do (the usual recipe:
+    point stdout at /dev/null, so that the interpreter's last flush does not fail again)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return exit_codes.READER_GONE
 
 
 if __name__ == "__main__":
