@@ -34,8 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "knowledge for coding agents over gRPC.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("serve", help="serve IngestService, LockService and "
-                                "KnowledgeService on GRPC_HOST:GRPC_PORT")
+    _command("serve").add_parser(commands)
 
     ingest = commands.add_parser("ingest", help="index WORKSPACE: through the running server "
                                  "(following its progress), or in this process with --local")

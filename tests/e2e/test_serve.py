@@ -20,8 +20,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from clients import AsyncKnowportClient, KnowportClient
 from knowport.v1 import ingest_service_pb2 as ingest_pb
+from services.config.ingest import IngestSettings
+from services.config.llm import LlmSettings
+from services.config.llm_lock import LlmLockSettings
+from services.config.runtime import RuntimeSettings
+from services.config.storage import StorageSettings
 from tests.support.openai_server import OpenAIServer
-from tests.support.process import start_serve, tool
+from tests.support.process import BANNER, LineWatch, start_serve, tool
 
 
 def grpcurl(*args: str) -> subprocess.CompletedProcess:
@@ -202,3 +207,49 @@ def test_idle_server_with_the_model_loaded_stops_faster_than_a_plain_exit(tmp_pa
     assert code == 0, "".join(proc.output)
     plain_exit = _plain_exit_seconds_with_model_loaded()
     assert stopped_in < plain_exit / 2, (stopped_in, plain_exit)
+
+
+def test_serve_flags_win_over_the_environment(tmp_path, held_port):
+    flagged, from_env = tmp_path / "flagged", tmp_path / "from-env"
+    flagged.mkdir()
+    from_env.mkdir()
+    env = {**os.environ, "STORAGE_TYPE": "memory", "KNOWPORT_INGEST_ON_START": "false",
+           "WORKSPACE": str(from_env), "GRPC_HOST": "not-a-host", "GRPC_PORT": str(held_port)}
+    proc = subprocess.Popen([tool("knowport"), "serve", "--workspace", str(flagged),
+                             "--host", "127.0.0.1", "--port", "0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        banner = LineWatch(proc, lines, BANNER).wait(60)
+        assert banner is not None, "".join(lines)
+        assert banner.group(1) == "127.0.0.1" and int(banner.group(2)) != held_port
+        assert f"= {flagged}" in banner.string and str(from_env) not in banner.string
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, "".join(lines)
+
+
+def test_serve_rejects_bad_flags_as_usage_errors(tmp_path):
+    for flag, value, why in (("--port", "70000", "is not a port (0 to 65535)"),
+                             ("--workspace", str(tmp_path / "missing"), "is not a directory")):
+        result = subprocess.run([tool("knowport"), "serve", flag, value], capture_output=True,
+                                text=True, timeout=30)
+        assert result.returncode == 2, result.stderr
+        assert f"argument {flag}: " in result.stderr and why in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_serve_help_lists_every_setting_with_its_default():
+    result = subprocess.run([tool("knowport"), "serve", "--help"], capture_output=True,
+                            text=True, timeout=30, env={**os.environ, "GRPC_PORT": "6000"})
+    assert result.returncode == 0, result.stderr
+    listed = dict(line.split(maxsplit=1) for line in result.stdout.splitlines()
+                  if line.startswith("    ") and len(line.split()) == 2)
+    for model in (RuntimeSettings, StorageSettings, IngestSettings, LlmSettings,
+                  LlmLockSettings):
+        for name in model.model_fields:
+            assert name.upper() in listed, name
+    # Defaults, not the values this environment happens to set.
+    assert listed["GRPC_PORT"] == "50051" and listed["STORAGE_TYPE"] == "postgres"
+    assert listed["KNOWPORT_SHUTDOWN_GRACE_SECONDS"] == "10.0"
+    assert listed["INGEST_SKIP_SECRETS"] == "true" and listed["OPENAI_API_KEY"] == "(empty)"
