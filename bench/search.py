@@ -247,7 +247,8 @@ async def measure(storage: Storage, setup: Setup,
     """Each load in turn against one server over `storage`, the clients in another process."""
     results = {}
     context = multiprocessing.get_context("spawn")
-    async with running_server(storage, setup.root, EMBEDDING_BACKEND="local") as server:
+    # The chunks carry sentence-transformers vectors (LocalEmbedder above): queries must match.
+    async with running_server(storage, setup.root, EMBEDDING_BACKEND="local-st") as server:
         loop = asyncio.get_running_loop()
         with ProcessPoolExecutor(1, mp_context=context) as pool:
             for load in setup.loads:
