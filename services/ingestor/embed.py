@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import openai
-
 from services.domain.models import Chunk, content_hash
 from services.ingestor.llm import (
     Counters,
@@ -30,6 +28,7 @@ from services.ingestor.llm import (
 from services.storage.port import Storage
 
 if TYPE_CHECKING:
+    import openai  # ~45 MB resident: imported only where a client is made (llm.py)
     from sentence_transformers import SentenceTransformer
 
 T = TypeVar("T")
