@@ -99,10 +99,11 @@ def suffix_within(text: str, max_bytes: int) -> str:
         return ""
     while (over := utf8_size(tail) - max_bytes) > 0:
         tail = tail[(over + 3) // 4:]  # a character has at most 4 bytes: never too many
-    start = 0
-    while start < len(tail) and (_attached(tail[start]) or tail[start - 1:start] == "\u200d"):
+    # Where the tail starts in `text`: the character before it may be a joiner too.
+    start = len(text) - len(tail)
+    while start < len(text) and (_attached(text[start]) or text[start - 1:start] == "\u200d"):
         start += 1
-    return tail[start:]
+    return text[start:]
 
 
 def cut_text(text: str, max_bytes: int, *, at_line: bool = True) -> tuple[str, bool]:

@@ -4,12 +4,12 @@ normalisation, purposes, and the repository map's ranking (no I/O)."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk, ScoredChunk
-from services.knowledge.budget import cut_text, prefix_within, utf8_size
+from services.knowledge.budget import cut_text, prefix_within, suffix_within, utf8_size
 from services.knowledge.paths import normalise
 from services.knowledge.purposes import purpose_from_text
 from services.knowledge.query_terms import lexical_query
@@ -67,6 +67,17 @@ def test_prefixes_fit_and_never_split_what_belongs_together(text, limit):
     cut, was_cut = cut_text(text, limit)
     assert text.startswith(cut) and utf8_size(cut) <= max(limit, 0)
     assert was_cut == (cut != text)
+
+
+@given(text=TEXTS, limit=st.integers(0, 80))
+@example(text="ab\u200dcdef", limit=4)  # the tail alone looks clean; the joiner is before it
+def test_suffixes_fit_and_never_start_inside_what_belongs_together(text, limit):
+    suffix = suffix_within(text, limit)
+    assert text.endswith(suffix) and utf8_size(suffix) <= max(limit, 0)
+    start = len(text) - len(suffix)
+    if suffix and start:
+        assert text[start - 1] != "\u200d"
+        assert text[start] not in ("\u200d", "\u0301", "\ufe0f")
 
 
 def test_cuts_prefer_a_line_end():
