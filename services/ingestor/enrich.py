@@ -23,7 +23,7 @@ from services.ingestor.llm import (
     UnusableAnswer,
     request_with_retries,
 )
-from services.storage.port import Storage
+from services.storage.port import ModelCaches
 
 if TYPE_CHECKING:  # imported only where a client is made (services/ingestor/llm.py)
     import openai
@@ -56,7 +56,7 @@ class EnrichmentFailed(LlmRequestFailed):
 class Enricher:
     """Describes chunks and summarises files through an OpenAI-compatible chat endpoint."""
 
-    def __init__(self, client: openai.AsyncOpenAI, model: str, storage: Storage,
+    def __init__(self, client: openai.AsyncOpenAI, model: str, storage: ModelCaches,
                  gate: LlmGate, *, concurrency: int = 4, max_attempts: int = 4,
                  backoff_base: float = 0.5, max_tokens: int = 512) -> None:
         self.model = model  # the enrichment cache key

@@ -22,7 +22,7 @@ from services.domain.models import IngestJob, JobState, Workspace
 from services.ingestor.pipeline import Pipeline
 from services.ingestor.progress import Progress
 from services.storage.checks import INTERRUPTED_MESSAGE
-from services.storage.port import Storage
+from services.storage.port import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _now() -> datetime:
 class IngestJobs:
     """Runs ingest jobs in this process and records them in storage."""
 
-    def __init__(self, storage: Storage, make_pipeline: Callable[[], Pipeline], *,
+    def __init__(self, storage: Jobs, make_pipeline: Callable[[], Pipeline], *,
                  notes: Callable[[], list[str]] = list,
                  snapshot_interval: float = SNAPSHOT_SECONDS,
                  stale_after: timedelta = STALE_AFTER,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from knowport.v1 import ingest_service_pb2 as pb
 from knowport.v1 import ingest_service_pb2_grpc as pb_grpc
@@ -12,11 +13,15 @@ from services.ingestor.jobs import IngestJobs
 from services.ingestor.messages import job_to_proto, stats_to_proto
 from services.rpc import paging
 from services.rpc.requests import WorkspaceResolver, bounded_text, enum_value, page_size
-from services.storage.port import Storage
+from services.storage.port import Backend, Files, Jobs
+
+
+class _Records(Jobs, Files, Backend, Protocol):
+    """What the ingest service reads itself: job records, index stats, the backend's name."""
 
 
 class IngestServicer(pb_grpc.IngestServiceServicer):
-    def __init__(self, storage: Storage, workspaces: WorkspaceResolver,
+    def __init__(self, storage: _Records, workspaces: WorkspaceResolver,
                  jobs: IngestJobs) -> None:
         self._storage = storage
         self._workspaces = workspaces

@@ -35,7 +35,7 @@ from services.knowledge.budget import (
     safe_text,
     utf8_size,
 )
-from services.storage.port import Storage
+from services.storage.port import Files
 
 FIELD_MAX_BYTES = 1000  # a chunk's description or purpose
 SUMMARY_MAX_BYTES = 4000
@@ -69,7 +69,7 @@ class _Text:
     next_column: int = 0  # where in line `last` the rest begins, when cut inside it
 
 
-async def load(storage: Storage, workspace_id: str, path: str) -> tuple[FileRecord, list[Chunk]]:
+async def load(storage: Files, workspace_id: str, path: str) -> tuple[FileRecord, list[Chunk]]:
     record = await storage.get_file(workspace_id, path)
     if record is None:
         raise NotFound(f"{path!r} is not an indexed file of this workspace",

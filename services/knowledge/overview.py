@@ -26,7 +26,7 @@ from services.knowledge.budget import (
     utf8_size,
 )
 from services.knowledge.repo_map import RankedSymbol, RepoMap, RepoMapBuilder, is_test_path
-from services.storage.port import Storage
+from services.storage.port import Files
 
 DEFAULT_DEPTH = 3
 MAX_DEPTH = 8
@@ -65,7 +65,7 @@ def index_version(files: list[FileRecord]) -> str:
 class OverviewCache:
     """The last overview of each workspace, rebuilt when its index version changes."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Files) -> None:
         self._storage = storage
         self._cached: dict[str, tuple[str, Overview]] = {}
         self._locks: dict[str, asyncio.Lock] = {}

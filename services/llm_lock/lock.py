@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from services.config.llm_lock import LlmLockSettings
 from services.domain.errors import FailedPrecondition, InvalidArgument, StorageUnavailable
 from services.domain.models import Lease, content_hash
-from services.storage.port import Storage
+from services.storage.port import Leases
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Acquired:
 class LlmLock:
     """Lease rules and wake-ups over storage. `start()` before use, `close()` after."""
 
-    def __init__(self, storage: Storage, settings: LlmLockSettings) -> None:
+    def __init__(self, storage: Leases, settings: LlmLockSettings) -> None:
         self._storage = storage
         self._settings = settings
         self._changed = asyncio.Event()  # replaced after each change: waiters hold the old one

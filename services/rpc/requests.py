@@ -9,7 +9,7 @@ from google.protobuf.message import Message
 
 from services.domain.errors import InvalidArgument, NotFound
 from services.domain.models import Workspace
-from services.storage.port import Storage
+from services.storage.port import Workspaces
 
 
 def page_size(value: int, *, default: int, maximum: int, field: str = "page_size") -> int:
@@ -60,7 +60,7 @@ class WorkspaceResolver:
     storage came up late still knows it.
     """
 
-    def __init__(self, storage: Storage, default: Workspace) -> None:
+    def __init__(self, storage: Workspaces, default: Workspace) -> None:
         self._storage = storage
         self.default = default
         self._default_stored = False

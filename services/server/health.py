@@ -9,7 +9,7 @@ import logging
 from grpc_health.v1 import health, health_pb2
 
 from services.domain.errors import StorageUnavailable
-from services.storage.port import Storage
+from services.storage.port import Backend
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 class HealthMonitor:
     """Owns the standard health servicer and keeps it in step with storage."""
 
-    def __init__(self, storage: Storage, service_names: list[str], interval: float) -> None:
+    def __init__(self, storage: Backend, service_names: list[str], interval: float) -> None:
         self.servicer = health.aio.HealthServicer()
         self._storage = storage
         self._names = ["", *service_names]  # "" is the server as a whole

@@ -1,7 +1,11 @@
-"""The storage port: everything the pipeline, retrieval and the lock need from storage.
+"""The storage ports: one role protocol per kind of thing stored, and `Storage`, all of them.
 
-Adapters (memory.py, postgres/) implement it and pass the one contract suite in
-tests/integration/test_storage_contract.py. They translate driver errors into
+Each consumer takes only the roles it uses (the lock takes `Leases`, retrieval `ChunkSearch`
+and `Files`, the pipeline `Files`, the caches `ModelCaches`, ...), so what a module may touch
+is visible in its signature and a new backend or layer can be added role by role. The
+composition root (services/server/backends.py) still builds one adapter per backend that
+plays every role. Adapters (memory.py, postgres/) pass the contract suite in
+tests/integration/storage_contract/, one module per role. They translate driver errors into
 services.domain.errors (StorageUnavailable when the backend cannot be reached).
 """
 
@@ -24,8 +28,8 @@ from services.domain.models import (
 )
 
 
-class Storage(Protocol):
-    """One storage backend. All methods are safe to call concurrently."""
+class Backend(Protocol):
+    """The connection to one backend. Every role's methods are safe to call concurrently."""
 
     name: str  # "memory" or "postgres", for logs and stats
 
@@ -38,7 +42,10 @@ class Storage(Protocol):
     async def ping(self) -> None:
         """Cheap round trip for health checks; raises StorageUnavailable when down."""
 
-    # --- workspaces -------------------------------------------------------------------
+
+class Workspaces(Protocol):
+    """The indexed roots, by id."""
+
     async def upsert_workspace(self, workspace: Workspace) -> Workspace:
         """Create the workspace or return the stored one with the same id."""
 
@@ -46,7 +53,10 @@ class Storage(Protocol):
 
     async def list_workspaces(self) -> list[Workspace]: ...
 
-    # --- files and chunks --------------------------------------------------------------
+
+class Files(Protocol):
+    """Each workspace's file records and their chunks: written a whole file at a time."""
+
     async def replace_file(self, workspace_id: str, file: FileRecord,
                            chunks: Sequence[Chunk]) -> None:
         """Atomically replace a file's record and all its chunks.
@@ -80,7 +90,12 @@ class Storage(Protocol):
         version.
         """
 
-    # --- search ------------------------------------------------------------------------
+    async def stats(self, workspace_id: str) -> StorageStats: ...
+
+
+class ChunkSearch(Protocol):
+    """The best chunks of a workspace for a query, by words or by meaning."""
+
     async def search_lexical(self, workspace_id: str, query: str, limit: int,
                              filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
         """Best `limit` chunks by full-text relevance (best first); [] for a query of no terms.
@@ -98,9 +113,11 @@ class Storage(Protocol):
         Only chunks whose embedding has the query's dimension take part.
         """
 
-    async def stats(self, workspace_id: str) -> StorageStats: ...
 
-    # --- caches keyed by (content hash, model) -----------------------------------------
+class ModelCaches(Protocol):
+    """What a model made for a text (description, vector), keyed by (content hash, model):
+    the same text is never sent to the same model twice, whichever file holds it."""
+
     async def get_enrichments(self, model: str,
                               hashes: Iterable[str]) -> dict[str, Enrichment]: ...
 
@@ -112,7 +129,10 @@ class Storage(Protocol):
     async def put_embeddings(self, model: str,
                              items: Mapping[str, Sequence[float]]) -> None: ...
 
-    # --- ingest jobs -------------------------------------------------------------------
+
+class Jobs(Protocol):
+    """Ingest jobs: their records and which process runs each workspace's one live job."""
+
     async def save_job(self, job: IngestJob) -> None:
         """Insert or update the job by id.
 
@@ -145,7 +165,10 @@ class Storage(Protocol):
                         after_job_id: str = "") -> list[IngestJob]:
         """Newest first; `after_job_id` (the last job of the previous page) starts the next page."""
 
-    # --- the LLM lease (one per storage; expiry decided by the storage's clock) --------
+
+class Leases(Protocol):
+    """The LLM lease: one per storage, expiry decided by the storage's clock."""
+
     async def acquire_lease(self, holder: str, ttl: timedelta,
                             lease_id: str) -> tuple[Lease, bool]:
         """Take the lease if it is free or expired.
@@ -173,3 +196,7 @@ class Storage(Protocol):
         """Yields after each acquire, renew or release made through any process sharing this
         storage. A wake-up hint only (expiry by time is not announced); raises
         StorageUnavailable when the backend connection is lost."""
+
+
+class Storage(Backend, Workspaces, Files, ChunkSearch, ModelCaches, Jobs, Leases, Protocol):
+    """Every role: what one adapter per backend provides to the composition root."""
