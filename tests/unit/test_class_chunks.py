@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 
 from services.ingestor.chunking import build_chunks
-from services.ingestor.parse import TINY_TYPE_LINES, parse_source
+from services.ingestor.parse import parse_source
+from services.ingestor.parse_code import TINY_TYPE_LINES
 from services.knowledge.file_context import lines_of, symbols_of
 from tests.unit.test_parse import file_lines, split
 
