@@ -1,7 +1,9 @@
 """The domain's own exceptions.
 
-Code below the transport raises these; one interceptor maps them to gRPC status codes
-(services/server/errors.py), so no servicer picks status codes by hand.
+Code below the transport raises these. Each kind carries its status as a canonical code name
+(google.rpc.Code: the same names as gRPC's status codes, and what an HTTP gateway maps to HTTP
+statuses), so no servicer picks status codes by hand and there is no table to keep in step:
+services/rpc/errors.py turns the name into the gRPC status.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ class KnowportError(Exception):
     `metadata` holds small string facts a client may act on (a field name, a holder id).
     """
 
+    code = "INTERNAL"  # a google.rpc.Code name; each kind below names its own
     default_reason = "ERROR"
 
     def __init__(self, message: str, *, reason: str | None = None,
@@ -27,36 +30,42 @@ class KnowportError(Exception):
 class InvalidArgument(KnowportError):
     """The request itself is wrong; retrying it unchanged cannot succeed."""
 
+    code = "INVALID_ARGUMENT"
     default_reason = "INVALID_ARGUMENT"
 
 
 class NotFound(KnowportError):
     """The named workspace, file, job or lease does not exist."""
 
+    code = "NOT_FOUND"
     default_reason = "NOT_FOUND"
 
 
 class AlreadyExists(KnowportError):
     """The thing to create exists already (or is already running)."""
 
+    code = "ALREADY_EXISTS"
     default_reason = "ALREADY_EXISTS"
 
 
 class FailedPrecondition(KnowportError):
     """The system is not in the state the request needs (e.g. a wrong or expired lease)."""
 
+    code = "FAILED_PRECONDITION"
     default_reason = "FAILED_PRECONDITION"
 
 
 class Unavailable(KnowportError):
     """A dependency is down for now; the same request may succeed later."""
 
+    code = "UNAVAILABLE"
     default_reason = "UNAVAILABLE"
 
 
 class ResourceExhausted(KnowportError):
     """A limit was reached: a response over the byte budget, or too many calls at once."""
 
+    code = "RESOURCE_EXHAUSTED"
     default_reason = "RESOURCE_EXHAUSTED"
 
 
@@ -69,4 +78,5 @@ class StorageUnavailable(Unavailable):
 class NotImplementedYet(KnowportError):
     """The RPC is part of the contract but its feature has not been built yet."""
 
+    code = "UNIMPLEMENTED"
     default_reason = "NOT_IMPLEMENTED"

@@ -69,9 +69,7 @@ class Bridge:
 
 
 def describe_domain(err: KnowportError) -> str:
-    from services.rpc.errors import status_code_for
-
-    code = status_code_for(err).name
+    code = err.code
     reason = f" [{err.reason}]" if err.reason and err.reason != code else ""
     hint = _DOC_HINTS.get(err.reason, "")
     return f"{code}{reason}: {err.message}" + (f"; {hint}" if hint else "")

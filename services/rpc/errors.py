@@ -12,6 +12,7 @@ import uuid
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
 from services.domain import errors
 
@@ -19,30 +20,18 @@ log = logging.getLogger(__name__)
 
 ERROR_DOMAIN = "knowport"
 
-_CODES: tuple[tuple[type[errors.KnowportError], grpc.StatusCode], ...] = (
-    (errors.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
-    (errors.NotFound, grpc.StatusCode.NOT_FOUND),
-    (errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
-    (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
-    (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
-    (errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (errors.NotImplementedYet, grpc.StatusCode.UNIMPLEMENTED),
-)
-
 
 def status_code_for(exc: errors.KnowportError) -> grpc.StatusCode:
-    for kind, code in _CODES:
-        if isinstance(exc, kind):
-            return code
-    return grpc.StatusCode.INTERNAL
+    """The gRPC status the error names (its `code`, a google.rpc.Code name)."""
+    return grpc.StatusCode[exc.code]
 
 
-def _status_details(code: grpc.StatusCode, message: str, reason: str,
-                    metadata: dict[str, str]) -> bytes:
+def _status(code: grpc.StatusCode, message: str, reason: str,
+            metadata: dict[str, str]) -> grpc.Status:
     info = any_pb2.Any()
     info.Pack(error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata))
-    return status_pb2.Status(code=code.value[0], message=message,
-                             details=[info]).SerializeToString()
+    return rpc_status.to_status(status_pb2.Status(code=code.value[0], message=message,
+                                                  details=[info]))
 
 
 async def abort_for(exc: Exception, context: grpc.aio.ServicerContext, method: str) -> None:
@@ -56,5 +45,4 @@ async def abort_for(exc: Exception, context: grpc.aio.ServicerContext, method: s
         log.error("unexpected error in %s (ref %s)", method, ref, exc_info=exc)
         message = f"internal error; the server log has details (ref {ref})"
         code, reason, metadata = grpc.StatusCode.INTERNAL, "INTERNAL", {"ref": ref}
-    details = _status_details(code, message, reason, metadata)
-    await context.abort(code, message, trailing_metadata=(("grpc-status-details-bin", details),))
+    await context.abort_with_status(_status(code, message, reason, metadata))
