@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from grpc.aio import ServicerContext
+
 from knowport.v1 import ingest_service_pb2 as pb
 from knowport.v1 import ingest_service_pb2_grpc as pb_grpc
 from services.domain.errors import NotFound
@@ -35,7 +37,8 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
                            metadata={"job_id": job_id})
         return job
 
-    async def StartIngest(self, request: pb.StartIngestRequest, context) -> pb.StartIngestResponse:
+    async def StartIngest(self, request: pb.StartIngestRequest,
+                          context: ServicerContext) -> pb.StartIngestResponse:
         mode = enum_value(request.mode, pb.IngestMode, "mode")
         request_id = bounded_text(request.request_id, "request_id", max_bytes=128)
         workspace = await self._workspaces.resolve(request.workspace)
@@ -44,16 +47,16 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
         return pb.StartIngestResponse(job=job_to_proto(job), joined=joined)
 
     async def CancelIngestJob(self, request: pb.CancelIngestJobRequest,
-                              context) -> pb.CancelIngestJobResponse:
+                              context: ServicerContext) -> pb.CancelIngestJobResponse:
         bounded_text(request.job_id, "job_id", max_bytes=128, required=True)
         return pb.CancelIngestJobResponse(job=job_to_proto(await self._jobs.cancel(request.job_id)))
 
     async def GetIngestJob(self, request: pb.GetIngestJobRequest,
-                           context) -> pb.GetIngestJobResponse:
+                           context: ServicerContext) -> pb.GetIngestJobResponse:
         return pb.GetIngestJobResponse(job=job_to_proto(await self._job(request.job_id)))
 
     async def ListIngestJobs(self, request: pb.ListIngestJobsRequest,
-                             context) -> pb.ListIngestJobsResponse:
+                             context: ServicerContext) -> pb.ListIngestJobsResponse:
         size = page_size(request.page_size, default=20, maximum=100)
         workspace = await self._workspaces.resolve(request.workspace)
         owner = paging.fingerprint("jobs", workspace.id)
@@ -64,7 +67,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
                                          next_page_token=token)
 
     async def WatchIngestJob(self, request: pb.WatchIngestJobRequest,
-                             context) -> AsyncIterator[pb.WatchIngestJobResponse]:
+                             context: ServicerContext) -> AsyncIterator[pb.WatchIngestJobResponse]:
         bounded_text(request.job_id, "job_id", max_bytes=128, required=True)
         last = b""
         async for job in self._jobs.follow(request.job_id):
@@ -75,7 +78,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
                 yield message
 
     async def ListSkippedFiles(self, request: pb.ListSkippedFilesRequest,
-                               context) -> pb.ListSkippedFilesResponse:
+                               context: ServicerContext) -> pb.ListSkippedFilesResponse:
         size = page_size(request.page_size, default=100, maximum=500)
         job = await self._job(request.job_id)
         owner = paging.fingerprint("skipped", job.id)
@@ -87,7 +90,8 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
             skipped_files=[pb.SkippedFile(path=p, reason=r) for p, r in page],
             next_page_token=paging.encode_token(offset + size, owner) if more else "")
 
-    async def GetStats(self, request: pb.GetStatsRequest, context) -> pb.GetStatsResponse:
+    async def GetStats(self, request: pb.GetStatsRequest,
+                       context: ServicerContext) -> pb.GetStatsResponse:
         workspace = await self._workspaces.resolve(request.workspace)
         stats = await self._storage.stats(workspace.id)
         return stats_to_proto(workspace.id, self._storage.name, stats)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from grpc.aio import ServicerContext
 
 from knowport.v1 import lock_service_pb2 as pb
 from knowport.v1 import lock_service_pb2_grpc as pb_grpc
@@ -34,7 +35,8 @@ class LockServicer(pb_grpc.LockServiceServicer):
     def __init__(self, lock: LlmLock) -> None:
         self._lock = lock
 
-    async def AcquireLlmLock(self, request, context) -> pb.AcquireLlmLockResponse:
+    async def AcquireLlmLock(self, request: pb.AcquireLlmLockRequest,
+                             context: ServicerContext) -> pb.AcquireLlmLockResponse:
         holder = _holder(request.holder, required=True)
         request_id = bounded_text(request.request_id, "request_id", max_bytes=128)
         result = await self._lock.acquire(
@@ -43,22 +45,27 @@ class LockServicer(pb_grpc.LockServiceServicer):
         return pb.AcquireLlmLockResponse(acquired=result.acquired, lease_id=result.lease_id,
                                          lock=lock_to_proto(result.state))
 
-    async def RenewLlmLock(self, request, context) -> pb.RenewLlmLockResponse:
+    async def RenewLlmLock(self, request: pb.RenewLlmLockRequest,
+                           context: ServicerContext) -> pb.RenewLlmLockResponse:
         state = await self._lock.renew(_lease_id(request.lease_id), request.ttl_seconds)
         return pb.RenewLlmLockResponse(lock=lock_to_proto(state))
 
-    async def ReleaseLlmLock(self, request, context) -> pb.ReleaseLlmLockResponse:
+    async def ReleaseLlmLock(self, request: pb.ReleaseLlmLockRequest,
+                             context: ServicerContext) -> pb.ReleaseLlmLockResponse:
         state = await self._lock.release(_lease_id(request.lease_id))
         return pb.ReleaseLlmLockResponse(lock=lock_to_proto(state))
 
-    async def GetLlmLock(self, request, context) -> pb.GetLlmLockResponse:
+    async def GetLlmLock(self, request: pb.GetLlmLockRequest,
+                         context: ServicerContext) -> pb.GetLlmLockResponse:
         return pb.GetLlmLockResponse(lock=lock_to_proto(await self._lock.state()))
 
-    async def WatchLlmLock(self, request, context) -> AsyncIterator[pb.WatchLlmLockResponse]:
+    async def WatchLlmLock(self, request: pb.WatchLlmLockRequest,
+                           context: ServicerContext) -> AsyncIterator[pb.WatchLlmLockResponse]:
         async for state in self._lock.watch():
             yield pb.WatchLlmLockResponse(lock=lock_to_proto(state))
 
-    async def SetLlmLock(self, request, context) -> pb.SetLlmLockResponse:
+    async def SetLlmLock(self, request: pb.SetLlmLockRequest,
+                         context: ServicerContext) -> pb.SetLlmLockResponse:
         holder = _holder(request.holder, required=False)
         if request.locked:
             self._lock.ttl(request.ttl_seconds)  # validate before looking at the lease
