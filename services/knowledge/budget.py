@@ -2,7 +2,7 @@
 
 Every KnowledgeService response is assembled here piece by piece while measuring what each
 piece adds to the serialised message, so it fits the budget by construction; the interceptor
-(services/rpc/budget.py) only stands behind it. Text is cut at a line end when one is near,
+(services/rpc/response_cap.py) only stands behind it. Text is cut at a line end when one is near,
 otherwise between characters (never inside a UTF-8 sequence, and never between a character
 and the combining marks, variation selectors or joiners that belong to it).
 """
