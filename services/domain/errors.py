@@ -3,7 +3,7 @@
 Code below the transport raises these. Each kind carries its status as a canonical code name
 (google.rpc.Code: the same names as gRPC's status codes, and what an HTTP gateway maps to HTTP
 statuses), so no servicer picks status codes by hand and there is no table to keep in step:
-services/rpc/errors.py turns the name into the gRPC status.
+services/rpc/status.py turns the name into the gRPC status.
 """
 
 from __future__ import annotations

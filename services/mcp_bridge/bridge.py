@@ -18,8 +18,8 @@ from clients import AsyncKnowportClient, KnowportRpcError
 from services.domain.errors import KnowportError
 from services.mcp_bridge.budget import MAX_RESULT_CHARS, fit
 from services.mcp_bridge.docs_index import DocsIndex
-from services.mcp_bridge.errors import describe, too_slow
 from services.mcp_bridge.providers import SearchManager
+from services.mcp_bridge.tool_errors import describe, too_slow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

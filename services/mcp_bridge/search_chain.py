@@ -12,7 +12,6 @@ from services.config import Settings
 from services.domain.errors import Unavailable
 from services.ingestor.llm import make_client
 from services.mcp_bridge.bridge import Bridge
-from services.mcp_bridge.errors import describe
 from services.mcp_bridge.llm_docs import LlmDocsSearch
 from services.mcp_bridge.providers import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -21,6 +20,7 @@ from services.mcp_bridge.providers import (
     LocalIndexProvider,
     SearchManager,
 )
+from services.mcp_bridge.tool_errors import describe
 
 _SERVER_PAGE = 50  # the KnowledgeService's largest page
 

@@ -20,10 +20,10 @@ from typing import Any
 import grpc
 
 from services.domain.errors import ResourceExhausted
-from services.rpc.response_cap import check_response_size
-from services.rpc.errors import abort_for
 from services.rpc.malformed import Malformed, RateLimitedLog, tolerant_deserializer
 from services.rpc.requests import reject_nul_characters
+from services.rpc.response_cap import check_response_size
+from services.rpc.status import abort_for
 from services.rpc.streams import StreamBudget
 
 access_log = logging.getLogger("knowport.access")

@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from services.domain import errors
-from services.rpc.errors import status_code_for
+from services.rpc.status import status_code_for
 
 
 def _kinds(base: type) -> list[type]:
