@@ -16,11 +16,18 @@ KnowportRpcError with `unreachable` set and a one-line message.
 
 from clients.aio import AsyncKnowportClient
 from clients.channel import tls
-from clients.enums import IngestJobState, IngestMode, SearchMode, ServingStatus, SymbolKind
+from clients.enums import (
+    FileRole,
+    IngestJobState,
+    IngestMode,
+    SearchMode,
+    ServingStatus,
+    SymbolKind,
+)
 from clients.errors import KnowportRpcError, LockBusy
 from clients.results import Result, proto_message
 from clients.sync import KnowportClient
 
-__all__ = ["AsyncKnowportClient", "IngestJobState", "IngestMode", "KnowportClient",
+__all__ = ["AsyncKnowportClient", "FileRole", "IngestJobState", "IngestMode", "KnowportClient",
            "KnowportRpcError", "LockBusy", "Result", "SearchMode", "ServingStatus", "SymbolKind",
            "proto_message", "tls"]

@@ -43,19 +43,22 @@ class Api(abc.ABC):
     # --- knowledge --------------------------------------------------------------------
     def search(self, query: str, *, mode: str | int = "hybrid", page_size: int = 0,
                page_token: str = "", path_glob: str = "", languages: Iterable[str] | str = (),
-               kinds: Iterable[str | int] | str | int = (), workspace: str = ""):
+               kinds: Iterable[str | int] | str | int = (), workspace: str = "",
+               exclude_roles: Iterable[str | int] | str | int = ()):
         """SearchResponse: hits best first, next_page_token, effective_mode, notices.
 
-        `mode` and `kinds` take names in any case ("lexical", "FUNCTION",
-        "SYMBOL_KIND_CLASS"), enums.SearchMode / enums.SymbolKind members or numbers; an
-        unknown name raises ValueError listing the valid ones."""
+        `mode`, `kinds` and `exclude_roles` take names in any case ("lexical", "FUNCTION",
+        "SYMBOL_KIND_CLASS", "tests"), enums.SearchMode / SymbolKind / FileRole members or
+        numbers; an unknown name raises ValueError listing the valid ones.
+        `exclude_roles=["tests", "docs"]` searches the implementation only."""
         return self._unary("knowledge", "Search", kpb.SearchRequest(
             workspace=workspace, query=query, page_size=page_size, page_token=page_token,
             mode=enums.parse(enums.SearchMode, mode, "mode"),
             filter=kpb.SearchFilter(
                 path_glob=path_glob,
                 languages=[languages] if isinstance(languages, str) else list(languages),
-                kinds=enums.parse_all(enums.SymbolKind, kinds, "kind"))))
+                kinds=enums.parse_all(enums.SymbolKind, kinds, "kind"),
+                exclude_roles=enums.parse_all(enums.FileRole, exclude_roles, "role"))))
 
     def file_context(self, path: str, *, start_line: int = 0, end_line: int = 0,
                      page_token: str = "", workspace: str = "", start_column: int = 0):

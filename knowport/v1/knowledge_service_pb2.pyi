@@ -26,6 +26,12 @@ class SymbolKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SYMBOL_KIND_MODULE: _ClassVar[SymbolKind]
     SYMBOL_KIND_SECTION: _ClassVar[SymbolKind]
     SYMBOL_KIND_LINES: _ClassVar[SymbolKind]
+
+class FileRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FILE_ROLE_UNSPECIFIED: _ClassVar[FileRole]
+    FILE_ROLE_TESTS: _ClassVar[FileRole]
+    FILE_ROLE_DOCS: _ClassVar[FileRole]
 SEARCH_MODE_UNSPECIFIED: SearchMode
 SEARCH_MODE_LEXICAL: SearchMode
 SEARCH_MODE_SEMANTIC: SearchMode
@@ -40,16 +46,21 @@ SYMBOL_KIND_ENUM: SymbolKind
 SYMBOL_KIND_MODULE: SymbolKind
 SYMBOL_KIND_SECTION: SymbolKind
 SYMBOL_KIND_LINES: SymbolKind
+FILE_ROLE_UNSPECIFIED: FileRole
+FILE_ROLE_TESTS: FileRole
+FILE_ROLE_DOCS: FileRole
 
 class SearchFilter(_message.Message):
-    __slots__ = ("path_glob", "languages", "kinds")
+    __slots__ = ("path_glob", "languages", "kinds", "exclude_roles")
     PATH_GLOB_FIELD_NUMBER: _ClassVar[int]
     LANGUAGES_FIELD_NUMBER: _ClassVar[int]
     KINDS_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_ROLES_FIELD_NUMBER: _ClassVar[int]
     path_glob: str
     languages: _containers.RepeatedScalarFieldContainer[str]
     kinds: _containers.RepeatedScalarFieldContainer[SymbolKind]
-    def __init__(self, path_glob: _Optional[str] = ..., languages: _Optional[_Iterable[str]] = ..., kinds: _Optional[_Iterable[_Union[SymbolKind, str]]] = ...) -> None: ...
+    exclude_roles: _containers.RepeatedScalarFieldContainer[FileRole]
+    def __init__(self, path_glob: _Optional[str] = ..., languages: _Optional[_Iterable[str]] = ..., kinds: _Optional[_Iterable[_Union[SymbolKind, str]]] = ..., exclude_roles: _Optional[_Iterable[_Union[FileRole, str]]] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
     __slots__ = ("workspace", "query", "mode", "filter", "page_size", "page_token")

@@ -18,6 +18,18 @@ from services.config import Settings
 
 KINDS = {name.removeprefix("SYMBOL_KIND_").lower(): number
          for name, number in kpb.SymbolKind.items() if number}
+ROLES = {name.removeprefix("FILE_ROLE_").lower(): number
+         for name, number in kpb.FileRole.items() if number}
+
+
+def _roles(text: str) -> list[int]:
+    """`tests,docs` -> their FileRole numbers; an unknown name is a usage error (exit 2)."""
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in ROLES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown role {', '.join(unknown) or repr(text)}; "
+                                         f"valid: {', '.join(ROLES)}")
+    return [ROLES[name] for name in names]
 
 
 def add_parser(commands) -> None:
@@ -28,6 +40,9 @@ def add_parser(commands) -> None:
     search.add_argument("--language", action="append", default=[], help="repeatable")
     search.add_argument("--kind", action="append", default=[], choices=sorted(KINDS),
                         help="repeatable")
+    search.add_argument("--exclude", action="append", default=[], type=_roles,
+                        metavar="ROLE[,ROLE]", help=f"leave out {' and '.join(ROLES)} "
+                        "(comma-separated or repeated), e.g. --exclude tests,docs")
     search.add_argument("--limit", type=int, default=10, help="hits (at most 50)")
     search.add_argument("--page-token", default="", help="from a previous --json answer")
     file = commands.add_parser("file", help="one file's summary, symbols, chunks and text")
@@ -67,6 +82,7 @@ def _ask(client, args: argparse.Namespace):
         return client.search(args.query, mode=args.mode, page_size=args.limit,
                              page_token=args.page_token, path_glob=args.path_glob,
                              languages=args.language, kinds=[KINDS[k] for k in args.kind],
+                             exclude_roles=sorted({r for rs in args.exclude for r in rs}),
                              workspace=args.workspace)
     if args.command == "file":
         return client.file_context(args.path, start_line=args.start_line,

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from services.domain.errors import KnowportError, StorageUnavailable
 from services.domain.models import ScoredChunk, SearchFilters
 from services.ingestor.embed import LOCAL_MODEL_KEY
-from services.knowledge.priors import SUPPORT_SHARE, is_test_or_doc
+from services.knowledge.priors import SUPPORT_SHARE, is_test_or_doc, roles
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.query_terms import lexical_query, word_forms
 from services.storage.port import Storage
@@ -55,6 +55,7 @@ WARMING_UP = ("semantic search warming up: the embedding model is still loading;
 RRF_K = 5  # see the module doc
 HYBRID_DEPTH = 50  # hits taken from each ranking before fusion
 MAX_RESULTS = 1000  # paging in one mode stops here: narrow the query beyond it
+ROLE_SCAN_LIMIT = 5000  # hits of one ranking read, at most, to fill a page without some roles
 # The best semantic score (cosine) below which a hit is no closer to the query than the best
 # hit of a nonsense query, per embedding model; a key covers the model's other builds too
 # (`local/all-MiniLM-L6-v2/onnx-int8`). Measured by `python -m bench.retrieval --calibrate`
@@ -78,6 +79,11 @@ class SearchQuery:
     filters: SearchFilters
     offset: int  # hits of this ranking already shown on earlier pages
     page_size: int
+    exclude_roles: frozenset[str] = frozenset()  # priors.ROLES whose chunks are left out
+
+    @property
+    def narrowed(self) -> bool:
+        return self.filters != SearchFilters() or bool(self.exclude_roles)
 
 
 @dataclass
@@ -122,9 +128,30 @@ def fuse(rankings: Sequence[Sequence[ScoredChunk]], weights: Sequence[float],
     return [ScoredChunk(chunks[i], scores[i]) for i in order]
 
 
-def no_lexical_match(filters: SearchFilters) -> str:
-    where = " that matches the filter" if filters != SearchFilters() else ""
+def no_lexical_match(narrowed: bool) -> str:
+    where = " that matches the filter" if narrowed else ""
     return f"no chunk{where} holds any of the query's words"
+
+
+Ranking = Callable[[int], Awaitable[list[ScoredChunk]]]
+
+
+async def without_roles(ranking: Ranking, want: int, exclude: frozenset[str],
+                        scan_limit: int = ROLE_SCAN_LIMIT) -> list[ScoredChunk]:
+    """The best `want` hits of `ranking` whose chunks have none of the `exclude` roles.
+
+    Storage knows nothing of roles (priors.roles is the use case's rule), so the ranking is
+    read further in, four times as deep each time, until enough hits are kept, it ends, or
+    `scan_limit` hits were read."""
+    if not exclude:
+        return await ranking(want)
+    limit = want
+    while True:
+        hits = await ranking(limit)
+        kept = [hit for hit in hits if not roles(hit.chunk) & exclude]
+        if len(kept) >= want or len(hits) < limit or limit >= scan_limit:
+            return kept[:want]
+        limit = min(limit * 4, scan_limit)
 
 
 def query_is_identifier(text: str) -> bool:
@@ -185,9 +212,11 @@ class Searcher:
             notices.append("the query has no words or identifiers to match lexically")
 
         async def lexical(limit: int) -> list[ScoredChunk]:
-            hits = await self._storage.search_lexical(query.workspace_id, words, limit,
-                                                      query.filters)
-            empty = no_lexical_match(query.filters)  # an empty answer says why, once
+            hits = await without_roles(
+                lambda n: self._storage.search_lexical(query.workspace_id, words, n,
+                                                       query.filters),
+                limit, query.exclude_roles)
+            empty = no_lexical_match(query.narrowed)  # an empty answer says why, once
             if not hits and search_terms(words) and empty not in notices:
                 notices.append(empty)
             return hits
@@ -200,8 +229,10 @@ class Searcher:
             return self._single(await lexical(self._fetch(end)), query, Mode.LEXICAL, notices)
 
         def semantic(limit: int) -> Awaitable[list[ScoredChunk]]:
-            return self._storage.search_semantic(query.workspace_id, vector, limit,
-                                                 query.filters)
+            return without_roles(
+                lambda n: self._storage.search_semantic(query.workspace_id, vector, n,
+                                                        query.filters),
+                limit, query.exclude_roles)
 
         if query.mode is Mode.SEMANTIC:
             ranked = await semantic(self._fetch(end))
@@ -253,11 +284,11 @@ class Searcher:
                            "or filter")
         return SearchPage(ranked[query.offset:limit], has_more, mode, notices)
 
-    async def _fallback(self, lexical: Callable[[int], Awaitable[list[ScoredChunk]]],
-                        query: SearchQuery, end: int, notices: list[str],
+    async def _fallback(self, lexical: Ranking, query: SearchQuery, end: int,
+                        notices: list[str],
                         fetched: list[ScoredChunk] | None = None) -> SearchPage:
         model = self._embedder.model if self._embedder else ""
-        where = " that matches the filter" if query.filters != SearchFilters() else ""
+        where = " that matches the filter" if query.narrowed else ""
         notices.append(f"no indexed chunk{where} has an embedding from this server's embedder "
                        f"({model}); answered lexically")
         # Hits fetched for fusion do for this page when they are all there are, or enough.

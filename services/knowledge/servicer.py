@@ -12,7 +12,7 @@ from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk, SearchFilters
 from services.ingestor.languages import known_languages, language_for
-from services.knowledge import file_context, kinds, paths
+from services.knowledge import file_context, kinds, paths, priors
 from services.knowledge.hits import search_response
 from services.knowledge.overview import OverviewCache, clamp_depth, overview_response
 from services.knowledge.query_embedding import QueryEmbedder
@@ -30,6 +30,7 @@ from services.storage.port import Storage
 
 _MODES = {pb.SEARCH_MODE_UNSPECIFIED: Mode.HYBRID, pb.SEARCH_MODE_HYBRID: Mode.HYBRID,
           pb.SEARCH_MODE_LEXICAL: Mode.LEXICAL, pb.SEARCH_MODE_SEMANTIC: Mode.SEMANTIC}
+_ROLES = {pb.FILE_ROLE_TESTS: priors.TESTS, pb.FILE_ROLE_DOCS: priors.DOCS}
 
 
 def validate_filter(flt: pb.SearchFilter) -> SearchFilters:
@@ -52,6 +53,16 @@ def validate_filter(flt: pb.SearchFilter) -> SearchFilters:
         path_glob=flt.path_glob,
         languages=tuple(languages),
         kinds=tuple(sorted({kinds.FROM_PROTO[k] for k in flt.kinds})))
+
+
+def validate_exclude_roles(flt: pb.SearchFilter) -> frozenset[str]:
+    """The roles (priors.ROLES) whose chunks the search leaves out."""
+    if len(flt.exclude_roles) > len(_ROLES):
+        raise InvalidArgument(f"filter.exclude_roles has more than {len(_ROLES)} entries",
+                              metadata={"field": "filter.exclude_roles"})
+    for role in flt.exclude_roles:
+        enum_value(role, pb.FileRole, "filter.exclude_roles", allow_unspecified=False)
+    return frozenset(_ROLES[role] for role in flt.exclude_roles)
 
 
 def _language_hint(name: str) -> str:
@@ -80,12 +91,14 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         mode = _MODES[enum_value(request.mode, pb.SearchMode, "mode")]
         size = page_size(request.page_size, default=10, maximum=50)
         filters = validate_filter(request.filter)
+        exclude = validate_exclude_roles(request.filter)
         workspace = await self._workspaces.resolve(request.workspace)
         owner = paging.fingerprint("search", workspace.id, request.query, mode.value,
-                                   filters.path_glob, filters.languages, filters.kinds)
+                                   filters.path_glob, filters.languages, filters.kinds,
+                                   *sorted(exclude))
         offset = paging.decode_token(request.page_token, owner, int) or 0
         page = await self._searcher.search(SearchQuery(workspace.id, request.query, mode,
-                                                       filters, offset, size))
+                                                       filters, offset, size, exclude))
         records = await self._storage.get_files(workspace.id, {h.chunk.path for h in page.hits})
         disk = paths.DiskCheck(workspace.root)
         stale: dict[str, bool] = {}

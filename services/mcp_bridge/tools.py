@@ -37,6 +37,7 @@ PageToken = Annotated[str, Field(
     max_length=4096, description="next_page_token of the previous call; empty for the first page")]
 Kind = Literal["function", "method", "class", "interface", "struct", "enum", "module",
                "section", "lines"]
+Role = Literal["tests", "docs"]  # knowport.v1.FileRole, read by name by the client
 
 
 def _cursor(page_token: str) -> tuple[str, int, int | None]:
@@ -79,6 +80,9 @@ async def search_code(
                                "[\"python\"]")] = None,
     kinds: Annotated[list[Kind] | None, Field(max_length=16, description=(
         "Only these kinds of chunk"))] = None,
+    exclude: Annotated[list[Role] | None, Field(max_length=2, description=(
+        "Leave out test files, documentation, or both (e.g. [\"tests\", \"docs\"]) to "
+        "search the implementation only"))] = None,
     page_size: Annotated[int, Field(ge=1, le=50, description="Hits per page")] = 10,
     page_token: PageToken = "",
     workspace: Workspace = "",
@@ -89,7 +93,8 @@ async def search_code(
     not know the file: it ranks chunks by words, identifiers (snake_case and camelCase split)
     and meaning. Each hit gives the path, line span, symbol, a snippet and (when the index
     was enriched) what the chunk does. Follow up with get_file_context on a hit's path and
-    lines. Narrow with path_glob, languages or kinds; page with next_page_token.
+    lines. Narrow with path_glob, languages or kinds, and leave out tests and docs with
+    exclude; page with next_page_token.
     """
     bridge = bridge_of(ctx)
     server_token, skip, size = _cursor(page_token)
@@ -97,7 +102,8 @@ async def search_code(
     response = await bridge.rpc(
         bridge.client.search, query, mode=mode, page_size=size, page_token=server_token,
         path_glob=path_glob, languages=languages or (),
-        kinds=[convert.KINDS[k] for k in kinds or ()], workspace=workspace)
+        kinds=[convert.KINDS[k] for k in kinds or ()], exclude_roles=exclude or (),
+        workspace=workspace)
     hits = [convert.hit(h) for h in response.hits[skip:]]
     result = SearchCodeResult(
         hits=hits, effective_mode=convert.search_mode(response.effective_mode),

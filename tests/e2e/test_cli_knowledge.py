@@ -109,3 +109,18 @@ def test_text_overview_shows_the_layout(served):
     assert human.returncode == 0, human.stderr
     layout = human.stdout.index("layout:")
     assert re.search(r"^  billing/ +1 files", human.stdout[layout:], re.M), human.stdout
+
+
+def test_search_leaves_out_docs_and_tests_on_request(served):
+    def paths(*args: str) -> list[str]:
+        answer = knowport(served, "search", "refunds", "--mode", "lexical", "--json", *args)
+        assert answer.returncode == 0, answer.stderr
+        return [hit["path"] for hit in json.loads(answer.stdout)["hits"]]
+
+    assert "README.md" in paths()
+    assert paths("--exclude", "docs") == ["billing/payments.py"]
+    assert paths("--exclude", "tests,docs") == ["billing/payments.py"]
+    assert paths("--exclude", "tests", "--exclude", "docs") == ["billing/payments.py"]
+    wrong = knowport(served, "search", "refunds", "--exclude", "tests,benchmarks")
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    assert "unknown role benchmarks; valid: tests, docs" in wrong.stderr
