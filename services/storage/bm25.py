@@ -1,11 +1,17 @@
 """An in-process BM25 inverted index, updated one document at a time (memory adapter).
 
-Documents live in numbered slots. Postings are kept as dicts (cheap to update one document
-at a time) and mirrored lazily, per term, as numpy arrays of slots and of that term's BM25
-contribution to each, so a query adds up tens of thousands of postings with a few vector
-operations instead of a Python loop, and picks the best few with a partial sort. Any change
-invalidates the mirrors (BM25 depends on the document count and average length); each is
-rebuilt by the next query that needs it. Not thread-safe: the memory adapter holds its lock.
+Documents live in numbered slots, terms in numbered ids. The index is compact, because the
+memory storage keeps it for every chunk of a workspace: a term's postings are one array of
+8-byte integers (slot << 32 | term frequency), kept sorted by slot so that a document is
+found with a binary search when it leaves (a term in one document only, most terms of
+minified code and data, is one int), and a document's terms are one array of 4-byte term
+ids. About 12 bytes a posting in all, where dicts of postings and tuples of term strings
+took ~100 (a 10 MB one-line file held ~90 MB of index). The postings are mirrored lazily,
+per term, as numpy arrays of slots and of that term's BM25 contribution to each, so a query
+adds up tens of thousands of postings with a few vector operations instead of a Python loop,
+and picks the best few with a partial sort. Any change invalidates the mirrors (BM25 depends
+on the document count and average length); each is rebuilt by the next query that needs it.
+Not thread-safe: the memory adapter holds its lock.
 
 Common terms ("return", "self", "value": in more than COMMON_SHARE of the documents) hold
 most of a query's postings but add little to any score. `top` first ranks only the documents
@@ -19,7 +25,9 @@ paths, so they agree to the last bit.
 
 from __future__ import annotations
 
+import bisect
 import math
+from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -54,22 +62,30 @@ class Bm25Index:
         self._slot_of: dict[str, int] = {}  # document -> slot
         self._ids: list[str | None] = []  # slot -> document (None: free)
         self._free: list[int] = []
-        self._lengths: list[int] = []  # slot -> number of tokens (0: free)
-        self._terms: dict[int, tuple[str, ...]] = {}  # slot -> its distinct terms
-        # term -> slot -> term frequency; a term in one document only (most terms of
-        # minified code and data) is one packed int instead of a dict, a third of the memory.
-        self._postings: dict[str, dict[int, int] | int] = {}
+        self._lengths = array("I")  # slot -> number of tokens (0: free)
+        self._doc_terms: dict[int, array] = {}  # slot -> its distinct term ids ('I')
+        self._term_id: dict[str, int] = {}
+        self._term_names: list[str | None] = []  # term id -> term (None: free)
+        # term id -> its postings, packed (see _pack): one int for a term in one document,
+        # else an array('Q') sorted by slot; None for a free id.
+        self._postings: list[array | int | None] = []
+        self._free_terms: list[int] = []
         self._total_length = 0
         # Mirrors, rebuilt on use after a change, and the scratch arrays one query adds up
         # in (left zeroed after each query).
         self._version = 0
-        self._arrays: dict[str, _Term] = {}
+        self._arrays: dict[int, _Term] = {}  # term id -> its postings as numpy arrays
         self._norms: tuple[int, np.ndarray] | None = None
         self._scratch = np.zeros(0, dtype=np.float32)
         self._touched = np.zeros(0, dtype=bool)
 
     def __len__(self) -> int:
         return len(self._slot_of)
+
+    @property
+    def postings(self) -> int:
+        """How many (term, document) pairs the index holds."""
+        return sum(len(terms) for terms in self._doc_terms.values())
 
     def add(self, doc_id: str, tokens: Iterable[str]) -> None:
         self.remove(doc_id)
@@ -81,17 +97,9 @@ class Bm25Index:
         else:
             self._ids[slot] = doc_id
         self._slot_of[doc_id] = slot
-        postings = self._postings
-        for term, tf in counts.items():
-            docs = postings.get(term)
-            if docs is None:
-                postings[term] = _pack(slot, tf)
-            elif isinstance(docs, int):
-                postings[term] = {**_unpack(docs), slot: tf}
-            else:
-                docs[slot] = tf
+        self._doc_terms[slot] = array("I", (self._add_posting(term, slot, tf)
+                                            for term, tf in counts.items()))
         length = sum(counts.values())
-        self._terms[slot] = tuple(counts)
         self._lengths[slot] = length
         self._total_length += length
         self._version += 1
@@ -104,14 +112,43 @@ class Bm25Index:
         self._lengths[slot] = 0
         self._ids[slot] = None
         self._free.append(slot)
-        for term in self._terms.pop(slot):
-            docs = self._postings[term]
-            if isinstance(docs, dict):
-                del docs[slot]
-            if isinstance(docs, int) or not docs:
-                del self._postings[term]
-                self._arrays.pop(term, None)
+        for term_id in self._doc_terms.pop(slot):
+            self._remove_posting(term_id, slot)
         self._version += 1
+
+    def _add_posting(self, term: str, slot: int, tf: int) -> int:
+        """Records that `term` occurs `tf` times in `slot`; returns the term's id."""
+        posting = _pack(slot, tf)
+        term_id = self._term_id.get(term)
+        if term_id is None:
+            term_id = self._free_terms.pop() if self._free_terms else len(self._postings)
+            if term_id == len(self._postings):
+                self._postings.append(None)
+                self._term_names.append(None)
+            self._term_id[term] = term_id
+            self._term_names[term_id] = term
+            self._postings[term_id] = posting
+            return term_id
+        docs = self._postings[term_id]
+        if isinstance(docs, int):
+            self._postings[term_id] = array("Q", sorted((docs, posting)))
+        elif posting > docs[-1]:  # a new slot: the usual case
+            docs.append(posting)
+        else:  # a reused slot: keep the order
+            docs.insert(bisect.bisect_left(docs, posting), posting)
+        return term_id
+
+    def _remove_posting(self, term_id: int, slot: int) -> None:
+        docs = self._postings[term_id]
+        self._arrays.pop(term_id, None)
+        if isinstance(docs, int):  # the term's only document: the term goes
+            del self._term_id[self._term_names[term_id]]
+            self._postings[term_id] = self._term_names[term_id] = None
+            self._free_terms.append(term_id)
+            return
+        del docs[bisect.bisect_left(docs, _pack(slot, 0))]
+        if len(docs) == 1:
+            self._postings[term_id] = docs[0]
 
     def scores(self, terms: Iterable[str]) -> dict[str, float]:
         """The BM25 score of every document that holds at least one of `terms`."""
@@ -143,29 +180,32 @@ class Bm25Index:
     def _query_terms(self, terms: Iterable[str]) -> list[_Term]:
         """The arrays of the query's indexed terms, rarest first: the order scores add up
         in, the same whichever documents are scored."""
-        found = [self._term(term, _unpack(docs) if isinstance(docs, int) else docs)
-                 for term in dict.fromkeys(terms) if (docs := self._postings.get(term))]
+        found = [self._term(term_id) for term in dict.fromkeys(terms)
+                 if (term_id := self._term_id.get(term)) is not None]
         return sorted(found, key=lambda t: len(t.slots))
 
-    def _term(self, term: str, docs: dict[int, int]) -> _Term:
-        """The slots holding `term` and its BM25 contribution to each, as of now."""
-        cached = self._arrays.get(term)
+    def _term(self, term_id: int) -> _Term:
+        """The slots holding the term and its BM25 contribution to each, as of now."""
+        cached = self._arrays.get(term_id)
         if cached is not None and cached.version == self._version:
             return cached
         n = len(self._slot_of)
         if self._norms is None or self._norms[0] != self._version:
-            lengths = np.asarray(self._lengths, dtype=np.float64)
+            # np.array copies: a view would pin the array('I'), which could not grow then.
+            lengths = np.array(self._lengths, dtype=np.float64)
             average = self._total_length / n or 1.0
             self._norms = (self._version,
                            self._k1 * (1.0 - self._b + self._b * lengths / average))
         norms = self._norms[1]
-        slots = np.fromiter(docs.keys(), dtype=np.intp, count=len(docs))
-        tf = np.fromiter(docs.values(), dtype=np.float64, count=len(docs))
-        idf = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+        docs = self._postings[term_id]
+        packed = np.array([docs] if isinstance(docs, int) else docs, dtype=np.uint64)
+        slots = (packed >> np.uint64(32)).astype(np.intp)
+        tf = (packed & np.uint64(0xFFFFFFFF)).astype(np.float64)
+        idf = math.log(1.0 + (n - len(slots) + 0.5) / (len(slots) + 0.5))
         # Single precision halves the memory each query streams through; ranks need no more.
         contributions = (idf * tf * (self._k1 + 1.0) / (tf + norms[slots])).astype(np.float32)
-        self._arrays[term] = _Term(self._version, slots, contributions, contributions.max())
-        return self._arrays[term]
+        self._arrays[term_id] = _Term(self._version, slots, contributions, contributions.max())
+        return self._arrays[term_id]
 
     def _dense(self, term: _Term) -> np.ndarray:
         if term.dense is None:
@@ -213,12 +253,8 @@ class Bm25Index:
 
 
 def _pack(slot: int, tf: int) -> int:
-    """One posting as one int (never 0: tf >= 1)."""
+    """One posting as one int: ordered by slot first, and never 0 (tf >= 1)."""
     return slot << 32 | tf
-
-
-def _unpack(packed: int) -> dict[int, int]:
-    return {packed >> 32: packed & 0xFFFFFFFF}
 
 
 def _bound(terms: Iterable[_Term]) -> float:

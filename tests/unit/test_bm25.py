@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,3 +90,53 @@ def test_top_equals_every_score_sorted_and_cut(docs, query, limit, modulus):
     found = index.top(query, limit, accept=accept)
     assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in everything[:limit]]
     assert [score for _, score in found] == pytest.approx([s for _, s in everything[:limit]])
+
+
+# Documents that come and go: slots and term ids are reused, and postings move between the
+# one-int and the array form. Scores must be those of an index of the survivors alone.
+churn = st.lists(st.tuples(st.integers(0, 11), st.lists(st.sampled_from(COMMON + RARE + ["pad"]),
+                                                        max_size=8)), min_size=1, max_size=60)
+
+
+@settings(max_examples=80, deadline=None)
+@given(steps=churn)
+def test_after_adds_and_removes_scores_equal_a_fresh_index_of_the_survivors(steps):
+    index, survivors = Bm25Index(), {}
+    for doc, words in steps:
+        doc_id = f"d{doc:02}"
+        if words:
+            index.add(doc_id, words)
+            survivors[doc_id] = words
+        else:  # an empty draw removes the document
+            index.remove(doc_id)
+            survivors.pop(doc_id, None)
+    fresh = Bm25Index()
+    for doc_id, words in survivors.items():
+        fresh.add(doc_id, words)
+    every_term = COMMON + RARE + ["pad"]
+    assert len(index) == len(survivors)
+    assert index.postings == sum(len(set(words)) for words in survivors.values())
+    assert index.scores(every_term) == pytest.approx(fresh.scores(every_term))
+    for term in every_term:
+        assert index.scores([term]) == pytest.approx(fresh.scores([term]))
+
+
+def test_the_index_costs_few_bytes_a_posting():
+    """The memory storage holds the index for every chunk; a minified or data file has
+    thousands of distinct terms per chunk. Each document's tokens are fresh strings, as
+    splitting a chunk's text makes them: the index must not keep a copy per document."""
+    vocabulary = [f"term{n}" for n in range(5000)]
+    documents = [" ".join(vocabulary[(d * 7 + k * 13) % 5000] for k in range(300))
+                 for d in range(1000)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        index = Bm25Index()
+        for d, text in enumerate(documents):
+            index.add(f"doc{d}", text.split())
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    postings = 1000 * 300  # the 300 terms of a document are distinct
+    assert len(index) == 1000
+    assert held / postings < 20  # dicts of postings and per-document term tuples: ~100
