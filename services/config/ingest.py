@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.ingestor.scan import DEFAULT_MAX_FILE_BYTES, ScanRules
+from services.workspace_files.policy import DEFAULT_MAX_FILE_BYTES, ScanRules
 
 
 class IngestSettings(BaseSettings):

@@ -23,9 +23,11 @@ from services.ingestor.enrich import Enricher
 from services.ingestor.languages import language_for
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
 from services.ingestor.progress import Progress
-from services.ingestor.scan import ScannedFile, ScanRules, SkippedFile, read_source, scan
 from services.ingestor.text_budget import TextBudget
 from services.storage.port import Storage
+from services.workspace_files.policy import ScannedFile, ScanRules, SkippedFile
+from services.workspace_files.read import read_source
+from services.workspace_files.walk import scan
 
 log = logging.getLogger(__name__)
 

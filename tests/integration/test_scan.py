@@ -12,17 +12,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.ingestor import scan as scan_module
-from services.ingestor.scan import (
+from services.workspace_files import walk as scan_module
+from services.workspace_files.policy import (
     DEFAULT_MAX_FILE_BYTES,
     ScannedFile,
     ScanRules,
     SkippedFile,
     SkipReason,
-    SourceText,
-    read_source,
-    scan,
 )
+from services.workspace_files.read import read_source
+from services.workspace_files.source_text import SourceText
+from services.workspace_files.walk import Walk, scan
 
 LIMIT = 1000  # a small size limit, so "too large" needs no big file
 
@@ -460,3 +460,27 @@ def test_scanning_5000_files_costs_a_small_multiple_of_os_walk(tmp_path, capsys)
               f"{scanned / walk_stat:.1f}x os.walk+stat")
     assert scanned < 20 * walk_stat  # loose: a regression to per-file subprocesses or re-reads
 
+
+
+# -- the same walk, as the docs index uses it ---------------------------------------------------
+
+def test_rules_can_index_no_symlinks(tmp_path):
+    write(tmp_path, "a.md")
+    link(tmp_path, "alias.md", "a.md")
+    indexed, skipped = results(tmp_path, ScanRules(index_symlinks=False))
+    assert indexed == {"a.md"}
+    assert skipped == {"alias.md": SkipReason.SYMLINK_NOT_INDEXED}
+
+
+def test_a_walk_from_chosen_folders_passes_over_what_the_caller_knows(tmp_path):
+    for rel in ("top.md", "docs/old.md", "docs/new.md", "docs/seen/x.md", "docs/fresh/y.md"):
+        write(tmp_path, rel)
+    listed: dict[str, int] = {}
+    walk = Walk(tmp_path, ScanRules(), known={"docs/old.md", "docs/seen/"}.__contains__,
+                listed=listed.__setitem__)
+    found = [item.path for item in walk.run(["docs/"])]
+    # Only below docs/, nothing known, and no file of a known folder.
+    assert found == ["docs/fresh/y.md", "docs/new.md"]
+    # Each folder listed, with the mtime it had (taken before the listing).
+    assert listed == {"docs/": os.lstat(tmp_path / "docs").st_mtime_ns,
+                      "docs/fresh/": os.lstat(tmp_path / "docs/fresh").st_mtime_ns}

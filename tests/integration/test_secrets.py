@@ -22,10 +22,10 @@ from mcp import Client
 
 from knowport.v1 import ingest_service_pb2 as ingest_pb
 from knowport.v1 import knowledge_service_pb2 as knowledge_pb
-from services.ingestor.scan import SkipReason
 from services.mcp_bridge.docs_errors import DocAccessDenied
 from services.mcp_bridge.docs_index import DocsIndex
 from services.mcp_bridge.server import build_server
+from services.workspace_files.policy import SkipReason
 from tests.support.grpc_server import running_server, settings_for
 from tests.support.ingest_jobs import ingest_to_end
 from tests.support.workspaces import write_files

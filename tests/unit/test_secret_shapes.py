@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.ingestor.secret_shapes import SHAPES, holds_secret
+from services.workspace_files.secret_shapes import SHAPES, holds_secret
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ALNUM = string.ascii_letters + string.digits

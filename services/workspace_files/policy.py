@@ -1,9 +1,11 @@
-"""Scan, the pipeline's first stage: which files of a workspace get indexed, and why not the rest.
+"""Which files of a workspace count, and why not the rest: the one policy for the ingestor,
+its settings (`services.config.ingest`) and the MCP bridge's docs index.
 
-`scan()` walks the workspace once (os.scandir, one stat per candidate file, matchers compiled
-once) and yields, sorted by path, a `ScannedFile` for every file to index and a `SkippedFile`
-with a reason for everything it declines. `read_source()` later reads one scanned file, checking
-again what may have changed since (vanished, grown, swapped for a symlink, binary content).
+It holds the rules (`ScanRules`: include and exclude globs, extensions, the size limit,
+default-skipped folders, secret-looking names, binary extensions), the reasons a file is
+declined (`SkipReason`), the .gitignore-style ignore files, and the records the walk yields
+(`ScannedFile`, `SkippedFile`). `walk` applies it to a folder tree; `read` to a file's bytes,
+with `source_text` and `secret_shapes` judging the content.
 
 What is reported and what is silent:
 
@@ -16,28 +18,21 @@ What is reported and what is silent:
   folders that cannot be listed.
 * One `SkippedFile` per file: secret-looking names (`.env*` includes `.env.example` on
   purpose: telling a template from a real file is guesswork), exclude globs, files outside the
-  include rules, binary files (by extension here, by their bytes in `read_source`), files
-  holding a private key or an access token (`read_source`, on the decoded text: see
-  `source_text` and `secret_shapes`), files over the size limit, anything that is not a
-  regular file, and every symlink that is not indexed.
+  include rules, binary files (by extension here, by their bytes in `read`), files holding a
+  private key or an access token (`read`, on the decoded text: see `source_text` and
+  `secret_shapes`), files over the size limit, anything that is not a regular file, and every
+  symlink that is not indexed.
 
-Symlinks are never followed out of the workspace. A symlink to a file inside it is indexed under
-the link's own path (one extra copy of one file). A symlink to a folder is never descended: if
-the folder is inside the workspace its files are already scanned under their real paths (or
-ignored there on purpose), and following it would index them twice and invite loops. Real
-folders are also checked by (st_dev, st_ino) against their ancestors, which catches bind-mount
-loops. Names that are not valid UTF-8 are kept surrogate-escaped in `abs_path` (so the file can
-still be opened) and shown backslash-escaped in `path` (`b'caf\\xe9.py'` -> `caf\\xe9.py`).
+Nothing here imports the ingestor, the knowledge services, the RPC layer or the MCP bridge:
+they all depend on this package, never the other way round.
 """
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import re
-import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from fnmatch import translate
@@ -47,7 +42,7 @@ from pathlib import Path
 from pathspec import GitIgnoreSpec
 from pathspec.patterns.gitignore import GitIgnorePatternError
 
-from services.ingestor.source_text import Refusal, SourceText, read_text
+from services.workspace_files.source_text import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +78,16 @@ BINARY_EXTENSIONS = (
     ".sqlite", ".sqlite3", ".db", ".npy", ".npz", ".pkl", ".pickle", ".pt", ".safetensors",
 )  # a tuple, for str.endswith
 
+
+def any_name(globs: Iterable[str], *, ignore_case: bool) -> re.Pattern[str]:
+    """One compiled regex for a set of fnmatch globs over a single file or folder name."""
+    alternatives = "|".join(translate(g) for g in globs) or "(?!)"  # (?!) never matches
+    return re.compile(alternatives, re.IGNORECASE if ignore_case else 0)
+
+
+SECRET_NAMES = any_name(SECRET_NAME_GLOBS, ignore_case=True)  # .match(name): secret-looking
+_NO_NAME = any_name((), ignore_case=False)
+
 _MAX_IGNORE_FILE_BYTES = 1 << 20
 
 
@@ -104,6 +109,7 @@ class SkipReason(StrEnum):
     SYMLINK_LOOP = "symlink loop"
     SYMLINKED_FOLDER = "symlink to a folder inside the workspace; not followed"
     FILESYSTEM_LOOP = "folder already being scanned (filesystem loop)"
+    SYMLINK_NOT_INDEXED = "symlink; these rules index none"  # index_symlinks=False
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ class ScanRules:
     skip_secrets: bool = True
     skip_dir_names: tuple[str, ...] = DEFAULT_SKIP_DIR_NAMES  # folder names; fnmatch globs
     ignore_file_names: tuple[str, ...] = (".gitignore", ".knowportignore")  # later ones win
+    index_symlinks: bool = True  # a symlink to a file inside the workspace, under its own path
 
     def __post_init__(self) -> None:
         if isinstance(self.max_file_bytes, bool) or not isinstance(self.max_file_bytes, int) \
@@ -151,7 +158,7 @@ class ScanRules:
         for name in (*self.skip_dir_names, *self.ignore_file_names):
             if not name or "/" in name:
                 raise ValueError(f"{name!r} is not a file or folder name")
-        self._matchers  # noqa: B018 -- compile now so a bad glob fails here, not mid-scan
+        self.matchers  # noqa: B018 -- compile now so a bad glob fails here, not mid-scan
 
     @classmethod
     def from_strings(cls, *, include_extensions: str = "", include_globs: str = "",
@@ -171,10 +178,10 @@ class ScanRules:
                    skip_secrets=skip_secrets)
 
     @cached_property  # works on a frozen dataclass: it writes to __dict__ directly
-    def _matchers(self) -> _Matchers:
-        return _Matchers(
-            skip_dir=_any_name(self.skip_dir_names, ignore_case=False),
-            secret=_any_name(SECRET_NAME_GLOBS if self.skip_secrets else (), ignore_case=True),
+    def matchers(self) -> Matchers:
+        return Matchers(
+            skip_dir=any_name(self.skip_dir_names, ignore_case=False),
+            secret=SECRET_NAMES if self.skip_secrets else _NO_NAME,
             extensions=tuple(ext.lower() for ext in self.include_extensions),
             include=_user_globs(self.include_globs, "include"),
             exclude=_user_globs(self.exclude_globs, "exclude"),
@@ -191,11 +198,6 @@ def _check_extension(ext: str) -> None:
         raise ValueError(f"include extension {ext!r} must look like '.py'{hint}")
 
 
-def _any_name(globs: Iterable[str], *, ignore_case: bool) -> re.Pattern[str]:
-    """One compiled regex for a set of fnmatch globs over a single name."""
-    alternatives = "|".join(translate(g) for g in globs) or "(?!)"  # (?!) never matches
-    return re.compile(alternatives, re.IGNORECASE if ignore_case else 0)
-
 
 def _user_globs(globs: tuple[str, ...], kind: str) -> GitIgnoreSpec | None:
     for glob in globs:
@@ -211,7 +213,7 @@ def _user_globs(globs: tuple[str, ...], kind: str) -> GitIgnoreSpec | None:
 
 
 @dataclass(frozen=True)
-class _Matchers:
+class Matchers:
     skip_dir: re.Pattern[str]
     secret: re.Pattern[str]
     extensions: tuple[str, ...]
@@ -247,11 +249,11 @@ def display_name(name: str) -> str:
         return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def _os_error_reason(exc: OSError) -> SkipReason:
+def os_error_reason(exc: OSError) -> SkipReason:
     return SkipReason.VANISHED if isinstance(exc, FileNotFoundError) else SkipReason.UNREADABLE
 
 
-def _is_within(path: str, folder: str) -> bool:
+def is_within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
@@ -259,10 +261,10 @@ def _is_within(path: str, folder: str) -> bool:
 
 # (base, spec): `spec` was read in the folder whose workspace-relative path is `base`
 # ('' or ending in '/'), so it matches paths relative to that folder.
-_Ignore = tuple[str, GitIgnoreSpec]
+Ignore = tuple[str, GitIgnoreSpec]
 
 
-def _read_ignore_lines(path: str) -> list[str]:
+def read_ignore_lines(path: str) -> list[str]:
     try:
         with open(path, "rb") as handle:
             raw = handle.read(_MAX_IGNORE_FILE_BYTES)
@@ -273,7 +275,7 @@ def _read_ignore_lines(path: str) -> list[str]:
     return raw.decode("utf-8", "surrogateescape").splitlines()
 
 
-def _compile_ignore(lines: list[str], where: str) -> GitIgnoreSpec | None:
+def compile_ignore(lines: list[str], where: str) -> GitIgnoreSpec | None:
     """The spec for one folder's ignore lines; None when they ignore nothing."""
     try:
         spec = GitIgnoreSpec.from_lines(lines)
@@ -291,7 +293,7 @@ def _valid_pattern(line: str, where: str) -> bool:
     return True
 
 
-def _is_ignored(ignores: tuple[_Ignore, ...], rel: str) -> bool:
+def is_ignored(ignores: tuple[Ignore, ...], rel: str) -> bool:
     # Git's precedence: a deeper ignore file beats a shallower one; within one, the last match.
     for base, spec in reversed(ignores):
         verdict = spec.check_file(rel[len(base):]).include
@@ -299,170 +301,3 @@ def _is_ignored(ignores: tuple[_Ignore, ...], rel: str) -> bool:
             return verdict
     return False
 
-
-# --- the walk ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class _Folder:
-    """A real (not symlinked) folder still to list."""
-
-    abs_path: str
-    rel: str  # workspace-relative, '' for the root, else ending in '/'
-    shown: str  # `rel` as reported
-    ignores: tuple[_Ignore, ...]  # the ignore files above it, shallowest first
-    ancestors: frozenset[tuple[int, int]]  # (st_dev, st_ino) of the folders above it
-
-
-_Item = ScannedFile | SkippedFile | _Folder
-
-
-def scan(root: Path, rules: ScanRules) -> Iterator[ScannedFile | SkippedFile]:
-    """Every file under `root`, indexed or skipped with a reason, sorted by path."""
-    return _Walk(root, rules).run()
-
-
-class _Walk:
-    def __init__(self, root: Path, rules: ScanRules) -> None:
-        self.root = os.path.realpath(root)
-        if not os.path.isdir(self.root):
-            raise NotADirectoryError(f"workspace {root} is not a directory")
-        self.rules = rules
-        self.match = rules._matchers
-
-    def run(self) -> Iterator[ScannedFile | SkippedFile]:
-        # Depth-first with an explicit stack (no recursion limit on deep trees). Each folder's
-        # entries are sorted so that pushing them in reverse yields paths in sorted order.
-        stack: list[_Item] = [_Folder(self.root, "", "", self._base_ignores(), frozenset())]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, _Folder):
-                stack.extend(reversed(self._list(item)))
-            else:
-                yield item
-
-    def _base_ignores(self) -> tuple[_Ignore, ...]:
-        # .git/info/exclude ranks below every .gitignore, so it comes first (shallowest).
-        if ".gitignore" not in self.rules.ignore_file_names:
-            return ()
-        path = os.path.join(self.root, ".git", "info", "exclude")
-        spec = _compile_ignore(_read_ignore_lines(path), path) if os.path.isfile(path) else None
-        return (("", spec),) if spec is not None else ()
-
-    def _list(self, folder: _Folder) -> list[_Item]:
-        try:
-            st = os.lstat(folder.abs_path)
-            if not stat.S_ISDIR(st.st_mode):  # swapped for a symlink or a file since listed
-                raise FileNotFoundError(folder.abs_path)
-            with os.scandir(folder.abs_path) as listing:
-                entries = {entry.name: entry for entry in listing}
-        except OSError as exc:
-            if not folder.rel:
-                raise  # the workspace itself: the caller's problem, not a skipped file
-            return [SkippedFile(folder.shown, _os_error_reason(exc))]
-        here = (st.st_dev, st.st_ino)
-        if here in folder.ancestors:
-            return [SkippedFile(folder.shown, SkipReason.FILESYSTEM_LOOP)]
-
-        ignores = folder.ignores
-        # Like git (2.32+), never follow a symlinked ignore file. One spec per folder, with
-        # .knowportignore's lines after .gitignore's so that they win.
-        own = (entries.get(name) for name in self.rules.ignore_file_names)
-        lines = [line for entry in own if entry is not None and entry.is_file(follow_symlinks=False)
-                 for line in _read_ignore_lines(entry.path)]
-        if lines and (spec := _compile_ignore(lines, folder.abs_path)) is not None:
-            ignores = (*ignores, (folder.rel, spec))
-
-        ancestors = folder.ancestors | {here}
-        keyed = (self._entry(folder, entry, ignores, ancestors) for entry in entries.values())
-        # A folder sorts as "name/" so that "a.txt" < "a/b" holds as it does for the full paths.
-        return [item for _, item in sorted(keyed, key=lambda pair: pair[0]) if item is not None]
-
-    def _entry(self, folder: _Folder, entry: os.DirEntry[str], ignores: tuple[_Ignore, ...],
-               ancestors: frozenset[tuple[int, int]]) -> tuple[str, _Item | None]:
-        name = entry.name
-        rel = folder.rel + name
-        shown = folder.shown + display_name(name)
-        try:
-            is_link = entry.is_symlink()
-            is_dir = not is_link and entry.is_dir(follow_symlinks=False)
-        except OSError as exc:
-            return shown, SkippedFile(shown, _os_error_reason(exc))
-        if is_dir:
-            rel, shown = rel + "/", shown + "/"
-            if self.match.skip_dir.match(name):
-                return shown, SkippedFile(shown, SkipReason.SKIPPED_FOLDER)
-            if _is_ignored(ignores, rel):
-                return shown, None
-            if self.match.exclude is not None and self.match.exclude.match_file(rel):
-                return shown, SkippedFile(shown, SkipReason.EXCLUDED)
-            return shown, _Folder(entry.path, rel, shown, ignores, ancestors)
-        # Git treats a symlink as a file, whatever it points to; so do the ignore rules.
-        if _is_ignored(ignores, rel):
-            return shown, None
-        if is_link:
-            return shown, self._symlink(folder, entry, rel, shown)
-        return shown, self._file(entry, rel, shown, follow=False)
-
-    def _symlink(self, folder: _Folder, entry: os.DirEntry[str], rel: str,
-                 shown: str) -> _Item:
-        try:
-            target_stat = entry.stat(follow_symlinks=True)
-        except FileNotFoundError:
-            return SkippedFile(shown, SkipReason.BROKEN_SYMLINK)
-        except OSError as exc:
-            reason = SkipReason.SYMLINK_LOOP if exc.errno == errno.ELOOP else SkipReason.UNREADABLE
-            return SkippedFile(shown, reason)
-        target = os.path.realpath(entry.path)
-        if not _is_within(target, self.root):
-            return SkippedFile(shown, SkipReason.OUTSIDE)
-        if stat.S_ISDIR(target_stat.st_mode):
-            # The walk only enters real folders, so folder.abs_path is a real path.
-            if _is_within(folder.abs_path, target):
-                return SkippedFile(shown, SkipReason.SYMLINK_LOOP)
-            return SkippedFile(shown, SkipReason.SYMLINKED_FOLDER)
-        if self.match.secret.match(os.path.basename(target)):  # `notes -> .env` is still a secret
-            return SkippedFile(shown, SkipReason.SECRET)
-        return self._file(entry, rel, shown, follow=True)
-
-    def _file(self, entry: os.DirEntry[str], rel: str, shown: str, *, follow: bool) -> _Item:
-        reason = self.match.name_reason(entry.name, rel)
-        if reason is not None:
-            return SkippedFile(shown, reason)
-        try:
-            st = entry.stat(follow_symlinks=follow)  # the only syscall most files cost
-        except OSError as exc:
-            return SkippedFile(shown, _os_error_reason(exc))
-        if not stat.S_ISREG(st.st_mode):
-            return SkippedFile(shown, SkipReason.NOT_REGULAR)
-        if st.st_size > self.rules.max_file_bytes:
-            return SkippedFile(shown, SkipReason.TOO_LARGE)
-        return ScannedFile(shown, Path(entry.path), st.st_size, st.st_mtime_ns)
-
-
-# --- reading -----------------------------------------------------------------------------------
-
-# O_NOFOLLOW: the checked path's last part cannot have become a symlink in the meantime;
-# O_NONBLOCK: a FIFO swapped in since the scan cannot hang the reader.
-_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-               | getattr(os, "O_BINARY", 0))
-
-
-def read_source(scanned: ScannedFile, root: Path, max_file_bytes: int, *,
-                skip_secrets: bool = True) -> SourceText | SkippedFile:
-    """Read and decode a scanned file, or say why it can no longer be indexed."""
-    target = os.path.realpath(scanned.abs_path)
-    if not _is_within(target, os.path.realpath(root)):
-        return SkippedFile(scanned.path, SkipReason.OUTSIDE)
-    try:
-        with open(os.open(target, _OPEN_FLAGS), "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return SkippedFile(scanned.path, SkipReason.NOT_REGULAR)
-            data = handle.read(max_file_bytes + 1)  # one byte more tells "grew too large"
-    except OSError as exc:
-        return SkippedFile(scanned.path, _os_error_reason(exc))
-    if len(data) > max_file_bytes:
-        return SkippedFile(scanned.path, SkipReason.TOO_LARGE)
-    # Decoded and checked for credentials in one step, the docs index's too (source_text).
-    source = read_text(data, skip_secrets=skip_secrets)
-    return SkippedFile(scanned.path, SkipReason(source)) if isinstance(source, Refusal) \
-        else source

@@ -1,5 +1,5 @@
 """A file's bytes as the text that gets indexed, or why it may not be: the one place where
-content is decoded and checked for credentials, for the ingestor (`scan.read_source`) and the
+content is decoded and checked for credentials, for the ingestor (`read.read_source`) and the
 MCP bridge's docs index alike.
 
 The credential check runs on the decoded text, never on the raw bytes: in UTF-16 or UTF-32 the
@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.ingestor.secret_shapes import holds_secret
+from services.workspace_files.secret_shapes import holds_secret
 
 BINARY_SNIFF_BYTES = 8192  # git's heuristic too: a NUL in the first 8 KB means binary
 
@@ -48,7 +48,7 @@ class SourceText:
 
 
 class Refusal(StrEnum):
-    """Why bytes are not indexed as text (the values are `scan.SkipReason`'s too)."""
+    """Why bytes are not indexed as text (the values are `policy.SkipReason`'s too)."""
 
     BINARY = "binary file"
     SECRET_CONTENT = "holds a private key or an access token"
