@@ -30,9 +30,18 @@ class ParserCrashed(RuntimeError):
     """The parser process died on a file (a native crash); nothing of it was indexed."""
 
 
+def _start_worker() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle, and the worker dies with it."""
+    # The terminal sends SIGINT to every process of its group: a worker would end with a
+    # KeyboardInterrupt traceback of its own, and the parent, which shuts the pool down in
+    # order, would find it broken.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+
+
 def _die_with_parent() -> None:
-    """Worker initializer: on Linux, ask the kernel to kill this worker when its parent dies,
-    so a `kill -9` of the server or of `knowport ingest --local` leaves no parser behind."""
+    """On Linux, ask the kernel to kill this worker when its parent dies, so a `kill -9` of
+    the server or of `knowport ingest --local` leaves no parser behind."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -47,7 +56,7 @@ def _pool(workers: int) -> Executor:
             # would inherit in an undefined state.
             _pools[workers] = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_die_with_parent)
+                initializer=_start_worker)
         return _pools[workers]
 
 

@@ -3,7 +3,11 @@ caller; the pool is replaced and the next parse works."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 
@@ -18,3 +22,26 @@ async def test_a_crashing_worker_is_reported_and_the_pool_recovers():
     chunks = await pool.run(parse_to_chunks, "a.py", "def f():\n    return 1\n", "python")
     assert [(c.symbol, c.kind) for c in chunks] == [("f", "function")]
     assert chunks[0].terms  # search terms are computed in the worker
+
+
+async def test_a_worker_ignores_ctrl_c_and_goes_on_serving():
+    pool = ParsePool(1)
+    worker = await pool.run(os.getpid)
+    await idle(worker)  # a signal while it sends a result back is swallowed: no test then
+    # Ctrl-C reaches every process of the terminal's group; the parent handles shutdown.
+    os.kill(worker, signal.SIGINT)
+    # Before: the worker died with a KeyboardInterrupt traceback, and a fresh one answered.
+    assert await pool.run(os.getpid) == worker
+
+
+async def idle(pid: int) -> None:
+    """Until the process sleeps (a worker between tasks waits on its task pipe)."""
+    deadline = time.monotonic() + 10
+    while state(pid) != "S":
+        assert time.monotonic() < deadline, "the worker never went idle"
+        await asyncio.sleep(0.01)
+
+
+def state(pid: int) -> str:
+    """R running, S sleeping, ... (proc(5): the field after the command's name)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
