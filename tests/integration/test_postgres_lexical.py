@@ -36,10 +36,10 @@ async def analyzed(pg_dsn):
         await backend.replace_file("w", _FILE, _chunks(texts))
     conn = await asyncpg.connect(pg_dsn)
     try:
-        await conn.execute("ANALYZE chunks")  # what autovacuum does once the table has grown
+        await conn.execute("ANALYZE")  # what autovacuum does once the tables have grown
         common = await conn.fetchval(
-            "SELECT most_common_elems::text::text[] FROM pg_stats "
-            "WHERE tablename = 'chunks' AND attname = 'tsv'")
+            "SELECT most_common_vals::text::text[] FROM pg_stats "
+            "WHERE tablename = 'chunk_terms' AND attname = 'term'")
         assert {"alpha", "beta"} <= set(common)
     finally:
         await conn.close()
@@ -96,7 +96,8 @@ async def test_concurrent_writes_of_one_and_of_two_workspaces_keep_statistics_ex
 
 
 async def test_chunks_indexed_before_the_bm25_migration_are_found_after_it(pg_dsn):
-    """Migration 005 builds postings and statistics for chunks already stored."""
+    """Migrations 005 and 006 build postings, impacts and statistics for chunks already
+    stored."""
     texts = [f"alpha word{i % 13} common filler{i}" for i in range(300)]
     store, memory = PostgresStorage(pg_dsn), MemoryStorage()
     await store.open()
@@ -104,9 +105,11 @@ async def test_chunks_indexed_before_the_bm25_migration_are_found_after_it(pg_ds
         await backend.replace_file("w", _FILE, _chunks(texts))
     await store.close()
     conn = await asyncpg.connect(pg_dsn)
-    try:  # back to the schema before 005, with the chunks in place
+    try:  # back to the schema before 005 (and 006), with the chunks in place
         await conn.execute("DROP TABLE chunk_terms, term_stats, lexical_totals; "
-                           "DELETE FROM schema_migrations WHERE version = 5")
+                           "ALTER TABLE chunks ADD COLUMN tsv tsvector GENERATED ALWAYS AS "
+                           "(to_tsvector('simple', lexical)) STORED; "
+                           "DELETE FROM schema_migrations WHERE version IN (5, 6)")
     finally:
         await conn.close()
     store = PostgresStorage(pg_dsn)

@@ -287,14 +287,7 @@ class PostgresStorage:
         # One snapshot for the statistics and the postings they score.
         async with self._connection() as conn, conn.transaction(isolation="repeatable_read",
                                                                  readonly=True):
-            await conn.execute(lexical.PLAN_SETTINGS)
-            stats = await lexical.statistics(conn, workspace_id, terms)
-            found: list = []
-            for candidates, bound in lexical.plans(stats, limit):
-                found = await conn.fetch(*lexical.ranked_sql(workspace_id, stats, candidates,
-                                                             limit, filters))
-                if len(found) == limit and found[-1]["score"] > bound:
-                    break
+            found = await lexical.ranked(conn, workspace_id, terms, limit, filters)
         return [ScoredChunk(rows.chunk(r), r["score"]) for r in found]
 
     async def search_semantic(self, workspace_id: str, vector: Sequence[float], limit: int,

@@ -1,5 +1,6 @@
 """Lexical search in PostgreSQL: Okapi BM25, the same ranking the memory backend computes
-(services/storage/bm25.py), over the postings and statistics of migration 005 (terms.py).
+(services/storage/bm25.py), over the postings and statistics of migrations 005 and 006
+(terms.py).
 
 Same terms (search_terms of the query: every distinct token of every form), same k1 and b,
 same idf (Lucene's non-negative ln(1 + (N - df + 0.5) / (df + 0.5))), same document lengths
@@ -7,13 +8,18 @@ same idf (Lucene's non-negative ln(1 + (N - df + 0.5) / (df + 0.5))), same docum
 query term. Scores are rounded to single precision, as memory keeps them, so that the same
 ties break the same way (path, start line, id).
 
-Common terms ("return", "self": in more than COMMON_SHARE of the chunks) hold most of the
-postings but add little to a score. As in memory, the search first scores only the chunks
-that hold a rarer term (by every term); when the last of the best few already scores more
-than any chunk could from the common terms alone, that is the answer, else it scores every
-chunk that holds any term. The bound here is idf * (k1 + 1) per common term (BM25's limit as
-tf grows), looser than memory's exact maximum, so the exact fallback runs a little more often;
-the answer is the same either way.
+Top-k without adding up every posting (Fagin's threshold algorithm, with the pruning bound of
+max-score): each posting carries an impact (migration 006), BM25's term-frequency part at a
+fixed reference average length, and an index reads each term's postings best first. A pass
+reads the best `depth` postings of every query term, scores the chunks they name exactly (each
+looks its query terms up by primary key) and takes the best `limit`. A chunk it did not score
+is below the `depth`-th posting of every term, so it scores at most the sum over terms of
+idf * (k1 + 1) * that posting's impact * max(1, average length / reference) (the last factor
+covers the real average length; see REFERENCE_LENGTH). When the pass's last hit beats that
+bound, no unread chunk can take its place or tie with it: that is the exact answer. Otherwise
+a deeper pass, and at last one that adds up every posting. Rare terms have fewer postings
+than `depth` and are read whole (bound 0), so a query with one rare word settles at once; a
+query of common words ("get value") reads a few dozen postings of each.
 """
 
 from __future__ import annotations
@@ -25,20 +31,20 @@ from dataclasses import dataclass
 import asyncpg
 
 from services.domain.models import SearchFilters
-from services.storage.bm25 import COMMON_SHARE
 from services.storage.postgres import rows
-
-# Every pass reads postings by (workspace, term) or (workspace, term, chunk) through the
-# primary key. A table fresh from a bulk ingest, not yet analysed by autovacuum, otherwise
-# gets plans that scan all of chunk_terms (seconds instead of milliseconds).
-PLAN_SETTINGS = "SET LOCAL enable_seqscan = off"
-
-# A pruned pass looks each candidate's terms up one by one; reading postings in a run costs
-# about this many times less each, so a pass with more look-ups than that reads them all.
-PROBE_COST = 4
 
 K1 = 1.2  # services/storage/bm25.py Bm25Index's defaults (tests check they agree)
 B = 0.75
+# The average document length, in tokens, that migration 006's impacts assume. With the
+# real average A above it, a posting's BM25 term part is at most A / REFERENCE_LENGTH times
+# its impact (at or below it, at most its impact), which the bounds allow for.
+REFERENCE_LENGTH = 100.0
+
+# Pass depths, in multiples of the hits asked for; then the exhaustive pass.
+DEPTHS = (3, 30, 300)
+# Scores are single precision and summed in another order than memory's: a bound must beat
+# the last hit by more than their rounding.
+BOUND_MARGIN = 1.0 + 1e-5
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,16 @@ class Statistics:
     def idf(self, term: str) -> float:
         df = self.df[term]
         return math.log(1.0 + (self.chunks - df + 0.5) / (df + 0.5))
+
+    @property
+    def drift(self) -> float:
+        """How much more than its impact a posting's term part can be (REFERENCE_LENGTH)."""
+        return max(1.0, self.average_length / REFERENCE_LENGTH)
+
+
+def impact(tf: int, length: int) -> float:
+    """Migration 006's impact of a posting, in double precision (the column rounds it)."""
+    return tf / (tf + K1 * (1.0 - B + B * length / REFERENCE_LENGTH))
 
 
 async def statistics(conn: asyncpg.Connection, workspace_id: str,
@@ -68,23 +84,40 @@ async def statistics(conn: asyncpg.Connection, workspace_id: str,
     return Statistics(chunks, average or 1.0, dict(zip(row["terms"], row["dfs"], strict=True)))
 
 
-def plans(stats: Statistics, limit: int) -> list[tuple[list[str], float]]:
-    """(candidate terms, bound) for each pass to try in order: a pass's answer stands when it
-    fills `limit` and its last score beats the bound; the last pass (every term, bound -inf)
-    always stands."""
-    common_df = COMMON_SHARE * stats.chunks
-    rare = [t for t in stats.df if stats.df[t] <= common_df]
-    common = [t for t in stats.df if stats.df[t] > common_df]
-    full = (list(stats.df), -math.inf)
-    probes = sum(stats.df[t] for t in rare) * len(stats.df)  # index look-ups of a pruned pass
-    if not rare or not common or probes * PROBE_COST > sum(stats.df.values()):
-        return [full]
-    return [(rare, sum(stats.idf(t) * (K1 + 1.0) for t in common)), full]
+async def ranked(conn: asyncpg.Connection, workspace_id: str, terms: Sequence[str],
+                 limit: int, filters: SearchFilters) -> list[asyncpg.Record]:
+    """The best `limit` chunks by BM25 (see the module doc), each row with its `score`; run
+    inside one snapshot so statistics and postings agree."""
+    stats = await statistics(conn, workspace_id, terms)
+    if not stats.df:
+        return []
+    for depth in depths(stats, limit):
+        found = await conn.fetch(*ranked_sql(workspace_id, stats, limit, filters, depth))
+        if depth is None or settled(stats, found, limit):
+            return found
+    raise AssertionError("unreachable: the last depth is exhaustive")
 
 
-def ranked_sql(workspace_id: str, stats: Statistics, candidates: list[str], limit: int,
-               filters: SearchFilters) -> tuple:
-    """(sql, *args): the best `limit` chunks by BM25 among those holding a `candidates` term.
+def depths(stats: Statistics, limit: int) -> list[int | None]:
+    """The passes to try in order: depths that leave some postings unread, then None (all)."""
+    most = max(stats.df.values())
+    return [limit * d for d in DEPTHS if limit * d < most] + [None]
+
+
+def settled(stats: Statistics, found: list[asyncpg.Record], limit: int) -> bool:
+    """Whether a pass's hits are the exact answer: every posting read, or the last hit beats
+    what any chunk the pass did not score could score."""
+    if not found:
+        return False
+    bound = found[0]["bound"]
+    return bound == 0.0 or (len(found) == limit and found[-1]["score"] > bound)
+
+
+def ranked_sql(workspace_id: str, stats: Statistics, limit: int, filters: SearchFilters,
+               depth: int | None) -> tuple:
+    """(sql, *args): the best `limit` chunks by BM25 among those a pass of `depth` scores
+    (None: every chunk holding a query term), each with its score and the pass's `bound`
+    on any chunk it did not score (0 when it read every posting).
 
     Hits come without their embeddings: nothing that ranks or shows a hit reads them, and
     decoding hundreds of floats per row cost a hybrid search (50 hits of each ranking) about
@@ -93,29 +126,69 @@ def ranked_sql(workspace_id: str, stats: Statistics, candidates: list[str], limi
     terms = list(stats.df)
     args: list = [workspace_id, terms, [stats.idf(t) for t in terms], limit,
                   K1, B, stats.average_length]
-    # float8 throughout: untyped, the parameters would be numeric, several times slower.
-    score = ("sum({idf} * p.tf * ($5::float8 + 1.0) / (p.tf + $5::float8 * "
-             "(1.0 - $6::float8 + $6::float8 * p.length / $7::float8)))::real")
-    if len(candidates) == len(terms):
-        scored = (f"SELECT p.chunk_id, {score.format(idf='q.idf')} AS score "
+    conditions = rows.filter_sql(filters, args)
+    if depth is None:
+        scored = (f"SELECT p.chunk_id, {_SCORE.format(idf='q.idf')}::real AS score "
                   "FROM unnest($2::text[], $3::float8[]) AS q(term, idf) "
-                  "JOIN chunk_terms p ON p.workspace_id = $1 AND p.term = q.term "
-                  "GROUP BY p.chunk_id")
+                  # lateral: read by (workspace, term) through the primary key, whatever the
+                  # table's statistics (a table fresh from a bulk ingest has none yet)
+                  "CROSS JOIN LATERAL (SELECT chunk_id, tf, length FROM chunk_terms "
+                  "WHERE workspace_id = $1 AND term = q.term) p GROUP BY p.chunk_id")
+        passes, bound = "", "0.0::float8"
     else:
-        # Each candidate's postings of the query's terms, looked up by primary key (a
-        # lateral join: no plan may read the common terms' postings whole).
-        args.append(candidates)
+        args += [depth, (K1 + 1.0) * stats.drift * BOUND_MARGIN]
+        passes = _pass_sql(f"${len(args) - 1}", f"${len(args)}", conditions)
         idf = "($3::float8[])[array_position($2::text[], p.term)]"
-        scored = ("SELECT c.chunk_id, s.score FROM (SELECT DISTINCT chunk_id FROM chunk_terms "
-                  f"WHERE workspace_id = $1 AND term = ANY(${len(args)}::text[])) c "
-                  f"CROSS JOIN LATERAL (SELECT {score.format(idf=idf)} AS score "
+        scored = ("SELECT c.chunk_id, s.score FROM candidates c "
+                  f"CROSS JOIN LATERAL (SELECT {_SCORE.format(idf=idf)}::real AS score "
                   "FROM chunk_terms p WHERE p.workspace_id = $1 AND p.term = ANY($2::text[]) "
                   "AND p.chunk_id = c.chunk_id) s")
-    conditions = rows.filter_sql(filters, args)
+        bound = "(SELECT total FROM unread)"
     if not conditions:  # cut before reading chunks (ties at the cut come along)
         scored += " ORDER BY score DESC FETCH FIRST $4 ROWS WITH TIES"
-    sql = (f"WITH scored AS ({scored}) "
-           f"SELECT {rows.CHUNK_COLUMNS_NO_EMBEDDING}, s.score FROM scored s "
-           f"JOIN chunks ON chunks.workspace_id = $1 AND chunks.id = s.chunk_id{conditions} "
+    sql = (f"WITH {passes}scored AS ({scored}) "
+           f"SELECT {rows.CHUNK_COLUMNS_NO_EMBEDDING}, s.score, {bound} AS bound "
+           f"FROM scored s JOIN chunks ON chunks.workspace_id = $1 AND chunks.id = s.chunk_id"
+           f"{conditions} "
            'ORDER BY s.score DESC, path COLLATE "C", start_line, id COLLATE "C" LIMIT $4')
     return (sql, *args)
+
+
+# A posting's BM25 contribution (p: a chunk_terms row); float8 throughout: untyped, the
+# parameters would be numeric, several times slower.
+_SCORE = ("sum({idf} * p.tf * ($5::float8 + 1.0) / (p.tf + $5::float8 * "
+          "(1.0 - $6::float8 + $6::float8 * p.length / $7::float8)))")
+
+
+def _pass_sql(depth: str, scale: str, conditions: str) -> str:
+    """The CTEs of a pass of `depth`, ending in `candidates` (the chunks to score exactly)
+    and `unread` (the bound on every chunk not read). `scale` turns an impact times an idf
+    into a bound on a BM25 term ((k1 + 1) * drift * margin).
+
+    top: the best `depth` postings of each query term, by impact (chunk_terms_impact).
+    rest: per term, the most a chunk below its last read posting gains from it (0 when the
+    term was read whole). partial: each chunk read, its score over the terms it was read for
+    (a lower bound) and the rests of those terms; it could gain at most the other terms' rests
+    (an upper bound). A chunk whose upper bound is below the `limit`-th lower bound can not
+    be a hit: only the others are scored exactly (no-random-access pruning, Fagin 2001).
+    """
+    filtered = ("" if not conditions else
+                " JOIN chunks ON chunks.workspace_id = $1 AND chunks.id = p.chunk_id"
+                + conditions)
+    return (
+        "top AS MATERIALIZED (SELECT q.term, q.idf, t.* "
+        "FROM unnest($2::text[], $3::float8[]) AS q(term, idf) "
+        "CROSS JOIN LATERAL (SELECT p.chunk_id, p.tf, p.length, p.impact FROM chunk_terms p "
+        "WHERE p.workspace_id = $1 AND p.term = q.term "
+        f"ORDER BY p.impact DESC LIMIT {depth}) t), "
+        "rest AS MATERIALIZED (SELECT term, CASE WHEN count(*) < "
+        f"{depth} THEN 0.0::float8 ELSE max(idf) * min(impact) * {scale}::float8 END AS rest "
+        "FROM top GROUP BY term), "
+        "unread AS (SELECT sum(rest) AS total FROM rest), "
+        f"partial AS MATERIALIZED (SELECT p.chunk_id, {_SCORE.format(idf='p.idf')} AS lower, "
+        "sum(r.rest) AS seen FROM top p JOIN rest r USING (term)"
+        f"{filtered} GROUP BY p.chunk_id), "
+        "theta AS (SELECT coalesce((SELECT lower FROM partial ORDER BY lower DESC "
+        "OFFSET $4 - 1 LIMIT 1), '-infinity') AS lower), "
+        "candidates AS (SELECT chunk_id FROM partial p, unread u, theta "
+        "WHERE p.lower + u.total - p.seen >= theta.lower * (1.0 - 1e-6)), ")
