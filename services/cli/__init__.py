@@ -12,9 +12,12 @@ import argparse
 import importlib
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from services.cli import exit_codes, quick_exit
-from services.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from services.config import Settings
 
 
 def _configure_logging(settings: Settings, command: str) -> None:
@@ -69,6 +72,10 @@ def _command(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Imported here, not above: every spawned parse worker imports this module (the console
+    # script's main) and needs no settings library (pydantic: ~15 MB a worker).
+    from services.config import ConfigError, load_settings
+
     quick_exit.install()
     args = build_parser().parse_args(argv)
     try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import pytest
 
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
 from services.ingestor.pipeline import parse_to_chunks
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_a_crashing_worker_is_reported_and_the_pool_recovers():
@@ -32,6 +36,31 @@ async def test_a_worker_ignores_ctrl_c_and_goes_on_serving():
     os.kill(worker, signal.SIGINT)
     # Before: the worker died with a KeyboardInterrupt traceback, and a fresh one answered.
     assert await pool.run(os.getpid) == worker
+
+
+# What the `knowport` console script runs (pyproject: knowport = "services.cli:main"), then a
+# parse pool whose worker reports the modules it holds.
+CONSOLE_SCRIPT = """
+import sys
+from services.cli import main
+if __name__ == "__main__":
+    import asyncio
+    from services.ingestor.parse_pool import ParsePool
+    print(*asyncio.run(ParsePool(1).run(eval, "sorted(__import__('sys').modules)")))
+"""
+
+
+def test_a_worker_started_by_the_knowport_command_loads_no_settings_library(tmp_path):
+    """A spawned worker imports its parent's main script first: for `knowport`, the CLI
+    package, which must stay light (the settings and pydantic cost each worker ~15 MB)."""
+    script = tmp_path / "knowport"
+    script.write_text(CONSOLE_SCRIPT, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert {"__mp_main__", "services.cli", "services.ingestor.parse_pool"} <= loaded
+    assert not {"pydantic", "pydantic_settings", "services.config"} & loaded
 
 
 async def idle(pid: int) -> None:
