@@ -198,7 +198,6 @@ def _check_extension(ext: str) -> None:
         raise ValueError(f"include extension {ext!r} must look like '.py'{hint}")
 
 
-
 def _user_globs(globs: tuple[str, ...], kind: str) -> GitIgnoreSpec | None:
     for glob in globs:
         if glob.startswith("!"):
