@@ -9,6 +9,7 @@ from grpc.aio import ServicerContext
 
 from knowport.v1 import ingest_service_pb2 as pb
 from knowport.v1 import ingest_service_pb2_grpc as pb_grpc
+from services.domain import limits
 from services.domain.errors import NotFound
 from services.domain.models import IngestJob
 from services.ingestor.jobs import IngestJobs
@@ -30,7 +31,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
         self._jobs = jobs
 
     async def _job(self, job_id: str) -> IngestJob:
-        bounded_text(job_id, "job_id", max_bytes=128, required=True)
+        bounded_text(job_id, "job_id", max_bytes=limits.ID_BYTES, required=True)
         job = await self._storage.get_job(job_id)
         if job is None:
             raise NotFound(f"no ingest job {job_id!r}", reason="JOB_NOT_FOUND",
@@ -40,7 +41,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
     async def StartIngest(self, request: pb.StartIngestRequest,
                           context: ServicerContext) -> pb.StartIngestResponse:
         mode = enum_value(request.mode, pb.IngestMode, "mode")
-        request_id = bounded_text(request.request_id, "request_id", max_bytes=128)
+        request_id = bounded_text(request.request_id, "request_id", max_bytes=limits.ID_BYTES)
         workspace = await self._workspaces.resolve(request.workspace)
         job, joined = await self._jobs.start(workspace, full=mode == pb.INGEST_MODE_FULL,
                                              request_id=request_id)
@@ -48,7 +49,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
 
     async def CancelIngestJob(self, request: pb.CancelIngestJobRequest,
                               context: ServicerContext) -> pb.CancelIngestJobResponse:
-        bounded_text(request.job_id, "job_id", max_bytes=128, required=True)
+        bounded_text(request.job_id, "job_id", max_bytes=limits.ID_BYTES, required=True)
         return pb.CancelIngestJobResponse(job=job_to_proto(await self._jobs.cancel(request.job_id)))
 
     async def GetIngestJob(self, request: pb.GetIngestJobRequest,
@@ -57,7 +58,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
 
     async def ListIngestJobs(self, request: pb.ListIngestJobsRequest,
                              context: ServicerContext) -> pb.ListIngestJobsResponse:
-        size = page_size(request.page_size, default=20, maximum=100)
+        size = page_size(request.page_size, limits.JOBS_PAGE)
         workspace = await self._workspaces.resolve(request.workspace)
         owner = paging.fingerprint("jobs", workspace.id)
         after = paging.decode_token(request.page_token, owner, str) or ""
@@ -68,7 +69,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
 
     async def WatchIngestJob(self, request: pb.WatchIngestJobRequest,
                              context: ServicerContext) -> AsyncIterator[pb.WatchIngestJobResponse]:
-        bounded_text(request.job_id, "job_id", max_bytes=128, required=True)
+        bounded_text(request.job_id, "job_id", max_bytes=limits.ID_BYTES, required=True)
         last = b""
         async for job in self._jobs.follow(request.job_id):
             message = pb.WatchIngestJobResponse(job=job_to_proto(job))
@@ -79,7 +80,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
 
     async def ListSkippedFiles(self, request: pb.ListSkippedFilesRequest,
                                context: ServicerContext) -> pb.ListSkippedFilesResponse:
-        size = page_size(request.page_size, default=100, maximum=500)
+        size = page_size(request.page_size, limits.SKIPPED_FILES_PAGE)
         job = await self._job(request.job_id)
         owner = paging.fingerprint("skipped", job.id)
         offset = paging.decode_token(request.page_token, owner, int) or 0

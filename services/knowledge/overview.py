@@ -28,8 +28,6 @@ from services.knowledge.budget import (
 from services.knowledge.repo_map import RankedSymbol, RepoMap, RepoMapBuilder, is_test_path
 from services.storage.port import Files
 
-DEFAULT_DEPTH = 3
-MAX_DEPTH = 8
 MAX_KEY_MODULES = 500
 CHUNK_BATCH = 2000
 # Shares of the room after the languages: layout, key modules, entry points, symbols. What a
@@ -197,7 +195,3 @@ def overview_response(workspace_id: str, root: str, overview: Overview, max_dept
 
 def _string_entry(text: str) -> int:
     return field_size(utf8_size(text))
-
-
-def clamp_depth(requested: int) -> int:
-    return min(requested or DEFAULT_DEPTH, MAX_DEPTH)

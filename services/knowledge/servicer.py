@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from knowport.v1 import knowledge_service_pb2 as pb
 from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
+from services.domain import limits
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk, SearchFilters
 from services.ingestor.languages import known_languages, language_for
 from services.knowledge import file_context, kinds, paths, priors
 from services.knowledge.hits import search_response
-from services.knowledge.overview import OverviewCache, clamp_depth, overview_response
+from services.knowledge.overview import OverviewCache, overview_response
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.search import Mode, Searcher, SearchQuery
 from services.rpc import paging
@@ -34,16 +35,16 @@ _ROLES = {pb.FILE_ROLE_TESTS: priors.TESTS, pb.FILE_ROLE_DOCS: priors.DOCS}
 
 
 def validate_filter(flt: pb.SearchFilter) -> SearchFilters:
-    bounded_text(flt.path_glob, "filter.path_glob", max_bytes=512)
+    bounded_text(flt.path_glob, "filter.path_glob", max_bytes=limits.PATH_GLOB_BYTES)
     if flt.path_glob:
         glob_to_regex(flt.path_glob)  # raises InvalidArgument for a malformed glob
-    if len(flt.languages) > 32:
-        raise InvalidArgument("filter.languages has more than 32 entries",
+    if len(flt.languages) > limits.MAX_LANGUAGES:
+        raise InvalidArgument(f"filter.languages has more than {limits.MAX_LANGUAGES} entries",
                               metadata={"field": "filter.languages"})
     for language in flt.languages:
-        bounded_text(language, "filter.languages", max_bytes=64)
-    if len(flt.kinds) > 16:
-        raise InvalidArgument("filter.kinds has more than 16 entries",
+        bounded_text(language, "filter.languages", max_bytes=limits.LANGUAGE_BYTES)
+    if len(flt.kinds) > limits.MAX_KINDS:
+        raise InvalidArgument(f"filter.kinds has more than {limits.MAX_KINDS} entries",
                               metadata={"field": "filter.kinds"})
     for kind in flt.kinds:
         enum_value(kind, pb.SymbolKind, "filter.kinds", allow_unspecified=False)
@@ -73,7 +74,7 @@ def _language_hint(name: str) -> str:
 
 def validate_path(path: str, root: str = "") -> str:
     """The workspace-relative form of a requested path (an absolute one inside `root` too)."""
-    bounded_text(path, "path", max_bytes=4096, required=True)
+    bounded_text(path, "path", max_bytes=limits.PATH_BYTES, required=True)
     return paths.normalise(path, root)
 
 
@@ -87,9 +88,9 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         self._overviews = OverviewCache(storage)
 
     async def Search(self, request: pb.SearchRequest, context) -> pb.SearchResponse:
-        bounded_text(request.query, "query", max_bytes=2000, required=True)
+        bounded_text(request.query, "query", max_bytes=limits.QUERY_BYTES, required=True)
         mode = _MODES[enum_value(request.mode, pb.SearchMode, "mode")]
-        size = page_size(request.page_size, default=10, maximum=50)
+        size = page_size(request.page_size, limits.SEARCH_PAGE)
         filters = validate_filter(request.filter)
         exclude = validate_exclude_roles(request.filter)
         workspace = await self._workspaces.resolve(request.workspace)
@@ -141,4 +142,4 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         workspace = await self._workspaces.resolve(request.workspace)
         overview = await self._overviews.get(workspace.id)
         return overview_response(workspace.id, workspace.root, overview,
-                                 clamp_depth(request.max_depth), self._budget)
+                                 limits.OVERVIEW_DEPTH.of(request.max_depth), self._budget)

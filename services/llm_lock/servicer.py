@@ -9,6 +9,7 @@ from grpc.aio import ServicerContext
 
 from knowport.v1 import lock_service_pb2 as pb
 from knowport.v1 import lock_service_pb2_grpc as pb_grpc
+from services.domain import limits
 from services.llm_lock.lock import LlmLock, LockState, idempotent_lease_id
 from services.rpc.requests import bounded_text
 
@@ -24,11 +25,11 @@ def lock_to_proto(state: LockState) -> pb.LlmLock:
 
 
 def _holder(value: str, *, required: bool) -> str:
-    return bounded_text(value, "holder", max_bytes=128, required=required).strip()
+    return bounded_text(value, "holder", max_bytes=limits.ID_BYTES, required=required).strip()
 
 
 def _lease_id(value: str) -> str:
-    return bounded_text(value, "lease_id", max_bytes=128, required=True)
+    return bounded_text(value, "lease_id", max_bytes=limits.ID_BYTES, required=True)
 
 
 class LockServicer(pb_grpc.LockServiceServicer):
@@ -38,7 +39,7 @@ class LockServicer(pb_grpc.LockServiceServicer):
     async def AcquireLlmLock(self, request: pb.AcquireLlmLockRequest,
                              context: ServicerContext) -> pb.AcquireLlmLockResponse:
         holder = _holder(request.holder, required=True)
-        request_id = bounded_text(request.request_id, "request_id", max_bytes=128)
+        request_id = bounded_text(request.request_id, "request_id", max_bytes=limits.ID_BYTES)
         result = await self._lock.acquire(
             holder, request.ttl_seconds,
             lease_id=idempotent_lease_id(holder, request_id) if request_id else None)

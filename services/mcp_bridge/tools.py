@@ -14,6 +14,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
+from services.domain import limits
 from services.domain.errors import KnowportError
 from services.mcp_bridge import convert
 from services.mcp_bridge.bridge import bridge_of, describe_domain
@@ -32,9 +33,12 @@ from services.mcp_bridge.models import (
 )
 
 Workspace = Annotated[str, Field(
-    max_length=256, description="Workspace id from get_project_overview; empty for the default")]
+    max_length=limits.WORKSPACE_BYTES,
+    description="Workspace id from get_project_overview; empty for the default")]
 PageToken = Annotated[str, Field(
-    max_length=4096, description="next_page_token of the previous call; empty for the first page")]
+    max_length=limits.PAGE_TOKEN_BYTES,
+    description="next_page_token of the previous call; empty for the first page")]
+Language = Annotated[str, Field(min_length=1, max_length=limits.LANGUAGE_BYTES)]
 Kind = Literal["function", "method", "class", "interface", "struct", "enum", "module",
                "section", "lines"]
 Role = Literal["tests", "docs"]  # knowport.v1.FileRole, read by name by the client
@@ -68,22 +72,22 @@ def _continuation(server_token: str, skip: int, shown: int, server_next: str,
 # --- knowledge --------------------------------------------------------------------------------
 async def search_code(
     ctx: Context,
-    query: Annotated[str, Field(min_length=1, max_length=2000,
+    query: Annotated[str, Field(min_length=1, max_length=limits.QUERY_BYTES,
                                 description="What to look for, in words or identifiers")],
     mode: Annotated[Literal["hybrid", "lexical", "semantic"], Field(
         description="hybrid (default) fuses lexical and semantic ranking; lexical matches "
                     "words and identifiers; semantic matches meaning")] = "hybrid",
-    path_glob: Annotated[str, Field(max_length=512, description=(
+    path_glob: Annotated[str, Field(max_length=limits.PATH_GLOB_BYTES, description=(
         "Only paths matching this glob, e.g. services/**/*.py"))] = "",
-    languages: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
-                         Field(max_length=32, description="Only these languages, e.g. "
-                               "[\"python\"]")] = None,
-    kinds: Annotated[list[Kind] | None, Field(max_length=16, description=(
+    languages: Annotated[list[Language] | None, Field(max_length=limits.MAX_LANGUAGES, description=(
+        "Only these languages, e.g. [\"python\"]"))] = None,
+    kinds: Annotated[list[Kind] | None, Field(max_length=limits.MAX_KINDS, description=(
         "Only these kinds of chunk"))] = None,
     exclude: Annotated[list[Role] | None, Field(max_length=2, description=(
         "Leave out test files, documentation, or both (e.g. [\"tests\", \"docs\"]) to "
         "search the implementation only"))] = None,
-    page_size: Annotated[int, Field(ge=1, le=50, description="Hits per page")] = 10,
+    page_size: Annotated[int, Field(ge=1, le=limits.SEARCH_PAGE.maximum,
+                                    description="Hits per page")] = limits.SEARCH_PAGE.default,
     page_token: PageToken = "",
     workspace: Workspace = "",
 ) -> Annotated[CallToolResult, SearchCodeResult]:
@@ -115,7 +119,7 @@ async def search_code(
 
 async def get_file_context(
     ctx: Context,
-    path: Annotated[str, Field(min_length=1, max_length=4096, description=(
+    path: Annotated[str, Field(min_length=1, max_length=limits.PATH_BYTES, description=(
         "Workspace-relative path, '/'-separated, e.g. services/cli/__init__.py, or an "
         "absolute path inside the workspace"))],
     start_line: Annotated[int, Field(ge=1, description="First line of text to return")] = 1,
@@ -164,8 +168,8 @@ async def get_file_context(
 
 async def get_project_overview(
     ctx: Context,
-    max_depth: Annotated[int, Field(ge=1, le=8, description=(
-        "Folder levels the layout shows"))] = 3,
+    max_depth: Annotated[int, Field(ge=1, le=limits.OVERVIEW_DEPTH.maximum, description=(
+        "Folder levels the layout shows"))] = limits.OVERVIEW_DEPTH.default,
     section: Annotated[Literal["all", "languages", "layout", "key_modules", "entry_points",
                              "symbols"], Field(description=(
         "all, or one list to page through after a cut (see continue_sections)"))] = "all",
@@ -196,11 +200,11 @@ async def get_project_overview(
 # --- the LLM lock -----------------------------------------------------------------------------
 async def acquire_llm_lock(
     ctx: Context,
-    holder: Annotated[str, Field(min_length=1, max_length=128, description=(
+    holder: Annotated[str, Field(min_length=1, max_length=limits.ID_BYTES, description=(
         "Who takes the lock, e.g. your agent's name"))] = "mcp-agent",
     ttl_seconds: Annotated[int, Field(ge=0, le=3600, description=(
         "Lease length in seconds; 0 for the server's default (300). It expires by itself"))] = 0,
-    request_id: Annotated[str, Field(max_length=128, description=(
+    request_id: Annotated[str, Field(max_length=limits.ID_BYTES, description=(
         "Optional idempotency key: a retry with the same key returns the same lease"))] = "",
 ) -> Annotated[CallToolResult, AcquireLockResult]:
     """Take the shared LLM lock, so the indexer makes no LLM requests while you work.
@@ -219,7 +223,7 @@ async def acquire_llm_lock(
 
 async def renew_llm_lock(
     ctx: Context,
-    lease_id: Annotated[str, Field(min_length=1, max_length=128, description=(
+    lease_id: Annotated[str, Field(min_length=1, max_length=limits.ID_BYTES, description=(
         "lease_id from acquire_llm_lock"))],
     ttl_seconds: Annotated[int, Field(ge=0, le=3600, description=(
         "New lease length from now; 0 for the server's default"))] = 0,
@@ -235,7 +239,7 @@ async def renew_llm_lock(
 
 async def release_llm_lock(
     ctx: Context,
-    lease_id: Annotated[str, Field(min_length=1, max_length=128, description=(
+    lease_id: Annotated[str, Field(min_length=1, max_length=limits.ID_BYTES, description=(
         "lease_id from acquire_llm_lock"))],
 ) -> Annotated[CallToolResult, LockStateResult]:
     """Release the LLM lock you took, so the indexer may use the LLM again.
@@ -262,7 +266,7 @@ async def start_ingest(
     ctx: Context,
     full: Annotated[bool, Field(description=(
         "Process every file again instead of only changed ones"))] = False,
-    request_id: Annotated[str, Field(max_length=128, description=(
+    request_id: Annotated[str, Field(max_length=limits.ID_BYTES, description=(
         "Optional idempotency key: a retry with the same key returns the same job"))] = "",
     workspace: Workspace = "",
 ) -> Annotated[CallToolResult, IngestJobResult]:
@@ -280,7 +284,7 @@ async def start_ingest(
 
 async def get_ingest_status(
     ctx: Context,
-    job_id: Annotated[str, Field(max_length=128, description=(
+    job_id: Annotated[str, Field(max_length=limits.ID_BYTES, description=(
         "job_id from start_ingest; empty for the workspace's latest job"))] = "",
     workspace: Workspace = "",
 ) -> Annotated[CallToolResult, IngestJobResult]:
@@ -339,7 +343,7 @@ async def search_docs(
 
 async def read_doc(
     ctx: Context,
-    path: Annotated[str, Field(min_length=1, max_length=4096, description=(
+    path: Annotated[str, Field(min_length=1, max_length=limits.PATH_BYTES, description=(
         "Workspace-relative path, e.g. docs/design.md (as search_docs returns it), or an "
         "absolute path inside the workspace"))],
     start_line: Annotated[int, Field(ge=1, description="First line to return, 1-based")] = 1,

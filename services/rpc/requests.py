@@ -7,17 +7,18 @@ from collections.abc import Callable, Collection, Iterable
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
 
+from services.domain import limits
 from services.domain.errors import InvalidArgument, NotFound
 from services.domain.models import Workspace
 from services.storage.port import Workspaces
 
 
-def page_size(value: int, *, default: int, maximum: int, field: str = "page_size") -> int:
+def page_size(value: int, count: limits.Count, field: str = "page_size") -> int:
     """AIP-158: 0 means the default, negative is an error, too large is lowered."""
     if value < 0:
         raise InvalidArgument(f"{field} must not be negative (got {value})",
                               metadata={"field": field})
-    return min(value or default, maximum)
+    return count.of(value)
 
 
 def enum_value(value: int, enum: EnumTypeWrapper, field: str, *,
@@ -66,7 +67,8 @@ class WorkspaceResolver:
         self._default_stored = False
 
     async def resolve(self, name: str) -> Workspace:
-        workspace_id = bounded_text(name, "workspace", max_bytes=256) or self.default.id
+        workspace_id = (bounded_text(name, "workspace", max_bytes=limits.WORKSPACE_BYTES)
+                        or self.default.id)
         if workspace_id == self.default.id:
             if not self._default_stored:
                 await self._storage.upsert_workspace(self.default)

@@ -3,17 +3,19 @@ from __future__ import annotations
 import pytest
 
 from knowport.v1 import knowledge_service_pb2 as pb
+from services.domain import limits
 from services.domain.errors import InvalidArgument
 from services.rpc import paging
 from services.rpc.requests import bounded_text, enum_value, page_size
 
 
 def test_page_size_defaults_lowers_and_rejects_negative():
-    assert page_size(0, default=10, maximum=50) == 10
-    assert page_size(500, default=10, maximum=50) == 50
-    assert page_size(7, default=10, maximum=50) == 7
+    count = limits.Count(default=10, maximum=50)
+    assert page_size(0, count) == 10
+    assert page_size(500, count) == 50
+    assert page_size(7, count) == 7
     with pytest.raises(InvalidArgument, match="must not be negative"):
-        page_size(-1, default=10, maximum=50)
+        page_size(-1, count)
 
 
 def test_enum_value_rejects_unknown_numbers_and_optionally_unspecified():
