@@ -51,12 +51,12 @@ from knowport.v1 import knowledge_service_pb2 as pb
 from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain.models import Chunk, FileRecord, Workspace, content_hash, workspace_id_for
 from services.ingestor.embed import LocalEmbedder, embedding_text
-from services.ingestor.languages import language_for
 from services.ingestor.pipeline import parse_to_chunks
 from services.storage.memory import MemoryStorage
 from services.storage.port import Storage
 from services.storage.postgres.adapter import PostgresStorage
 from services.storage.postgres.embedded import EmbeddedPostgres
+from services.workspace_files.languages import language_for
 from tests.support.grpc_server import running_server
 from tests.support.postgres import temporary_postgres
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 from tree_sitter import Language, Parser, Tree
 
-from services.ingestor import languages as lang
+from services.ingestor import grammars as lang
 from services.ingestor.parse_code import CodeWalk
 from services.ingestor.parse_markup import (
     heading_spans,
@@ -39,6 +39,7 @@ from services.ingestor.parse_markup import (
     rst_headings,
 )
 from services.ingestor.parse_rows import Lines, Span
+from services.workspace_files.languages import MARKDOWN, RST
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class ParsedChunk:
     start_line: int
     end_line: int
     symbol: str  # qualified name ("Outer.Inner.method", "Intro > Install"), "" if none
-    kind: str  # one of the kinds in services.ingestor.languages
+    kind: str  # one of the kinds in services.ingestor.grammars
     text: str
     start_column: int = 0  # 0-based characters into start_line; nonzero for a line's later pieces
 
@@ -111,9 +112,9 @@ def _spans(path: str, lines: Lines, text: str, language: str) -> list[Span]:
         if tree is not None:
             return CodeWalk(lines, grammar, source).spans(tree.root_node)
         log.warning("parsing %s as %s took too long; splitting it by paragraphs", path, language)
-    if language == lang.MARKDOWN:
+    if language == MARKDOWN:
         return heading_spans(lines, *markdown_headings(lines))
-    if language == lang.RST:
+    if language == RST:
         return heading_spans(lines, *rst_headings(lines))
     cuts = paragraph_starts(lines)
     return [Span(s, e, lang.LINES, "") for s, e in lines.pack(0, lines.count - 1, cuts)]

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from services.ingestor import languages as lang
-from services.ingestor.languages import Definition, Grammar
+from services.ingestor import grammars as lang
+from services.ingestor.grammars import Definition, Grammar
 from services.ingestor.parse_rows import Lines, Span
 
 # A type this short (`class Builder { Circle build() { ... } }`) stays one chunk: opened,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from services.ingestor import languages as lang
+from services.ingestor import grammars as lang
 from services.ingestor.parse_rows import Lines, Span
 
 # property test), and a crash would take a whole worker pool down with it.

@@ -20,11 +20,11 @@ from services.domain.models import Chunk, FileRecord, Workspace, content_hash
 from services.ingestor.chunking import needs_parse_worker, parse_to_chunks
 from services.ingestor.embed import EmbedStage
 from services.ingestor.enrich import Enricher
-from services.ingestor.languages import language_for
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
 from services.ingestor.progress import Progress
 from services.ingestor.text_budget import TextBudget
 from services.storage.port import Storage
+from services.workspace_files.languages import language_for
 from services.workspace_files.policy import ScannedFile, ScanRules, SkippedFile
 from services.workspace_files.read import read_source
 from services.workspace_files.walk import scan

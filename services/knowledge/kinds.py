@@ -1,4 +1,4 @@
-"""Chunk kinds (services/ingestor/languages.py) and the contract's SymbolKind, both ways."""
+"""Chunk kinds (services/ingestor/grammars.py) and the contract's SymbolKind, both ways."""
 
 from __future__ import annotations
 

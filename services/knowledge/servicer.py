@@ -12,7 +12,6 @@ from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain import limits
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk, SearchFilters
-from services.ingestor.languages import known_languages, language_for
 from services.knowledge import file_context, kinds, paths, priors
 from services.knowledge.hits import search_response
 from services.knowledge.overview import OverviewCache, overview_response
@@ -28,6 +27,7 @@ from services.rpc.requests import (
 )
 from services.storage.glob import glob_to_regex
 from services.storage.port import Storage
+from services.workspace_files.languages import known_languages, language_for
 
 _MODES = {pb.SEARCH_MODE_UNSPECIFIED: Mode.HYBRID, pb.SEARCH_MODE_HYBRID: Mode.HYBRID,
           pb.SEARCH_MODE_LEXICAL: Mode.LEXICAL, pb.SEARCH_MODE_SEMANTIC: Mode.SEMANTIC}

@@ -12,13 +12,13 @@ import pytest
 import rich
 
 from services.domain.models import Chunk, FileRecord, content_hash
-from services.ingestor.languages import language_for
 from services.ingestor.pipeline import parse_to_chunks
 from services.knowledge.query_terms import lexical_query
 from services.storage.bm25 import Bm25Index
 from services.storage.memory import MemoryStorage
 from services.storage.postgres import lexical
 from services.storage.postgres.adapter import PostgresStorage
+from services.workspace_files.languages import language_for
 from tests.support.bm25_statistics import assert_statistics_match_postings
 
 pytestmark = pytest.mark.postgres

@@ -7,7 +7,7 @@ import grpc
 import pytest
 
 from knowport.v1 import knowledge_service_pb2 as pb
-from services.ingestor.languages import known_languages
+from services.workspace_files.languages import known_languages
 from tests.support.grpc_server import running_server
 from tests.support.workspaces import index, shop_workspace
 

@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from services.domain.models import chunk_id
-from services.ingestor import languages as lang
+from services.ingestor import grammars as lang
 from services.ingestor import parse
 from services.ingestor.chunking import build_chunks
-from services.ingestor.languages import language_for
 from services.ingestor.parse import ParsedChunk, grammar_installed, parse_source
+from services.workspace_files.languages import language_for
 
 REPO = Path(__file__).resolve().parents[2]
 KINDS = {"function", "method", "class", "interface", "struct", "enum", "module", "section", "lines"}
