@@ -1,8 +1,8 @@
 """KnowledgeService over gRPC: validates requests, converts them, and calls retrieval.
 
-Search ranks in search.py and is cut to the budget in hits.py; file context and overview
-are built to the budget in file_context.py and overview.py. Paths from requests go through
-paths.py before anything else sees them.
+Search ranks in search.py, file context and overview are gathered in file_context.py and
+overview.py, and every response is built to the byte budget in wire/. Paths from requests go
+through paths.py before anything else sees them.
 """
 
 from __future__ import annotations
@@ -12,11 +12,14 @@ from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain import limits
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk, SearchFilters
-from services.knowledge import file_context, kinds, paths, priors
-from services.knowledge.hits import search_response
-from services.knowledge.overview import OverviewCache, overview_response
+from services.knowledge import file_context, paths, priors
+from services.knowledge.overview import OverviewCache
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.search import Mode, Searcher, SearchQuery
+from services.knowledge.wire import kinds
+from services.knowledge.wire.file_context import file_context_response
+from services.knowledge.wire.hits import search_response
+from services.knowledge.wire.overview import overview_response
 from services.rpc import paging
 from services.rpc.requests import (
     WorkspaceResolver,
@@ -130,7 +133,7 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
             position = file_context.first_chunk_at(chunks, request.start_line or 1,
                                                    request.start_column)
         stale = paths.DiskCheck(workspace.root).stale(record)
-        return file_context.file_context_response(
+        return file_context_response(
             record, chunks, stale,
             file_context.LineRange(request.start_line, request.end_line, request.start_column),
             min(position, len(chunks)), self._budget,

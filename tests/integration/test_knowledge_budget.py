@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.models import Chunk
-from services.knowledge.budget import safe_text
 from services.knowledge.file_context import lines_of, symbols_of
 from services.knowledge.overview import Overview, OverviewCache
+from services.knowledge.wire.fit import safe_text
 from services.storage.memory import MemoryStorage
 from services.storage.port import Storage
 from services.storage.postgres.adapter import PostgresStorage

@@ -19,8 +19,10 @@ from collections.abc import Callable, Sequence
 
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.models import Chunk, ScoredChunk
-from services.knowledge import kinds
-from services.knowledge.budget import (
+from services.knowledge.query_terms import word_forms
+from services.knowledge.search import Mode, SearchPage
+from services.knowledge.wire import kinds
+from services.knowledge.wire.fit import (
     RESERVE_BYTES,
     cut_field,
     cut_text,
@@ -30,8 +32,6 @@ from services.knowledge.budget import (
     suffix_within,
     utf8_size,
 )
-from services.knowledge.query_terms import word_forms
-from services.knowledge.search import Mode, SearchPage
 
 FIELD_MAX_BYTES = 1000  # description and purpose are a few sentences; more is cut
 MIN_SNIPPET_BYTES = 240  # a hit is shown only with at least this much of its text
