@@ -82,6 +82,7 @@ class PostgresStorage:
         self._closed = False
         self._open_lock = asyncio.Lock()
         self._indexed_dimensions: set[int] = set()
+        self._planner_statistics = terms.PlannerStatistics()
         # Jobs this process claimed and runs: each one's owner lock connection (job_owner.py).
         self._job_owners: dict[str, asyncpg.Connection] = {}
 
@@ -203,8 +204,9 @@ class PostgresStorage:
                 if records:
                     await conn.copy_records_to_table("chunks", records=records,
                                                      columns=rows.CHUNK_COPY_COLUMNS)
-                await terms.update(conn, workspace_id, rows.documents(old),
-                                   [rows.record_document(r) for r in records])
+                written = await terms.update(conn, workspace_id, rows.documents(old),
+                                             [rows.record_document(r) for r in records])
+            await self._planner_statistics.written(conn, written)
 
     async def delete_files(self, workspace_id: str, paths: Iterable[str]) -> int:
         paths = sorted(set(paths))

@@ -138,11 +138,7 @@ def ranked_sql(workspace_id: str, stats: Statistics, limit: int, filters: Search
     else:
         args += [depth, (K1 + 1.0) * stats.drift * BOUND_MARGIN]
         passes = _pass_sql(f"${len(args) - 1}", f"${len(args)}", conditions)
-        idf = "($3::float8[])[array_position($2::text[], p.term)]"
-        scored = ("SELECT c.chunk_id, s.score FROM candidates c "
-                  f"CROSS JOIN LATERAL (SELECT {_SCORE.format(idf=idf)}::real AS score "
-                  "FROM chunk_terms p WHERE p.workspace_id = $1 AND p.term = ANY($2::text[]) "
-                  "AND p.chunk_id = c.chunk_id) s")
+        scored = "SELECT chunk_id, score FROM first UNION ALL SELECT chunk_id, score FROM second"
         bound = "(SELECT total FROM unread)"
     if not conditions:  # cut before reading chunks (ties at the cut come along)
         scored += " ORDER BY score DESC FETCH FIRST $4 ROWS WITH TIES"
@@ -158,6 +154,15 @@ def ranked_sql(workspace_id: str, stats: Statistics, limit: int, filters: Search
 # parameters would be numeric, several times slower.
 _SCORE = ("sum({idf} * p.tf * ($5::float8 + 1.0) / (p.tf + $5::float8 * "
           "(1.0 - $6::float8 + $6::float8 * p.length / $7::float8)))")
+
+
+# A chunk's exact score (c: a row of `bounds`): its lower bound plus the terms it was not read
+# for, looked up by primary key (`missing`: only terms not read whole, as it holds none of the
+# others).
+_EXACT = ("(c.lower + coalesce((SELECT "
+          + _SCORE.format(idf="($3::float8[])[array_position($2::text[], p.term)]")
+          + " FROM chunk_terms p WHERE p.workspace_id = $1 AND p.term = ANY(c.missing) "
+          "AND p.chunk_id = c.chunk_id), 0.0))::real")
 
 
 def _pass_sql(depth: str, scale: str, conditions: str) -> str:
@@ -181,14 +186,22 @@ def _pass_sql(depth: str, scale: str, conditions: str) -> str:
         "CROSS JOIN LATERAL (SELECT p.chunk_id, p.tf, p.length, p.impact FROM chunk_terms p "
         "WHERE p.workspace_id = $1 AND p.term = q.term "
         f"ORDER BY p.impact DESC LIMIT {depth}) t), "
-        "rest AS MATERIALIZED (SELECT term, CASE WHEN count(*) < "
+        "rest AS MATERIALIZED (SELECT term, max(idf) AS idf, CASE WHEN count(*) < "
         f"{depth} THEN 0.0::float8 ELSE max(idf) * min(impact) * {scale}::float8 END AS rest "
         "FROM top GROUP BY term), "
         "unread AS (SELECT sum(rest) AS total FROM rest), "
         f"partial AS MATERIALIZED (SELECT p.chunk_id, {_SCORE.format(idf='p.idf')} AS lower, "
-        "sum(r.rest) AS seen FROM top p JOIN rest r USING (term)"
+        "sum(r.rest) AS seen, array_agg(term) AS terms FROM top p JOIN rest r USING (term)"
         f"{filtered} GROUP BY p.chunk_id), "
-        "theta AS (SELECT coalesce((SELECT lower FROM partial ORDER BY lower DESC "
-        "OFFSET $4 - 1 LIMIT 1), '-infinity') AS lower), "
-        "candidates AS (SELECT chunk_id FROM partial p, unread u, theta "
-        "WHERE p.lower + u.total - p.seen >= theta.lower * (1.0 - 1e-6)), ")
+        # The chunks with the best upper bounds first: their `limit`-th exact score then rules
+        # out every chunk whose upper bound is below it.
+        "bounds AS MATERIALIZED (SELECT p.*, p.lower + u.total - p.seen AS upper, "
+        "array(SELECT term FROM rest WHERE rest > 0.0 AND term <> ALL(p.terms)) AS missing, "
+        "row_number() OVER (ORDER BY p.lower DESC) AS rank "
+        "FROM partial p, unread u), "
+        f"first AS MATERIALIZED (SELECT c.chunk_id, {_EXACT} AS score FROM bounds c "
+        "WHERE c.rank <= 4 * $4), "
+        "theta AS (SELECT coalesce((SELECT score FROM first ORDER BY score DESC "
+        "OFFSET $4 - 1 LIMIT 1), '-infinity') AS score), "
+        f"second AS (SELECT c.chunk_id, {_EXACT} AS score FROM bounds c, theta "
+        "WHERE c.rank > 4 * $4 AND c.upper >= theta.score * (1.0 - 1e-6)), ")
