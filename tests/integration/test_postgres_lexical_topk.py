@@ -115,9 +115,9 @@ async def test_the_stored_impact_is_the_one_the_bounds_assume(pg_dsn):
 
 
 async def test_a_query_of_common_words_reads_a_small_share_of_their_postings(pg_dsn):
-    """'get' and 'value' are each in over a third of 3,600 chunks: the search reads the best postings of each
-    word and a few look-ups, not every posting (index entries read, as PostgreSQL counts
-    them in the search's transaction)."""
+    """'get' and 'value' are each in over a third of 3,600 chunks: the search reads the best
+    postings of each word and a few look-ups, not every posting (index entries read, as
+    PostgreSQL counts them in the search's transaction)."""
     memory, postgres = await _stores(pg_dsn, corpus(120, 30, 60, seed=7))
     await postgres.close()
     conn = await asyncpg.connect(pg_dsn)
