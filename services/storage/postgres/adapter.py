@@ -120,7 +120,10 @@ class PostgresStorage:
     async def _close_quietly(self, closable: asyncpg.Pool | asyncpg.Connection) -> None:
         """Close gracefully, or drop the sockets when the server is gone or too slow."""
         try:
-            await asyncio.wait_for(closable.close(), timeout=self._connect_timeout)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+            # that arrives as the close completes.
+            async with asyncio.timeout(self._connect_timeout):
+                await closable.close()
         except UNAVAILABLE:  # TimeoutError is an OSError
             closable.terminate()
 
