@@ -13,7 +13,7 @@ from services.domain import limits
 from services.domain.errors import NotFound
 from services.domain.models import IngestJob
 from services.ingestor.jobs import IngestJobs
-from services.ingestor.messages import job_to_proto, stats_to_proto
+from services.ingestor.wire import job_to_proto, stats_to_proto
 from services.rpc import paging
 from services.rpc.requests import WorkspaceResolver, bounded_text, enum_value, page_size
 from services.storage.port import Backend, Files, Jobs

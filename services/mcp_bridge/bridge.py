@@ -16,9 +16,9 @@ from pydantic import BaseModel
 
 from clients import AsyncKnowportClient, KnowportRpcError
 from services.domain.errors import KnowportError
-from services.mcp_bridge.budget import MAX_RESULT_CHARS, fit
 from services.mcp_bridge.docs_index import DocsIndex
 from services.mcp_bridge.providers import SearchManager
+from services.mcp_bridge.result_cap import MAX_RESULT_CHARS, fit
 from services.mcp_bridge.tool_errors import describe, too_slow
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from clients import AsyncKnowportClient, tls
 from services.config import Settings
 from services.mcp_bridge.bridge import Bridge
-from services.mcp_bridge.budget import MAX_RESULT_CHARS
 from services.mcp_bridge.docs_index import DocsIndex
+from services.mcp_bridge.result_cap import MAX_RESULT_CHARS
 from services.mcp_bridge.search_chain import build_search_chain
 from services.mcp_bridge.tool_errors import invalid_arguments
 from services.mcp_bridge.tools import TOOLS

@@ -16,10 +16,10 @@ from pydantic import Field
 
 from services.domain import limits
 from services.domain.errors import KnowportError
-from services.mcp_bridge import convert
+from services.mcp_bridge import from_wire
 from services.mcp_bridge.bridge import bridge_of, describe_domain
-from services.mcp_bridge.budget import decode_cursor, encode_cursor
-from services.mcp_bridge.models import (
+from services.mcp_bridge.result_cap import decode_cursor, encode_cursor
+from services.mcp_bridge.tool_results import (
     AcquireLockResult,
     DocHit,
     FileContextResult,
@@ -106,11 +106,11 @@ async def search_code(
     response = await bridge.rpc(
         bridge.client.search, query, mode=mode, page_size=size, page_token=server_token,
         path_glob=path_glob, languages=languages or (),
-        kinds=[convert.KINDS[k] for k in kinds or ()], exclude_roles=exclude or (),
+        kinds=[from_wire.KINDS[k] for k in kinds or ()], exclude_roles=exclude or (),
         workspace=workspace)
-    hits = [convert.hit(h) for h in response.hits[skip:]]
+    hits = [from_wire.hit(h) for h in response.hits[skip:]]
     result = SearchCodeResult(
-        hits=hits, effective_mode=convert.search_mode(response.effective_mode),
+        hits=hits, effective_mode=from_wire.search_mode(response.effective_mode),
         notices=list(response.notices), truncated=response.truncated, next_page_token="")
     result.continue_with(_continuation(server_token, skip, len(hits),
                                        response.next_page_token, size))
@@ -146,14 +146,14 @@ async def get_file_context(
     r = await bridge.rpc(bridge.client.file_context, path, start_line=start_line,
                          end_line=end_line, page_token=server_token, workspace=workspace,
                          start_column=start_column)
-    chunks = [convert.chunk(c) for c in r.chunks[skip:]]
+    chunks = [from_wire.chunk(c) for c in r.chunks[skip:]]
     known_end = max([c.end_line for c in r.chunks] + [s.end_line for s in r.symbols], default=0)
     text_cut = (r.truncated and r.text and r.text_end_line >= start_line
                 and (end_line == 0 or r.text_end_line < end_line)
                 and (bool(r.next_page_token) or r.text_end_line < known_end))
     result = FileContextResult(
         path=r.path, language=r.language, size_bytes=r.size_bytes, content_hash=r.content_hash,
-        summary=r.summary, symbols=[convert.symbol(s) for s in r.symbols], chunks=chunks,
+        summary=r.summary, symbols=[from_wire.symbol(s) for s in r.symbols], chunks=chunks,
         symbols_outside_range=r.symbols_outside_range,
         chunks_outside_range=r.chunks_outside_range,
         text=r.text, text_start_line=r.text_start_line, text_end_line=r.text_end_line,
@@ -186,7 +186,7 @@ async def get_project_overview(
     """
     bridge = bridge_of(ctx)
     r = await bridge.rpc(bridge.client.overview, max_depth=max_depth, workspace=workspace)
-    lists = convert.overview_lists(r)
+    lists = from_wire.overview_lists(r)
     offsets: dict[str, int] = {}
     if section != "all":
         lists = {name: items[offset:] if name == section else []
@@ -218,7 +218,7 @@ async def acquire_llm_lock(
     r = await bridge.rpc(bridge.client.acquire_llm_lock, holder, ttl_seconds,
                          request_id=request_id)
     return bridge.fit(AcquireLockResult(acquired=r.acquired, lease_id=r.lease_id,
-                                        lock=convert.lock(r.lock)))
+                                        lock=from_wire.lock(r.lock)))
 
 
 async def renew_llm_lock(
@@ -234,7 +234,7 @@ async def renew_llm_lock(
     """
     bridge = bridge_of(ctx)
     r = await bridge.rpc(bridge.client.renew_llm_lock, lease_id, ttl_seconds)
-    return bridge.fit(LockStateResult(lock=convert.lock(r.lock)))
+    return bridge.fit(LockStateResult(lock=from_wire.lock(r.lock)))
 
 
 async def release_llm_lock(
@@ -248,7 +248,7 @@ async def release_llm_lock(
     """
     bridge = bridge_of(ctx)
     r = await bridge.rpc(bridge.client.release_llm_lock, lease_id)
-    return bridge.fit(LockStateResult(lock=convert.lock(r.lock)))
+    return bridge.fit(LockStateResult(lock=from_wire.lock(r.lock)))
 
 
 async def get_llm_lock_status(ctx: Context) -> Annotated[CallToolResult, LockState]:
@@ -258,7 +258,7 @@ async def get_llm_lock_status(ctx: Context) -> Annotated[CallToolResult, LockSta
     """
     bridge = bridge_of(ctx)
     r = await bridge.rpc(bridge.client.llm_lock_state)
-    return bridge.fit(convert.lock(r.lock))
+    return bridge.fit(from_wire.lock(r.lock))
 
 
 # --- ingest -----------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ async def start_ingest(
     bridge = bridge_of(ctx)
     r = await bridge.rpc(bridge.client.start_ingest, full=full, request_id=request_id,
                          workspace=workspace)
-    return bridge.fit(IngestJobResult(job=convert.job(r.job), joined=r.joined))
+    return bridge.fit(IngestJobResult(job=from_wire.job(r.job), joined=r.joined))
 
 
 async def get_ingest_status(
@@ -304,7 +304,7 @@ async def get_ingest_status(
             raise ToolError("NOT_FOUND: no ingest has run in this workspace yet; start one with "
                             "start_ingest")
         job = jobs[0]
-    return bridge.fit(IngestJobResult(job=convert.job(job)))
+    return bridge.fit(IngestJobResult(job=from_wire.job(job)))
 
 
 # --- docs -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from services.mcp_bridge.budget import cut_lines, keep_count
+from services.mcp_bridge.result_cap import cut_lines, keep_count
 
 
 def enum_name(value_name: str, prefix: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from knowport.v1 import ingest_service_pb2 as ipb
 from knowport.v1 import knowledge_service_pb2 as kpb
-from services.mcp_bridge.models import (
+from services.mcp_bridge.tool_results import (
     CodeHit,
     FileChunkView,
     FileSymbolView,
