@@ -1,19 +1,15 @@
-"""Search: lexical, semantic and hybrid rankings, weighted rank fusion, and paging.
+"""Search: lexical, semantic and hybrid rankings, filters, and paging.
 
-Lexical ranking is the storage's full-text search over code-aware tokens (BM25 in memory,
-the stored tsvector in PostgreSQL) for the query's content words and their inflections
-(query_terms.py); semantic ranking is cosine similarity to the query's embedding (exact in
-memory, HNSW in PostgreSQL). Hybrid takes the best `depth` hits of each, ranks that pool a
-third way, by how many of the query's words the chunk's symbol name holds (a name is what a
-question about code most often describes), and fuses the three rankings with weighted
-reciprocal rank fusion (Cormack et al., 2009): score = sum of weight / (k + rank). The
-weights depend on the query (`Fusion`): one that names code (`parse_config`, `a.b`, one or
-two words) weighs the three alike; a question in sentences weighs meaning twice as much as
-words and names, and ranks tests and documentation after the implementation (priors.py).
+Lexical ranking is the storage's full-text search over code-aware tokens (BM25 on both
+backends) for the query's content words and their inflections (query_terms.py); semantic
+ranking is cosine similarity to the query's embedding (exact in memory, HNSW in PostgreSQL).
+Hybrid takes the best `depth` hits of each, ranks that pool a third way, by how many of the
+query's words the chunk's symbol name holds (a name is what a question about code most often
+describes), and fuses the three by weighted normalised scores, with the priors of a question
+in sentences (fusion.py, priors.py).
 
-k is 5, not the paper's 60: with so few rankings, agreement near the top should count for
-more than presence further down. bench/retrieval.py measures the choices on installed
-packages (tuned on its tune part, reported on the rest).
+A filter's path, languages and kinds apply inside storage; its `exclude_roles` (tests, docs:
+priors.roles) apply here, on each ranking read deep enough to fill the page.
 
 A semantic or hybrid page whose best semantic hit scores below what the best hit of a
 nonsense query scores (calibrated per embedding model) carries a `no_good_match` notice: a
@@ -34,25 +30,23 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import math
-import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from services.domain.errors import KnowportError, StorageUnavailable
 from services.domain.models import ScoredChunk, SearchFilters
 from services.ingestor.embed import LOCAL_MODEL_KEY
-from services.knowledge.priors import SUPPORT_SHARE, is_test_or_doc, roles
+from services.knowledge.fusion import DEFAULT_FUSION, Fusion, hybrid_ranking
+from services.knowledge.priors import roles
 from services.knowledge.query_embedding import QueryEmbedder
-from services.knowledge.query_terms import lexical_query, word_forms
+from services.knowledge.query_terms import lexical_query
 from services.storage.port import Storage
-from services.storage.tokens import search_terms, tokens
+from services.storage.tokens import search_terms
 
 log = logging.getLogger(__name__)
 
 WARMING_UP = ("semantic search warming up: the embedding model is still loading; "
               "answered lexically")
-RRF_K = 5  # see the module doc
 HYBRID_DEPTH = 50  # hits taken from each ranking before fusion
 MAX_RESULTS = 1000  # paging in one mode stops here: narrow the query beyond it
 ROLE_SCAN_LIMIT = 5000  # hits of one ranking read, at most, to fill a page without some roles
@@ -62,7 +56,6 @@ ROLE_SCAN_LIMIT = 5000  # hits of one ranking read, at most, to fill a page with
 # on the tune part; a model not listed gets no such notice.
 NO_GOOD_MATCH_BELOW = {LOCAL_MODEL_KEY: 0.30}
 NO_GOOD_MATCH = "no_good_match"
-_IDENTIFIER = re.compile(r"[A-Za-z0-9]_[A-Za-z0-9]|[a-z][A-Z]|\w\.\w|\(\)|::|/")
 
 
 class Mode(enum.StrEnum):
@@ -94,40 +87,6 @@ class SearchPage:
     notices: list[str] = field(default_factory=list)
 
 
-def by_symbol_name(query: str, pool: Sequence[ScoredChunk]) -> list[ScoredChunk]:
-    """The chunks of `pool` whose symbol names hold any of the query's words, most first.
-
-    Score: words matched over the square root of the name's token count plus one, so that
-    `parse_config` beats `parse_config_file_or_default` for "parse the config". Ties keep
-    the pool's order.
-    """
-    forms = word_forms(query)
-    scored = []
-    for position, hit in enumerate(pool):
-        if not hit.chunk.symbol:
-            continue
-        name = set(tokens(hit.chunk.symbol))
-        matched = sum(1 for form in forms if form & name)
-        if matched:
-            scored.append((matched / math.sqrt(len(name) + 1), position, hit.chunk))
-    scored.sort(key=lambda s: (-s[0], s[1]))
-    return [ScoredChunk(chunk, score) for score, _, chunk in scored]
-
-
-def fuse(rankings: Sequence[Sequence[ScoredChunk]], weights: Sequence[float],
-         k: float = RRF_K) -> list[ScoredChunk]:
-    """Reciprocal rank fusion of best-first rankings; ties go to the earlier path and line."""
-    scores: dict[str, float] = {}
-    chunks = {}
-    for ranking, weight in zip(rankings, weights, strict=True):
-        for rank, hit in enumerate(ranking, start=1):
-            chunk_id = hit.chunk.id
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (k + rank)
-            chunks.setdefault(chunk_id, hit.chunk)
-    order = sorted(scores, key=lambda i: (-scores[i], chunks[i].path, chunks[i].start_line, i))
-    return [ScoredChunk(chunks[i], scores[i]) for i in order]
-
-
 def no_lexical_match(narrowed: bool) -> str:
     where = " that matches the filter" if narrowed else ""
     return f"no chunk{where} holds any of the query's words"
@@ -154,49 +113,14 @@ async def without_roles(ranking: Ranking, want: int, exclude: frozenset[str],
         limit = min(limit * 4, scan_limit)
 
 
-def query_is_identifier(text: str) -> bool:
-    """Whether a query names code (`parse_config`, `Context.invoke`, `getUser`, `a/b.py`, one
-    or two bare words) rather than asking in sentences."""
-    return bool(_IDENTIFIER.search(text)) or len(text.split()) <= 2
-
-
-@dataclass(frozen=True)
-class Fusion:
-    """Weights of the (lexical, semantic, symbol name) rankings for each shape of query.
-
-    A query that names code is best matched by its words in text and names, as much as by
-    its meaning; a question in sentences shares few words with the code that answers it, so
-    its meaning counts twice as much. Tuned on the tune part of bench/retrieval.py (`--tune`,
-    a grid of 27 weightings): for sentences, (0.5, 1, 0.5) gave MRR@10 0.615 where equal
-    weights gave under 0.608.
-    """
-
-    identifier: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    natural: tuple[float, float, float] = (0.5, 1.0, 0.5)
-
-    def weights_for(self, text: str) -> tuple[float, float, float]:
-        return self.identifier if query_is_identifier(text) else self.natural
-
-
-def implementation_first(fused: Sequence[ScoredChunk]) -> list[ScoredChunk]:
-    """Tests and documentation at SUPPORT_SHARE of their score (services/knowledge/priors.py),
-    then best first again; ties go to the earlier path and line, as in `fuse`."""
-    scored = [ScoredChunk(hit.chunk, hit.score * SUPPORT_SHARE) if is_test_or_doc(hit.chunk)
-              else hit for hit in fused]
-    return sorted(scored, key=lambda h: (-h.score, h.chunk.path, h.chunk.start_line,
-                                         h.chunk.id))
-
-
 class Searcher:
     """Runs searches against one storage, with the query embedder when there is one."""
 
     def __init__(self, storage: Storage, embedder: QueryEmbedder | None = None, *,
-                 rrf_k: float = RRF_K, depth: int = HYBRID_DEPTH,
-                 fusion: Fusion = Fusion(),
+                 depth: int = HYBRID_DEPTH, fusion: Fusion = DEFAULT_FUSION,
                  max_results: int = MAX_RESULTS) -> None:
         self._storage = storage
         self._embedder = embedder
-        self._rrf_k = rrf_k
         self._depth = depth
         self._fusion = fusion
         self._max_results = max_results
@@ -246,12 +170,8 @@ class Searcher:
         if not semantic_hits:
             return await self._fallback(lexical, query, end, notices, lexical_hits)
         self._judge_match(semantic_hits[0].score, notices)
-        pool = fuse((lexical_hits, semantic_hits), (1.0, 1.0), self._rrf_k)
-        names = by_symbol_name(query.text, pool)
-        fused = fuse((lexical_hits, semantic_hits, names), self._fusion.weights_for(query.text),
-                     self._rrf_k)
-        if not query_is_identifier(query.text):
-            fused = implementation_first(fused)
+        fused = hybrid_ranking(query.text, lexical_hits, semantic_hits, self._depth,
+                               self._fusion)
         has_more = len(fused) > end
         if not has_more and self._depth in (len(lexical_hits), len(semantic_hits)):
             notices.append(f"hybrid ranking covers the best {self._depth} hits of each "

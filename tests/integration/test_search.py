@@ -12,8 +12,8 @@ import pytest
 
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.models import Chunk, ScoredChunk
-from services.knowledge.priors import SUPPORT_SHARE, is_test_or_doc
-from services.knowledge.search import RRF_K, Fusion, by_symbol_name, fuse
+from services.knowledge.fusion import Fusion, by_symbol_name, fuse
+from services.knowledge.priors import DECLARATION_SHARE, SUPPORT_SHARE, is_test_or_doc
 from services.storage.memory import MemoryStorage
 from tests.support.grpc_server import ServerHandle, running_server
 from tests.support.openai_server import OpenAIServer
@@ -86,12 +86,21 @@ async def test_lexical_search_finds_identifiers_by_their_parts(memory_shop):
 
 def as_ranking(response: pb.SearchResponse) -> list[ScoredChunk]:
     return [ScoredChunk(Chunk(id=h.chunk_id, path=h.path, start_line=h.start_line,
-                              end_line=h.end_line, symbol=h.symbol, kind="", language=h.language,
-                              text="", content_hash=""), h.score) for h in response.hits]
+                              end_line=h.end_line, symbol=h.symbol,
+                              kind=pb.SymbolKind.Name(h.kind).removeprefix("SYMBOL_KIND_").lower(),
+                              language=h.language, text="", content_hash=""), h.score)
+            for h in response.hits]
+
+
+def scaled(ranking: list[ScoredChunk]) -> dict[str, float]:
+    """Scores from 0 (what a chunk outside the ranking scores) to 1 (the best): these rankings
+    hold every match, so the floor is zero, or the lowest cosine when that is negative."""
+    floor = min(0.0, ranking[-1].score)
+    return {h.chunk.id: (h.score - floor) / (ranking[0].score - floor) for h in ranking}
 
 
 @pytest.mark.parametrize("query", ["compute the discount of a price", "compute_discount"])
-async def test_hybrid_is_the_weighted_reciprocal_rank_fusion_of_the_rankings(shop, query):
+async def test_hybrid_is_the_weighted_sum_of_the_rankings_normalised_scores(shop, query):
     lexical = await search(shop, query, mode=LEXICAL, page_size=50)
     semantic = await search(shop, query, mode=SEMANTIC, page_size=50)
     hybrid = await search(shop, query, page_size=50)  # unset mode means hybrid
@@ -99,25 +108,28 @@ async def test_hybrid_is_the_weighted_reciprocal_rank_fusion_of_the_rankings(sho
         LEXICAL, SEMANTIC, HYBRID)
     assert not hybrid.notices
 
-    # Lexical, semantic, and the pool of both ranked by symbol name, fused with
-    # weight / (k + rank): a question in sentences weighs meaning twice as much as words and
-    # names, and scores tests and docs at SUPPORT_SHARE; a query naming code weighs all alike.
+    # Lexical, semantic, and the pool of both ranked by symbol name, each scaled from 0 to 1
+    # and added with weights: a question in sentences weighs meaning twice as much as words
+    # and names, and scores tests and docs at SUPPORT_SHARE and class headers and module code
+    # at DECLARATION_SHARE (no shop chunk is over 80 lines); a query naming code weighs all
+    # alike.
     sentence = " " in query
     weights = (0.5, 1.0, 0.5) if sentence else (1.0, 1.0, 1.0)
     assert Fusion().weights_for(query) == weights
     rankings = [as_ranking(lexical), as_ranking(semantic)]
-    pool = fuse(rankings, (1.0, 1.0), RRF_K)
-    rankings.append(by_symbol_name(query, pool))
+    rankings.append(by_symbol_name(query, fuse(rankings, (1.0, 1.0))))
     assert rankings[2][0].chunk.symbol == "compute_discount"
     scores: dict[str, float] = {}
     where = {}
     for ranking, weight in zip(rankings, weights, strict=True):
-        for rank, hit in enumerate(ranking, start=1):
-            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + weight / (RRF_K + rank)
-            where[hit.chunk.id] = hit.chunk
+        for chunk_id, score in scaled(ranking).items():
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * score
+        where.update((hit.chunk.id, hit.chunk) for hit in ranking)
+    assert max(c.end_line - c.start_line for c in where.values()) < 80
     if sentence:
-        scores = {i: s * SUPPORT_SHARE if is_test_or_doc(where[i]) else s
-                  for i, s in scores.items()}
+        for i, chunk in where.items():
+            scores[i] *= SUPPORT_SHARE if is_test_or_doc(chunk) else 1.0
+            scores[i] *= DECLARATION_SHARE if chunk.kind in ("class", "module") else 1.0
     expected = sorted(scores, key=lambda i: (-scores[i], where[i].path, where[i].start_line, i))
     assert ids(hybrid) == expected
     assert [h.score for h in hybrid.hits] == pytest.approx([scores[i] for i in expected])

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from knowport.v1 import knowledge_service_pb2 as pb
-from services.knowledge.search import NO_GOOD_MATCH, query_is_identifier
+from services.knowledge.fusion import query_is_identifier
+from services.knowledge.search import NO_GOOD_MATCH
 from tests.support.grpc_server import running_server
 from tests.support.workspaces import index, shop_workspace
 
@@ -38,10 +39,13 @@ async def test_a_nonsense_query_gets_the_no_good_match_notice_and_a_real_one_doe
 
 def test_queries_that_name_code_are_told_from_questions_in_sentences():
     for text in ("parse_config", "InventoryRegistry.add_item", "getUser", "shop/cli.py",
-                 "render()", "compute_discount", "registry"):
+                 "render()", "compute_discount", "registry", "Context.invoke callback order"):
         assert query_is_identifier(text), text
+    # A sentence that mentions an identifier is still a sentence.
     for text in ("how is the discount of a price computed",
-                 "where does the shop read its configuration file"):
+                 "where does the shop read its configuration file",
+                 "Raise `NotCallableError` if the value cannot be called",
+                 "where does parse_config open the file"):
         assert not query_is_identifier(text), text
 
 

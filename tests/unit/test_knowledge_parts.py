@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk, ScoredChunk
+from services.knowledge.fusion import by_symbol_name, fuse
 from services.knowledge.paths import normalise
 from services.knowledge.purposes import purpose_from_text
 from services.knowledge.query_terms import lexical_query
 from services.knowledge.repo_map import RepoMapBuilder
-from services.knowledge.search import by_symbol_name, fuse
 from services.knowledge.wire.fit import cut_text, prefix_within, suffix_within, utf8_size
 
 

@@ -1,0 +1,138 @@
+"""Hybrid ranking: the lexical and semantic rankings, and a third by symbol name, fused into
+one by weighted normalised scores, then the priors of a question in sentences.
+
+Each ranking's scores are put on one scale before they are added: a hit's score as its place
+between what a chunk outside the ranking would score (0) and the ranking's best (1). For
+lexical and semantic rankings cut at `depth` that floor is the last hit's score; for shorter
+ones (every matching chunk is there) and for names it is zero. Unlike reciprocal rank fusion
+(Cormack et al., 2009), which sees only places, this keeps the gaps: a lexical #1 far above
+the rest (a rare identifier matched) keeps its lead over a chunk that meaning ranks a little
+higher, while lexical near ties leave the order to meaning, so each query weighs the
+rankings by what its own evidence says. The weights depend on the query's shape (`Fusion`), and a
+question in sentences then takes the priors of priors.py (implementation before tests and
+docs, code that does something before declarations, short hits before very long ones).
+
+bench/retrieval.py measured the choices on installed packages: tuned on its tune part
+(`--tune`), reported on the rest.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from services.domain.models import ScoredChunk
+from services.knowledge.priors import question_prior
+from services.knowledge.query_terms import word_forms
+from services.storage.tokens import tokens
+
+RRF_K = 5  # orders the pool that names are ranked in (see `fuse`)
+_IDENTIFIER = re.compile(r"[A-Za-z0-9]_[A-Za-z0-9]|[a-z][A-Z]|\w\.\w|\(\)|::|/")
+IDENTIFIER_MAX_WORDS = 4  # a longer query is a sentence, identifiers in it or not
+
+
+def query_is_identifier(text: str) -> bool:
+    """Whether a query names code (`parse_config`, `Context.invoke callback`, `getUser`,
+    `a/b.py`, one or two bare words) rather than asking in sentences; a sentence that
+    mentions an identifier ("Raise `NotCallableError` if the value cannot be called") is
+    still a sentence."""
+    words = len(text.split())
+    return words <= 2 or (bool(_IDENTIFIER.search(text)) and words <= IDENTIFIER_MAX_WORDS)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """Weights of the (lexical, semantic, symbol name) rankings for each shape of query.
+
+    A query that names code is best matched by its words in text and names, as much as by
+    its meaning; a question in sentences shares few words with the code that answers it, so
+    its meaning counts twice as much. Chosen on the tune part of bench/retrieval.py
+    (`--tune`): for sentences (0.5, 1, 0.5) was within 0.002 MRR@10 of the best of 27
+    weightings, and kept.
+    """
+
+    identifier: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    natural: tuple[float, float, float] = (0.5, 1.0, 0.5)
+
+    def weights_for(self, text: str) -> tuple[float, float, float]:
+        return self.identifier if query_is_identifier(text) else self.natural
+
+
+DEFAULT_FUSION = Fusion()
+
+
+def by_symbol_name(query: str, pool: Sequence[ScoredChunk]) -> list[ScoredChunk]:
+    """The chunks of `pool` whose symbol names hold any of the query's words, most first.
+
+    Score: words matched over the square root of the name's token count plus one, so that
+    `parse_config` beats `parse_config_file_or_default` for "parse the config". Ties keep
+    the pool's order.
+    """
+    forms = word_forms(query)
+    scored = []
+    for position, hit in enumerate(pool):
+        if not hit.chunk.symbol:
+            continue
+        name = set(tokens(hit.chunk.symbol))
+        matched = sum(1 for form in forms if form & name)
+        if matched:
+            scored.append((matched / math.sqrt(len(name) + 1), position, hit.chunk))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [ScoredChunk(chunk, score) for score, _, chunk in scored]
+
+
+def best_first(hits: Sequence[ScoredChunk]) -> list[ScoredChunk]:
+    """Highest score first; ties go to the earlier path and line."""
+    return sorted(hits, key=lambda h: (-h.score, h.chunk.path, h.chunk.start_line, h.chunk.id))
+
+
+def fuse(rankings: Sequence[Sequence[ScoredChunk]], weights: Sequence[float],
+         k: float = RRF_K) -> list[ScoredChunk]:
+    """Reciprocal rank fusion of best-first rankings; ties go to the earlier path and line.
+    Hybrid uses it only to order the pool that symbol names are ranked in."""
+    scores: dict[str, float] = {}
+    chunks = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, hit in enumerate(ranking, start=1):
+            chunk_id = hit.chunk.id
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (k + rank)
+            chunks.setdefault(chunk_id, hit.chunk)
+    return best_first([ScoredChunk(chunks[i], scores[i]) for i in scores])
+
+
+def normalised(ranking: Sequence[ScoredChunk], floor: float) -> dict[str, float]:
+    """Each hit's score as its place between `floor` (0) and the ranking's best score (1)."""
+    if not ranking:
+        return {}
+    span = ranking[0].score - floor
+    return {hit.chunk.id: max(0.0, (hit.score - floor) / span) if span > 0 else 1.0
+            for hit in ranking}
+
+
+def floor_of(ranking: Sequence[ScoredChunk], depth: int) -> float:
+    """What a chunk outside the ranking would score: about the last hit's score when the
+    ranking was cut at `depth`, zero (or the lowest score) when it holds every match."""
+    if len(ranking) >= depth:
+        return ranking[-1].score
+    return min(0.0, ranking[-1].score) if ranking else 0.0
+
+
+def hybrid_ranking(text: str, lexical: Sequence[ScoredChunk], semantic: Sequence[ScoredChunk],
+                   depth: int, fusion: Fusion = DEFAULT_FUSION) -> list[ScoredChunk]:
+    """The fused ranking of a query's lexical and semantic hits (each at most `depth`), best
+    first (see the module doc)."""
+    pool = fuse((lexical, semantic), (1.0, 1.0))
+    names = by_symbol_name(text, pool)
+    parts = (normalised(lexical, floor_of(lexical, depth)),
+             normalised(semantic, floor_of(semantic, depth)), normalised(names, 0.0))
+    weights = fusion.weights_for(text)
+    sentence = not query_is_identifier(text)
+    fused = []
+    for hit in pool:
+        score = sum(w * part.get(hit.chunk.id, 0.0) for w, part in zip(weights, parts,
+                                                                        strict=True))
+        fused.append(ScoredChunk(hit.chunk, score * question_prior(hit.chunk) if sentence
+                                 else score))
+    return best_first(fused)

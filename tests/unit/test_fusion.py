@@ -1,0 +1,86 @@
+"""Hybrid fusion's pure parts: scores scaled per ranking, each query weighing the rankings by
+its own evidence, and the priors of a question in sentences (no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.domain.models import Chunk, ScoredChunk
+from services.knowledge.fusion import floor_of, hybrid_ranking, normalised
+from services.knowledge.priors import (
+    DECLARATION_SHARE,
+    DOCS,
+    SUPPORT_SHARE,
+    TESTS,
+    question_prior,
+    roles,
+)
+
+QUESTION = "where are the widgets drawn on the screen"
+
+
+def chunk(name: str, path: str = "pkg/a.py", line: int = 1, lines: int = 5,
+          kind: str = "function", language: str = "python") -> Chunk:
+    return Chunk(id=f"{path}:{line}:{name}", path=path, start_line=line,
+                 end_line=line + lines - 1, symbol=name, kind=kind, language=language,
+                 text="", content_hash="")
+
+
+def ranked(*pairs: tuple[Chunk, float]) -> list[ScoredChunk]:
+    return [ScoredChunk(c, s) for c, s in pairs]
+
+
+def test_scores_are_scaled_between_the_floor_and_the_best():
+    a, b, c = chunk("a", line=1), chunk("b", line=10), chunk("c", line=20)
+    hits = ranked((a, 8.0), (b, 5.0), (c, 2.0))
+    assert normalised(hits, 2.0) == pytest.approx({a.id: 1.0, b.id: 0.5, c.id: 0.0})
+    assert normalised(hits, 0.0) == pytest.approx({a.id: 1.0, b.id: 0.625, c.id: 0.25})
+    assert normalised(ranked((a, 3.0)), 3.0) == {a.id: 1.0}  # one hit, or all tied: all 1
+    assert normalised([], 0.0) == {}
+    # A ranking cut at its depth: what lies beyond scores about its last hit; a ranking that
+    # holds every match: zero (or a negative cosine's lowest).
+    assert floor_of(hits, depth=3) == 2.0
+    assert floor_of(hits, depth=50) == 0.0
+    assert floor_of(ranked((a, 0.4), (b, -0.2)), depth=50) == -0.2
+
+
+def test_a_lexical_lead_counts_as_far_as_it_goes():
+    # Rank fusion sees the same places in both cases; scaled scores see the gap: a lexical
+    # best far ahead of the rest keeps the lead, a near tie leaves the order to meaning.
+    right, other = chunk("paint", line=1), chunk("layout", line=20)
+    filler = [chunk(f"f{i}", line=40 + i) for i in range(3)]
+    semantic = ranked((other, 0.62), (right, 0.50), *((f, 0.1) for f in filler))
+    far_ahead = ranked((right, 12.0), (other, 3.0), *zip(filler, (2.95, 2.92, 2.9), strict=True))
+    near_tie = ranked((right, 3.1), (other, 3.09), *zip(filler, (3.0, 2.95, 2.9), strict=True))
+    assert hybrid_ranking(QUESTION, far_ahead, semantic, depth=5)[0].chunk == right
+    assert hybrid_ranking(QUESTION, near_tie, semantic, depth=5)[0].chunk == other
+
+
+def test_a_question_ranks_code_before_tests_docs_declarations_and_very_long_hits():
+    code = chunk("draw_widgets", line=1)
+    test = chunk("test_draw", path="tests/test_a.py")
+    doc = chunk("Drawing", path="README.md", kind="section", language="markdown")
+    header = chunk("Widget", line=10, kind="class")
+    long = chunk("draw_everything", line=30, lines=160)
+    assert question_prior(code) == 1.0
+    assert question_prior(test) == question_prior(doc) == SUPPORT_SHARE
+    assert question_prior(header) == DECLARATION_SHARE
+    assert question_prior(long) == pytest.approx(0.5)  # 80 of its 160 lines
+    assert question_prior(chunk("x", line=1, lines=80)) == 1.0
+    # Each of them first in both rankings still ranks after the code for a question, and
+    # keeps its place for a query that names it.
+    for other in (test, doc, header, long):
+        both = ranked((other, 0.9), (code, 0.8))
+        assert hybrid_ranking(QUESTION, both, both, depth=50)[0].chunk == code, other
+        assert hybrid_ranking(other.symbol, both, both, depth=50)[0].chunk == other
+
+
+def test_roles_tell_tests_and_docs_apart_by_one_rule():
+    assert roles(chunk("t", path="tests/unit/test_a.py")) == {TESTS}
+    assert roles(chunk("t", path="web/cart.spec.ts", language="typescript")) == {TESTS}
+    assert roles(chunk("t", path="pkg/conftest.py")) == {TESTS}
+    assert roles(chunk("s", path="docs/guide.md", language="markdown")) == {DOCS}
+    assert roles(chunk("e", path="examples/demo.py")) == {DOCS}
+    assert roles(chunk("s", path="tests/README.md", language="markdown")) == {TESTS, DOCS}
+    assert roles(chunk("f", path="pkg/testing_utils.py")) == frozenset()
+    assert roles(chunk("f", path="pkg/latest.py")) == frozenset()
