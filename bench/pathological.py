@@ -8,7 +8,8 @@ found on this machine (/usr/share/javascript, /usr/lib/node_modules) and the iso
 tables written on one line, plus the shapes the issue names (a 2 MB one-line JSON, a 5 MB
 single line, two 10 MB single lines) made by joining those same real texts without line ends.
 The baseline is an equally large workspace of real .py files (standard library, then
-site-packages), ingested the same way in the same run.
+site-packages), ingested the same way in the same run; and, for what the tree costs before it
+holds any data, a workspace of one small .py file (start-up: imports and parse workers).
 
 Each ingest is a real `knowport ingest --local` process (scan, parse in its worker pool,
 persist; EMBEDDING_BACKEND=none, no LLM) with STORAGE_TYPE=memory and with the embedded
@@ -159,14 +160,15 @@ def main() -> None:
         base = Path(scratch)
         size = pathological_workspace(base / "pathological", args.scale)
         normal = normal_workspace(base / "normal", size)
+        normal_workspace(base / "start-up", 1)  # the first file only
         say(f"pathological workspace: {size / MB:.1f} MB; baseline: {normal / MB:.1f} MB of "
             "real .py files")
         worst = 0.0
         for backend in ("memory", "postgres"):
             data_dir = base / f"data-{backend}"
-            for name in ("normal", "pathological"):
+            for name in ("start-up", "normal", "pathological"):
                 (peak, main, child), job, code = ingest(base / name, backend, data_dir)
-                label = "baseline (.py)" if name == "normal" else "pathological"
+                label = {"normal": "baseline (.py)"}.get(name, name)
                 say(f"{backend:<8} {label:<15} peak RSS {peak:4.0f} MB (ingest process {main:4.0f}"
                     f" MB, largest worker {child:4.0f} MB)   {outcome(job, code)}")
                 if name == "pathological":
