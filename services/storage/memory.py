@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 from services.domain.errors import AlreadyExists
 from services.domain.models import (
@@ -31,49 +29,8 @@ from services.domain.models import (
     Workspace,
 )
 from services.storage import checks
-from services.storage.bm25 import Bm25Index
-from services.storage.glob import glob_to_regex
-from services.storage.tokens import lexical_document, search_terms
-from services.storage.vectors import VectorIndex
-
-
-@dataclass
-class _Space:
-    """The files and chunks of one workspace, with their search indexes."""
-
-    files: dict[str, FileRecord] = field(default_factory=dict)
-    chunks: dict[str, tuple[Chunk, ...]] = field(default_factory=dict)  # path -> by start line
-    by_id: dict[str, Chunk] = field(default_factory=dict)
-    lexical: Bm25Index = field(default_factory=Bm25Index)
-    vectors: dict[int, VectorIndex] = field(default_factory=dict)  # one per dimension
-
-    def drop(self, path: str) -> bool:
-        if self.files.pop(path, None) is None:
-            return False
-        for chunk in self.chunks.pop(path, ()):
-            del self.by_id[chunk.id]
-            self.lexical.remove(chunk.id)
-            if chunk.embedding is not None:
-                index = self.vectors.get(len(chunk.embedding))
-                if index is not None:
-                    index.remove(chunk.id)
-        return True
-
-    def add(self, file: FileRecord, chunks: tuple[Chunk, ...]) -> None:
-        self.files[file.path] = file
-        kept = []
-        for chunk in chunks:
-            # The document is already its tokens, space-joined: what PostgreSQL indexes too.
-            self.lexical.add(chunk.id, lexical_document(chunk).split())
-            # The index holds the terms now; a second copy on the chunk would about double
-            # what a file costs here (PostgreSQL does not return them either).
-            chunk = replace(chunk, terms="") if chunk.terms else chunk
-            self.by_id[chunk.id] = chunk
-            kept.append(chunk)
-            if chunk.embedding is not None:
-                self.vectors.setdefault(len(chunk.embedding), VectorIndex()).add(
-                    chunk.id, chunk.embedding)
-        self.chunks[file.path] = tuple(kept)
+from services.storage.memory_space import Space, chunk_order, matcher, place
+from services.storage.tokens import search_terms
 
 
 @dataclass(frozen=True)
@@ -96,7 +53,7 @@ class MemoryStorage:
         self._wall_clock = wall_clock  # only to report an expiry as a time of day
         self._lock = threading.RLock()
         self._workspaces: dict[str, Workspace] = {}
-        self._spaces: dict[str, _Space] = {}
+        self._spaces: dict[str, Space] = {}
         self._enrichments: dict[tuple[str, str], Enrichment] = {}  # (model, hash) -> value
         self._embeddings: dict[tuple[str, str], tuple[float, ...]] = {}
         self._jobs: dict[str, IngestJob] = {}
@@ -134,10 +91,10 @@ class MemoryStorage:
     # --- files and chunks --------------------------------------------------------------
     async def replace_file(self, workspace_id: str, file: FileRecord,
                            chunks: Sequence[Chunk]) -> None:
-        ordered = tuple(sorted(checks.replacement(file, chunks), key=_chunk_order))
+        ordered = tuple(sorted(checks.replacement(file, chunks), key=chunk_order))
         file = replace(file, indexed_at=file.indexed_at or _now())
         with self._lock:
-            space = self._spaces.setdefault(workspace_id, _Space())
+            space = self._spaces.setdefault(workspace_id, Space())
             space.drop(file.path)
             space.add(file, ordered)
 
@@ -189,7 +146,7 @@ class MemoryStorage:
     async def search_lexical(self, workspace_id: str, query: str, limit: int,
                              filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
         terms = search_terms(query)
-        keep = _matcher(filters)
+        keep = matcher(filters)
         with self._lock:
             space = self._spaces.get(workspace_id)
             if space is None or not terms or limit <= 0:
@@ -197,13 +154,13 @@ class MemoryStorage:
             by_id = space.by_id
             accept = None if filters == SearchFilters() else lambda i: keep(by_id[i])
             best = space.lexical.top(terms, limit, accept=accept,
-                                     tie_key=lambda i: _place(by_id[i]))
+                                     tie_key=lambda i: place(by_id[i]))
             return [ScoredChunk(by_id[chunk_id], score) for chunk_id, score in best]
 
     async def search_semantic(self, workspace_id: str, vector: Sequence[float], limit: int,
                               filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
         query = checks.vector(vector, "query vector")
-        keep = _matcher(filters)
+        keep = matcher(filters)
         with self._lock:
             space = self._spaces.get(workspace_id)
             index = None if space is None else space.vectors.get(len(query))
@@ -211,12 +168,12 @@ class MemoryStorage:
                 return []
             by_id = space.by_id
             accept = None if filters == SearchFilters() else lambda i: keep(by_id[i])
-            best = index.top(query, limit, accept=accept, tie_key=lambda i: _place(by_id[i]))
+            best = index.top(query, limit, accept=accept, tie_key=lambda i: place(by_id[i]))
             return [ScoredChunk(by_id[chunk_id], score) for chunk_id, score in best]
 
     async def stats(self, workspace_id: str) -> StorageStats:
         with self._lock:
-            space = self._spaces.get(workspace_id) or _Space()
+            space = self._spaces.get(workspace_id) or Space()
             chunks = space.by_id.values()
             languages: dict[str, int] = {}
             for file in space.files.values():
@@ -399,11 +356,6 @@ def _wake(waiter: asyncio.Future) -> None:
         waiter.set_result(None)
 
 
-def _chunk_order(chunk: Chunk) -> tuple[int, int, int, str]:
-    # Text order: the pieces of one long line share its number and follow by column.
-    return chunk.start_line, chunk.start_column, chunk.end_line, chunk.id
-
-
 def _job_order(job: IngestJob) -> tuple[datetime, str]:
     assert job.created_at is not None  # save_job always fills it
     return job.created_at, job.id
@@ -412,27 +364,3 @@ def _job_order(job: IngestJob) -> tuple[datetime, str]:
 def _copy_job(job: IngestJob, **changes: object) -> IngestJob:
     return replace(job, counts=dict(job.counts), skipped=[tuple(s) for s in job.skipped],
                    **changes)
-
-
-def _place(chunk: Chunk) -> tuple[str, int, str]:
-    """Where a chunk sorts among equal scores: earlier path and line first, as in PostgreSQL."""
-    return chunk.path, chunk.start_line, chunk.id
-
-
-def _matcher(filters: SearchFilters) -> Callable[[Chunk], bool]:
-    path = _glob(filters.path_glob).match if filters.path_glob else None
-
-    languages = frozenset(filters.languages)
-    kinds = frozenset(filters.kinds)
-
-    def keep(chunk: Chunk) -> bool:
-        return ((path is None or path(chunk.path) is not None)
-                and (not languages or chunk.language in languages)
-                and (not kinds or chunk.kind in kinds))
-
-    return keep
-
-
-@lru_cache(maxsize=256)
-def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile(glob_to_regex(pattern))
