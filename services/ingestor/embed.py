@@ -25,7 +25,7 @@ from services.ingestor.llm import (
     UnusableAnswer,
     request_with_retries,
 )
-from services.storage.port import Storage
+from services.storage.port import ModelCaches
 
 if TYPE_CHECKING:
     import openai  # ~45 MB resident: imported only where a client is made (llm.py)
@@ -265,7 +265,7 @@ def embedding_text(chunk: Chunk, max_chars: int = MAX_EMBED_CHARS) -> str:
 class EmbedStage:
     """Sets `embedding` on chunks, embedding only what the cache does not hold."""
 
-    def __init__(self, embedder: Embedder, storage: Storage, *,
+    def __init__(self, embedder: Embedder, storage: ModelCaches, *,
                  max_chars: int = MAX_EMBED_CHARS) -> None:
         self.embedder = embedder
         self.counters = Counters()  # cache hits and misses; the embedder counts requests

@@ -23,7 +23,7 @@ from services.ingestor.enrich import Enricher
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
 from services.ingestor.progress import Progress
 from services.ingestor.text_budget import TextBudget
-from services.storage.port import Storage
+from services.storage.port import Files
 from services.workspace_files.languages import language_for
 from services.workspace_files.policy import ScannedFile, ScanRules, SkippedFile
 from services.workspace_files.read import read_source
@@ -65,7 +65,7 @@ class _File:
 class Pipeline:
     """Runs the five stages for one workspace. Stateless between runs."""
 
-    storage: Storage
+    storage: Files
     rules: ScanRules
     enricher: Enricher | None = None
     embedder: EmbedStage | None = None

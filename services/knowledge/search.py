@@ -40,7 +40,7 @@ from services.knowledge.fusion import DEFAULT_FUSION, Fusion, hybrid_ranking
 from services.knowledge.priors import roles
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.query_terms import lexical_query
-from services.storage.port import Storage
+from services.storage.port import ChunkSearch
 from services.storage.tokens import search_terms
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ async def without_roles(ranking: Ranking, want: int, exclude: frozenset[str],
 class Searcher:
     """Runs searches against one storage, with the query embedder when there is one."""
 
-    def __init__(self, storage: Storage, embedder: QueryEmbedder | None = None, *,
+    def __init__(self, storage: ChunkSearch, embedder: QueryEmbedder | None = None, *,
                  depth: int = HYBRID_DEPTH, fusion: Fusion = DEFAULT_FUSION,
                  max_results: int = MAX_RESULTS) -> None:
         self._storage = storage

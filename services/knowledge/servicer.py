@@ -7,6 +7,10 @@ through paths.py before anything else sees them.
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from grpc.aio import ServicerContext
+
 from knowport.v1 import knowledge_service_pb2 as pb
 from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain import limits
@@ -29,7 +33,7 @@ from services.rpc.requests import (
     page_size,
 )
 from services.storage.glob import glob_to_regex
-from services.storage.port import Storage
+from services.storage.port import ChunkSearch, Files
 from services.workspace_files.languages import known_languages, language_for
 
 _MODES = {pb.SEARCH_MODE_UNSPECIFIED: Mode.HYBRID, pb.SEARCH_MODE_HYBRID: Mode.HYBRID,
@@ -81,8 +85,12 @@ def validate_path(path: str, root: str = "") -> str:
     return paths.normalise(path, root)
 
 
+class _Index(ChunkSearch, Files, Protocol):
+    """What retrieval reads: the rankings, and files with their chunks."""
+
+
 class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
-    def __init__(self, storage: Storage, workspaces: WorkspaceResolver, *, budget_bytes: int,
+    def __init__(self, storage: _Index, workspaces: WorkspaceResolver, *, budget_bytes: int,
                  query_embedder: QueryEmbedder | None = None) -> None:
         self._storage = storage
         self._workspaces = workspaces
@@ -90,7 +98,8 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         self._searcher = Searcher(storage, query_embedder)
         self._overviews = OverviewCache(storage)
 
-    async def Search(self, request: pb.SearchRequest, context) -> pb.SearchResponse:
+    async def Search(self, request: pb.SearchRequest,
+                     context: ServicerContext) -> pb.SearchResponse:
         bounded_text(request.query, "query", max_bytes=limits.QUERY_BYTES, required=True)
         mode = _MODES[enum_value(request.mode, pb.SearchMode, "mode")]
         size = page_size(request.page_size, limits.SEARCH_PAGE)
@@ -118,7 +127,7 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
                                request.query)
 
     async def GetFileContext(self, request: pb.GetFileContextRequest,
-                             context) -> pb.GetFileContextResponse:
+                             context: ServicerContext) -> pb.GetFileContextResponse:
         if not request.path.startswith("/"):  # an absolute path needs the workspace's root
             validate_path(request.path)
         for field in ("start_line", "end_line", "start_column"):
@@ -139,7 +148,8 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
             min(position, len(chunks)), self._budget,
             lambda index: paging.encode_token(index, owner))
 
-    async def GetOverview(self, request: pb.GetOverviewRequest, context) -> pb.GetOverviewResponse:
+    async def GetOverview(self, request: pb.GetOverviewRequest,
+                          context: ServicerContext) -> pb.GetOverviewResponse:
         if request.max_depth < 0:
             raise InvalidArgument("max_depth must not be negative", metadata={"field": "max_depth"})
         workspace = await self._workspaces.resolve(request.workspace)
