@@ -1,5 +1,5 @@
 """Pathologically long lines (minified code, one-line data): they ingest on both backends
-within the chunk limit, PostgreSQL's tsvector limit never fails a file, search snippets show
+within the chunk limit, an oversized chunk never fails a file, search snippets show
 the matched term, and the MCP bridge reads such a line to its end."""
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ import re
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.models import Chunk, FileRecord, chunk_id, content_hash
 from services.storage.memory import MemoryStorage
-from services.storage.postgres import tsv_limit
-from services.storage.tokens import lexical_document
 from tests.integration.test_mcp_tools import bridge, call
 from tests.support.grpc_server import running_server
 from tests.support.long_lines import one_line_json
@@ -88,28 +86,18 @@ async def test_the_pieces_of_a_line_come_back_in_text_order_with_their_columns(s
     assert "".join(c.text for c in found) == "".join(pieces)
 
 
-async def test_one_oversized_chunk_never_fails_its_file_and_text_that_fits_is_kept(storage):
-    """Storage's own guard (parse already keeps chunks small): a chunk whose search terms
-    would exceed PostgreSQL's 1 MB tsvector is stored with the terms that fit; a chunk just
-    under the limit keeps every term."""
+async def test_one_oversized_chunk_never_fails_its_file_and_every_term_is_found(storage):
+    """Storage takes a chunk of any size (parse already keeps chunks small): one whose search
+    terms would exceed a 1 MB PostgreSQL tsvector (no longer built) is indexed whole, and
+    found by its last word as by its first, on both backends alike."""
     from services.domain.models import Workspace
 
     await storage.upsert_workspace(Workspace(id=WS, root="/nowhere"))
     huge = " ".join(f"w{i}" for i in range(400_000))  # distinct terms: a ~4 MB tsvector
     await _put(storage, "huge.txt", huge)
-    assert [h.chunk.path for h in await storage.search_lexical(WS, "w17", 5)] == ["huge.txt"]
-
-    # Distinct six-letter words (one term each, 11 bytes of tsvector) up to just under the
-    # limit, the last one found: nothing that fits is dropped.
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    count = (tsv_limit.TSV_MAX_BYTES - 200) // 11
-    words = ["".join(letters[n // 26 ** k % 26] for k in range(6)) for n in range(count)]
-    document = lexical_document(_chunk("fits.txt", " ".join(words)))
-    assert tsv_limit.tsvector_bytes(document) > tsv_limit.TSV_MAX_BYTES - 1000
-    assert tsv_limit.fit_tsvector(document) == document
-    await _put(storage, "fits.txt", " ".join(words))
-    found = await storage.search_lexical(WS, words[-1], 5)
-    assert [h.chunk.path for h in found] == ["fits.txt"]
+    for word in ("w17", "w399999"):
+        found = await storage.search_lexical(WS, word, 5)
+        assert [h.chunk.path for h in found] == ["huge.txt"], word
 
 
 async def test_the_mcp_bridge_reads_a_long_line_to_its_end(tmp_path):

@@ -16,7 +16,6 @@ from services.domain.models import (
 )
 from services.storage import checks
 from services.storage.glob import glob_to_regex
-from services.storage.postgres.tsv_limit import fit_tsvector
 from services.storage.tokens import lexical_document
 
 Row = asyncpg.Record
@@ -24,7 +23,7 @@ Row = asyncpg.Record
 CHUNK_COLUMNS_NO_EMBEDDING = ("id, path, start_line, end_line, symbol, kind, language, text, "
                               "content_hash, description, purpose, start_column")
 CHUNK_COLUMNS = f"{CHUNK_COLUMNS_NO_EMBEDDING}, embedding"
-# What replace_file copies in; `tsv` is generated from `lexical`.
+# What replace_file copies in.
 CHUNK_COPY_COLUMNS = ("workspace_id", "id", "path", "start_line", "end_line", "symbol", "kind",
                       "language", "text", "content_hash", "description", "purpose",
                       "embedding", "lexical", "start_column")
@@ -38,8 +37,7 @@ def chunk_record(workspace_id: str, chunk: Chunk) -> tuple:
     embedding = None if chunk.embedding is None else list(chunk.embedding)
     return (workspace_id, chunk.id, chunk.path, chunk.start_line, chunk.end_line, chunk.symbol,
             chunk.kind, chunk.language, chunk.text, chunk.content_hash, chunk.description,
-            chunk.purpose, embedding, fit_tsvector(lexical_document(chunk), chunk.id),
-            chunk.start_column)
+            chunk.purpose, embedding, lexical_document(chunk), chunk.start_column)
 
 
 _LEXICAL = CHUNK_COPY_COLUMNS.index("lexical")
