@@ -2,16 +2,18 @@
 
 Documents live in numbered slots, terms in numbered ids. The index is compact, because the
 memory storage keeps it for every chunk of a workspace: a term's postings are one array of
-8-byte integers (slot << 32 | term frequency), kept sorted by slot so that a document is
-found with a binary search when it leaves (a term in one document only, most terms of
-minified code and data, is one int), and a document's terms are one array of 4-byte term
-ids. About 12 bytes a posting in all, where dicts of postings and tuples of term strings
-took ~100 (a 10 MB one-line file held ~90 MB of index). The postings are mirrored lazily,
-per term, as numpy arrays of slots and of that term's BM25 contribution to each, so a query
-adds up tens of thousands of postings with a few vector operations instead of a Python loop,
-and picks the best few with a partial sort. Any change invalidates the mirrors (BM25 depends
-on the document count and average length); each is rebuilt by the next query that needs it.
-Not thread-safe: the memory adapter holds its lock.
+8-byte integers (slot << 32 | term frequency) in slot order (a term in one document only, most
+terms of minified code and data, is one int): ~12 bytes a posting in all, where dicts of
+postings and a tuple of term strings per document took ~104 (the 28.5 MB of minified code and
+one-line JSON of bench/pathological.py: ~106 MiB of index, now ~17). A new document always
+takes the next slot, so its postings are appended; a removed one only frees its slot, and its
+postings are dropped, and slots renumbered in order, by a compaction once removed documents
+outnumber the others. The postings are mirrored lazily, per term, as numpy arrays of live slots
+and of that term's BM25 contribution to each, so a query adds up tens of thousands of postings
+with a few vector operations instead of a Python loop, and picks the best few with a partial
+sort. Any change invalidates the mirrors (BM25 depends on the document count and average
+length); each is rebuilt by the next query that needs it. Not thread-safe: the memory adapter
+holds its lock.
 
 Common terms ("return", "self", "value": in more than COMMON_SHARE of the documents) hold
 most of a query's postings but add little to any score. `top` first ranks only the documents
@@ -25,7 +27,6 @@ paths, so they agree to the last bit.
 
 from __future__ import annotations
 
-import bisect
 import math
 from array import array
 from collections import Counter
@@ -40,6 +41,7 @@ from services.storage.ranking import best_scored
 # then take nearly as much memory as a dense vector of its contributions (one float32 per
 # slot), so the vector at most about doubles what the term costs.
 COMMON_SHARE = 1 / 16
+TF_MASK = 0xFFFFFFFF  # the term frequency's bits in a packed posting
 
 
 @dataclass
@@ -60,14 +62,14 @@ class Bm25Index:
         self._k1 = k1
         self._b = b
         self._slot_of: dict[str, int] = {}  # document -> slot
-        self._ids: list[str | None] = []  # slot -> document (None: free)
-        self._free: list[int] = []
-        self._lengths = array("I")  # slot -> number of tokens (0: free)
-        self._doc_terms: dict[int, array] = {}  # slot -> its distinct term ids ('I')
+        self._ids: list[str | None] = []  # slot -> document (None: removed)
+        self._lengths = array("I")  # slot -> number of tokens (0: removed)
+        self._removed = 0  # slots of removed documents, until the next compaction
         self._term_id: dict[str, int] = {}
         self._term_names: list[str | None] = []  # term id -> term (None: free)
         # term id -> its postings, packed (see _pack): one int for a term in one document,
-        # else an array('Q') sorted by slot; None for a free id.
+        # else an array('Q') in slot order; None for a free id. Postings of removed documents
+        # stay until the next compaction; queries skip them.
         self._postings: list[array | int | None] = []
         self._free_terms: list[int] = []
         self._total_length = 0
@@ -75,7 +77,7 @@ class Bm25Index:
         # in (left zeroed after each query).
         self._version = 0
         self._arrays: dict[int, _Term] = {}  # term id -> its postings as numpy arrays
-        self._norms: tuple[int, np.ndarray] | None = None
+        self._norms: tuple[int, np.ndarray, np.ndarray] | None = None  # version, norms, live
         self._scratch = np.zeros(0, dtype=np.float32)
         self._touched = np.zeros(0, dtype=bool)
 
@@ -83,41 +85,39 @@ class Bm25Index:
         return len(self._slot_of)
 
     @property
-    def postings(self) -> int:
-        """How many (term, document) pairs the index holds."""
-        return sum(len(terms) for terms in self._doc_terms.values())
+    def slots(self) -> int:
+        """Slots in use: the documents, and the removed ones not yet compacted away."""
+        return len(self._ids)
 
     def add(self, doc_id: str, tokens: Iterable[str]) -> None:
         self.remove(doc_id)
         counts = Counter(tokens)
-        slot = self._free.pop() if self._free else len(self._ids)
-        if slot == len(self._ids):
-            self._ids.append(doc_id)
-            self._lengths.append(0)
-        else:
-            self._ids[slot] = doc_id
+        # Always a new slot, the last: each posting is appended, and stays in slot order.
+        slot = len(self._ids)
+        self._ids.append(doc_id)
         self._slot_of[doc_id] = slot
-        self._doc_terms[slot] = array("I", (self._add_posting(term, slot, tf)
-                                            for term, tf in counts.items()))
+        for term, tf in counts.items():
+            self._add_posting(term, slot, tf)
         length = sum(counts.values())
-        self._lengths[slot] = length
+        self._lengths.append(length)
         self._total_length += length
         self._version += 1
 
     def remove(self, doc_id: str) -> None:
+        """O(1): the document's postings are dropped by the next compaction, which comes
+        once removed documents outnumber the others (so it costs O(1) a removal overall)."""
         slot = self._slot_of.pop(doc_id, None)
         if slot is None:
             return
         self._total_length -= self._lengths[slot]
         self._lengths[slot] = 0
         self._ids[slot] = None
-        self._free.append(slot)
-        for term_id in self._doc_terms.pop(slot):
-            self._remove_posting(term_id, slot)
+        self._removed += 1
         self._version += 1
+        if self._removed > len(self._slot_of):
+            self._compact()
 
-    def _add_posting(self, term: str, slot: int, tf: int) -> int:
-        """Records that `term` occurs `tf` times in `slot`; returns the term's id."""
+    def _add_posting(self, term: str, slot: int, tf: int) -> None:
         posting = _pack(slot, tf)
         term_id = self._term_id.get(term)
         if term_id is None:
@@ -128,27 +128,40 @@ class Bm25Index:
             self._term_id[term] = term_id
             self._term_names[term_id] = term
             self._postings[term_id] = posting
-            return term_id
+            return
         docs = self._postings[term_id]
         if isinstance(docs, int):
-            self._postings[term_id] = array("Q", sorted((docs, posting)))
-        elif posting > docs[-1]:  # a new slot: the usual case
+            self._postings[term_id] = array("Q", (docs, posting))
+        else:
             docs.append(posting)
-        else:  # a reused slot: keep the order
-            docs.insert(bisect.bisect_left(docs, posting), posting)
-        return term_id
 
-    def _remove_posting(self, term_id: int, slot: int) -> None:
-        docs = self._postings[term_id]
-        self._arrays.pop(term_id, None)
-        if isinstance(docs, int):  # the term's only document: the term goes
-            del self._term_id[self._term_names[term_id]]
-            self._postings[term_id] = self._term_names[term_id] = None
-            self._free_terms.append(term_id)
-            return
-        del docs[bisect.bisect_left(docs, _pack(slot, 0))]
-        if len(docs) == 1:
-            self._postings[term_id] = docs[0]
+    def _compact(self) -> None:
+        """Drops removed documents: their postings, the terms only they held, their slots
+        (the others are renumbered in order, so postings stay in slot order)."""
+        live = np.array([doc_id is not None for doc_id in self._ids], dtype=bool)
+        renumber = (np.cumsum(live) - 1).astype(np.uint64)
+        for term_id, docs in enumerate(self._postings):
+            if docs is None:
+                continue
+            packed = np.array([docs] if isinstance(docs, int) else docs, dtype=np.uint64)
+            slots = packed >> np.uint64(32)
+            kept = live[slots]
+            packed = renumber[slots[kept]] << np.uint64(32) | packed[kept] & np.uint64(TF_MASK)
+            if len(packed) == 0:  # the term's documents are all gone, and the term with them
+                del self._term_id[self._term_names[term_id]]
+                self._postings[term_id] = self._term_names[term_id] = None
+                self._free_terms.append(term_id)
+            elif len(packed) == 1:
+                self._postings[term_id] = int(packed[0])
+            else:
+                self._postings[term_id] = array("Q", packed.tobytes())
+        self._ids = [doc_id for doc_id in self._ids if doc_id is not None]
+        self._lengths = array("I", (n for n, alive in zip(self._lengths, live, strict=True)
+                                    if alive))
+        self._slot_of = {doc_id: slot for slot, doc_id in enumerate(self._ids)}
+        self._removed = 0
+        self._arrays.clear()
+        self._version += 1
 
     def scores(self, terms: Iterable[str]) -> dict[str, float]:
         """The BM25 score of every document that holds at least one of `terms`."""
@@ -180,12 +193,13 @@ class Bm25Index:
     def _query_terms(self, terms: Iterable[str]) -> list[_Term]:
         """The arrays of the query's indexed terms, rarest first: the order scores add up
         in, the same whichever documents are scored."""
-        found = [self._term(term_id) for term in dict.fromkeys(terms)
-                 if (term_id := self._term_id.get(term)) is not None]
+        found = [found for term in dict.fromkeys(terms)
+                 if (term_id := self._term_id.get(term)) is not None
+                 and len((found := self._term(term_id)).slots)]
         return sorted(found, key=lambda t: len(t.slots))
 
     def _term(self, term_id: int) -> _Term:
-        """The slots holding the term and its BM25 contribution to each, as of now."""
+        """The live slots holding the term and its BM25 contribution to each, as of now."""
         cached = self._arrays.get(term_id)
         if cached is not None and cached.version == self._version:
             return cached
@@ -195,16 +209,20 @@ class Bm25Index:
             lengths = np.array(self._lengths, dtype=np.float64)
             average = self._total_length / n or 1.0
             self._norms = (self._version,
-                           self._k1 * (1.0 - self._b + self._b * lengths / average))
-        norms = self._norms[1]
+                           self._k1 * (1.0 - self._b + self._b * lengths / average),
+                           lengths > 0)  # a removed document's postings wait for compaction
+        _, norms, live = self._norms
         docs = self._postings[term_id]
         packed = np.array([docs] if isinstance(docs, int) else docs, dtype=np.uint64)
         slots = (packed >> np.uint64(32)).astype(np.intp)
-        tf = (packed & np.uint64(0xFFFFFFFF)).astype(np.float64)
+        kept = live[slots]  # a live document of no tokens has no postings: not missed
+        slots, packed = slots[kept], packed[kept]
+        tf = (packed & np.uint64(TF_MASK)).astype(np.float64)
         idf = math.log(1.0 + (n - len(slots) + 0.5) / (len(slots) + 0.5))
         # Single precision halves the memory each query streams through; ranks need no more.
         contributions = (idf * tf * (self._k1 + 1.0) / (tf + norms[slots])).astype(np.float32)
-        self._arrays[term_id] = _Term(self._version, slots, contributions, contributions.max())
+        bound = contributions.max() if len(slots) else np.float32(0.0)
+        self._arrays[term_id] = _Term(self._version, slots, contributions, bound)
         return self._arrays[term_id]
 
     def _dense(self, term: _Term) -> np.ndarray:

@@ -92,8 +92,9 @@ def test_top_equals_every_score_sorted_and_cut(docs, query, limit, modulus):
     assert [score for _, score in found] == pytest.approx([s for _, s in everything[:limit]])
 
 
-# Documents that come and go: slots and term ids are reused, and postings move between the
-# one-int and the array form. Scores must be those of an index of the survivors alone.
+# Documents that come and go: removed documents' postings wait for a compaction, which
+# renumbers slots and frees term ids, and postings move between the one-int and the array
+# form. Scores must be those of an index of the survivors alone.
 churn = st.lists(st.tuples(st.integers(0, 11), st.lists(st.sampled_from(COMMON + RARE + ["pad"]),
                                                         max_size=8)), min_size=1, max_size=60)
 
@@ -115,7 +116,7 @@ def test_after_adds_and_removes_scores_equal_a_fresh_index_of_the_survivors(step
         fresh.add(doc_id, words)
     every_term = COMMON + RARE + ["pad"]
     assert len(index) == len(survivors)
-    assert index.postings == sum(len(set(words)) for words in survivors.values())
+    assert index.slots <= 2 * len(survivors)  # removed documents never outnumber the others
     assert index.scores(every_term) == pytest.approx(fresh.scores(every_term))
     for term in every_term:
         assert index.scores([term]) == pytest.approx(fresh.scores([term]))
@@ -139,4 +140,5 @@ def test_the_index_costs_few_bytes_a_posting():
         tracemalloc.stop()
     postings = 1000 * 300  # the 300 terms of a document are distinct
     assert len(index) == 1000
-    assert held / postings < 20  # dicts of postings and per-document term tuples: ~100
+    # ~12 now; dicts of postings and per-document tuples of term strings took ~104.
+    assert held / postings < 16
