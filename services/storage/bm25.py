@@ -137,24 +137,36 @@ class Bm25Index:
 
     def _compact(self) -> None:
         """Drops removed documents: their postings, the terms only they held, their slots
-        (the others are renumbered in order, so postings stay in slot order)."""
+        (the others are renumbered in order, so postings stay in slot order). All postings
+        are filtered at once, then cut back into terms: a term at a time took seconds."""
         live = np.array([doc_id is not None for doc_id in self._ids], dtype=bool)
         renumber = (np.cumsum(live) - 1).astype(np.uint64)
+        new_slot = renumber.tolist()
+        listed = []  # ids of the terms whose postings are an array
         for term_id, docs in enumerate(self._postings):
-            if docs is None:
-                continue
-            packed = np.array([docs] if isinstance(docs, int) else docs, dtype=np.uint64)
-            slots = packed >> np.uint64(32)
-            kept = live[slots]
-            packed = renumber[slots[kept]] << np.uint64(32) | packed[kept] & np.uint64(TF_MASK)
-            if len(packed) == 0:  # the term's documents are all gone, and the term with them
-                del self._term_id[self._term_names[term_id]]
-                self._postings[term_id] = self._term_names[term_id] = None
-                self._free_terms.append(term_id)
-            elif len(packed) == 1:
-                self._postings[term_id] = int(packed[0])
+            if isinstance(docs, int):  # most terms: quicker in plain Python
+                slot = docs >> 32
+                if self._ids[slot] is None:
+                    self._free_term(term_id)
+                else:
+                    self._postings[term_id] = new_slot[slot] << 32 | docs & TF_MASK
+            elif docs is not None:
+                listed.append(term_id)
+        sizes = np.fromiter((len(self._postings[t]) for t in listed), np.intp, len(listed))
+        packed = np.frombuffer(b"".join(self._postings[t] for t in listed), dtype=np.uint64)
+        slots = packed >> np.uint64(32)
+        kept = live[slots]
+        packed = renumber[slots[kept]] << np.uint64(32) | packed[kept] & np.uint64(TF_MASK)
+        sizes = np.add.reduceat(kept, np.cumsum(sizes) - sizes, dtype=np.intp) if listed else sizes
+        start = 0
+        for term_id, size in zip(listed, sizes.tolist(), strict=True):
+            if size == 0:
+                self._free_term(term_id)
+            elif size == 1:
+                self._postings[term_id] = int(packed[start])
             else:
-                self._postings[term_id] = array("Q", packed.tobytes())
+                self._postings[term_id] = array("Q", packed[start:start + size].tobytes())
+            start += size
         self._ids = [doc_id for doc_id in self._ids if doc_id is not None]
         self._lengths = array("I", (n for n, alive in zip(self._lengths, live, strict=True)
                                     if alive))
@@ -162,6 +174,12 @@ class Bm25Index:
         self._removed = 0
         self._arrays.clear()
         self._version += 1
+
+    def _free_term(self, term_id: int) -> None:
+        """The term's documents are all gone, and the term with them."""
+        del self._term_id[self._term_names[term_id]]
+        self._postings[term_id] = self._term_names[term_id] = None
+        self._free_terms.append(term_id)
 
     def scores(self, terms: Iterable[str]) -> dict[str, float]:
         """The BM25 score of every document that holds at least one of `terms`."""
