@@ -300,7 +300,8 @@ async def main() -> None:
     parser.add_argument("--part", choices=("report", "tune", "all"), default="report")
     parser.add_argument("--backends", default="memory,postgres")
     parser.add_argument("--tune", action="store_true",
-                        help="grid of fusion weights on the tune part (memory)")
+                        help="grids of fusion weights and of the length share's power on the "
+                        "tune part (memory)")
     parser.add_argument("--calibrate", action="store_true",
                         help="top semantic scores of nonsense vs answered queries (tune part)")
     parser.add_argument("--seed", type=int, default=0)
@@ -342,6 +343,7 @@ async def main() -> None:
             await calibrate(sets, indexed, queries_of)
         if args.tune:
             await tune(sets, indexed, queries_of)
+            await tune_length(sets, indexed, queries_of)
             return
         await report(args.part, sets, indexed, queries_of, cache, vectors, backends)
     finally:
@@ -425,6 +427,21 @@ async def tune(sets, indexed, queries_of) -> None:
             "(lexical, semantic, name):")
         for weights in ranked[:5]:
             say(f"  {weights}: MRR@10 {summary(totals[weights])['MRR@10']:.3f}")
+
+
+async def tune_length(sets, indexed, queries_of) -> None:
+    """MRR@10 and MRR@10 over answers of at most 80 lines of hybrid, per set kind, for the
+    power of a question's length share (priors.py; 0: no length share), on the tune part."""
+    for power in (0.0, 1.0, 2.0, 3.0):
+        kinds: dict[str, list[Outcome]] = {"docstrings": [], "questions": []}
+        for name, queries in sets.items():
+            target = indexed[(name.split()[0], "memory")]
+            searcher = Searcher(target.storage, queries_of, fusion=Fusion(long_power=power))
+            kinds[name.split()[1]] += await knowport_outcomes(
+                target, searcher, Mode.HYBRID, part_of(queries, "tune"))
+        say(f"length share power {power:.0f}: " + "; ".join(
+            f"{kind} MRR@10 {summary(o)['MRR@10']:.4f}, ≤80 {summary(o)['MRR≤80']:.4f}"
+            for kind, o in kinds.items()))
 
 
 async def calibrate(sets, indexed, queries_of) -> None:

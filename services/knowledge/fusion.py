@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.domain.models import ScoredChunk
-from services.knowledge.priors import question_prior
+from services.knowledge.priors import LONG_POWER, question_prior
 from services.knowledge.query_terms import word_forms
 from services.storage.tokens import tokens
 
@@ -56,6 +56,7 @@ class Fusion:
 
     identifier: tuple[float, float, float] = (1.0, 1.0, 1.0)
     natural: tuple[float, float, float] = (0.5, 1.0, 0.5)
+    long_power: float = LONG_POWER  # a question's length share (priors.py), tuned with these
 
     def weights_for(self, text: str) -> tuple[float, float, float]:
         return self.identifier if query_is_identifier(text) else self.natural
@@ -134,6 +135,7 @@ def hybrid_ranking(text: str, lexical: Sequence[ScoredChunk], semantic: Sequence
     for hit in pool:
         score = sum(w * part.get(hit.chunk.id, 0.0) for w, part in zip(weights, parts,
                                                                         strict=True))
-        fused.append(ScoredChunk(hit.chunk, score * question_prior(hit.chunk) if sentence
-                                 else score))
+        if sentence:
+            score *= question_prior(hit.chunk, fusion.long_power)
+        fused.append(ScoredChunk(hit.chunk, score))
     return best_first(fused)

@@ -65,7 +65,7 @@ def test_a_question_ranks_code_before_tests_docs_declarations_and_very_long_hits
     assert question_prior(code) == 1.0
     assert question_prior(test) == question_prior(doc) == SUPPORT_SHARE
     assert question_prior(header) == DECLARATION_SHARE
-    assert question_prior(long) == pytest.approx(0.5)  # 80 of its 160 lines
+    assert question_prior(long) == pytest.approx(0.25)  # (80 of its 160 lines) squared
     assert question_prior(chunk("x", line=1, lines=80)) == 1.0
     # Each of them first in both rankings still ranks after the code for a question, and
     # keeps its place for a query that names it.
@@ -73,6 +73,19 @@ def test_a_question_ranks_code_before_tests_docs_declarations_and_very_long_hits
         both = ranked((other, 0.9), (code, 0.8))
         assert hybrid_ranking(QUESTION, both, both, depth=50)[0].chunk == code, other
         assert hybrid_ranking(other.symbol, both, both, depth=50)[0].chunk == other
+
+
+def test_a_short_hit_a_little_behind_a_long_one_ranks_first_for_a_question():
+    # Fused, the 120-line hit scores 1.5 and the short one 0.9: a linear length share (80 of
+    # 120 lines: 1.0) keeps the long hit first, the squared share (0.67) does not.
+    long, short = chunk("alpha", line=1, lines=120), chunk("beta", line=200, lines=30)
+    lexical = ranked((long, 1.0), (short, 0.6))
+    semantic = ranked((long, 0.6), (short, 0.36))
+    assert question_prior(long) == pytest.approx((80 / 120) ** 2)
+    assert [h.chunk for h in hybrid_ranking(QUESTION, lexical, semantic, depth=50)] == [
+        short, long]
+    # A query naming code ranks by evidence alone.
+    assert hybrid_ranking("alpha", lexical, semantic, depth=50)[0].chunk == long
 
 
 def test_roles_tell_tests_and_docs_apart_by_one_rule():
