@@ -74,12 +74,13 @@ def pathological_workspace(root: Path, scale: float) -> int:
     tables = sorted(JSON_ROOT.glob("*.json")) if JSON_ROOT.is_dir() else []
     if not minified or not tables:
         raise SystemExit("no minified JavaScript or iso-codes JSON on this machine")
-    (root / "vendor").mkdir(parents=True)
+    # Not vendor/: the scan skips dependency folders, and these files are to be indexed.
+    (root / "assets").mkdir(parents=True)
     js_texts = []
     for i, path in enumerate(minified):
         text = path.read_text(encoding="utf-8", errors="replace")
         js_texts.append(text)
-        (root / "vendor" / f"{i:02d}-{path.name}").write_text(text, encoding="utf-8")
+        (root / "assets" / f"{i:02d}-{path.name}").write_text(text, encoding="utf-8")
     (root / "data").mkdir()
     json_texts = []
     for path in tables:
