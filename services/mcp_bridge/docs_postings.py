@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import math
 from array import array
 from collections import Counter, defaultdict
 from operator import add, ge, mul, neg, truediv
 
+from services.domain import bm25
 from services.mcp_bridge.docs_query import STOP_WORDS, Mode, ParsedQuery, tokenize
 
 # Okapi BM25, with the same constants as the memory storage adapter's index.
-_K1, _B = 1.2, 0.75
 
 
 class Postings:
@@ -95,10 +94,11 @@ class Postings:
         self._free_ids.append(doc)
 
     def update_norms(self) -> None:
-        # BM25's k1 * (1 - b + b * length / average length), for every doc id at once.
+        # bm25.length_norm for every doc id at once: k1 * (1 - b) + k1 * b / average * length,
+        # added up at C speed.
         average = self.total_tokens / self.live_docs if self.live_docs else 1.0
-        self._norms = list(map(add, itertools.repeat(_K1 * (1 - _B)),
-                               map(mul, itertools.repeat(_K1 * _B / (average or 1.0)),
+        self._norms = list(map(add, itertools.repeat(bm25.K1 * (1 - bm25.B)),
+                               map(mul, itertools.repeat(bm25.K1 * bm25.B / (average or 1.0)),
                                    self._lengths)))
 
     # --- matching and ranking ------------------------------------------------------------------
@@ -163,10 +163,10 @@ class Postings:
         for word_id in word_ids:
             posting = self._postings[word_id]
             df = len(posting)
-            idf = math.log(1.0 + (self.live_docs - df + 0.5) / (df + 0.5))
+            idf = bm25.idf(self.live_docs, df)
             tfs = list(map(posting.get, docs, repeat(0)))
             # idf * tf * (k1 + 1) / (tf + norm)
-            part = map(truediv, map(mul, tfs, repeat(idf * (_K1 + 1))),
+            part = map(truediv, map(mul, tfs, repeat(idf * (bm25.K1 + 1))),
                        map(add, tfs, map(norms, docs)))
             total = list(part) if total is None else list(map(add, total, part))
         assert total is not None
