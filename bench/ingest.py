@@ -23,7 +23,7 @@ from pathlib import Path
 from bench.workloads import copy_tree, say, timed
 from services.domain.models import Workspace, workspace_id_for
 from services.ingestor.assembly import build_ingestion
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from services.storage.port import Storage
 from services.storage.postgres.adapter import PostgresStorage
 from services.storage.postgres.embedded import EmbeddedPostgres

@@ -51,7 +51,7 @@ from services.ingestor.embed import Embedder, LocalEmbedder, embedding_text
 from services.ingestor.llm import OpenGate
 from services.knowledge.fusion import Fusion, query_is_identifier
 from services.knowledge.search import Mode, Searcher, SearchQuery
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from services.storage.port import Storage
 from tests.support.grpc_server import settings_for
 from tests.support.workspaces import index

@@ -52,7 +52,7 @@ from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain.models import Chunk, FileRecord, Workspace, content_hash, workspace_id_for
 from services.ingestor.embed import LocalEmbedder, embedding_text
 from services.ingestor.pipeline import parse_to_chunks
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from services.storage.port import Storage
 from services.storage.postgres.adapter import PostgresStorage
 from services.storage.postgres.embedded import EmbeddedPostgres

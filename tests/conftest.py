@@ -43,7 +43,7 @@ def pg_dsn(embedded_pg: EmbeddedPostgres) -> Iterator[str]:
 @pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def storage(request):
     """An opened storage of each backend (a test file may define its own instead)."""
-    from services.storage.memory import MemoryStorage
+    from services.storage.memory.adapter import MemoryStorage
     from services.storage.postgres.adapter import PostgresStorage
 
     store = (MemoryStorage() if request.param == "memory"

@@ -60,10 +60,10 @@ def _run_on_server(client: KnowportClient, full: bool, request_id: str, *,
 
 async def _run_locally(settings: Settings, full: bool, *, quiet: bool) -> pb.IngestJob:
     # The composition pieces the server uses, imported here so `knowport health` stays light.
+    from services.domain.models import INTERRUPTED_MESSAGE
     from services.ingestor.assembly import build_ingestion
     from services.ingestor.wire import job_to_proto
     from services.server.backends import open_storage
-    from services.storage.checks import INTERRUPTED_MESSAGE
 
     runtime = settings.runtime
     runtime.knowport_data_dir.mkdir(parents=True, exist_ok=True)

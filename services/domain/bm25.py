@@ -1,5 +1,5 @@
 """Okapi BM25, the product's one lexical relevance rule: the memory index
-(services/storage/bm25.py), PostgreSQL's postings (services/storage/postgres/lexical.py) and
+(services/storage/memory/bm25.py), PostgreSQL's postings (services/storage/postgres/lexical.py) and
 the MCP docs index (services/mcp_bridge/docs_postings.py) all score with these constants and
 this idf, so a word counts the same wherever it is searched.
 

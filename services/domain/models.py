@@ -73,7 +73,7 @@ class Chunk:
     embedding: tuple[float, ...] | None = None
     # The code-aware search terms of path, symbol and text, space-joined. Derived data: the
     # parse workers fill it so the storage writer need not tokenize on its one core; when
-    # empty, storage computes it (services/storage/tokens.py).
+    # empty, storage computes it (services/domain/terms.py).
     terms: str = field(default="", compare=False, repr=False)
     # 0-based character offset in `start_line` where `text` begins: nonzero only for the
     # later pieces of a line too long for one chunk (services/ingestor/parse.py).
@@ -132,6 +132,12 @@ class JobState(enum.StrEnum):
     @property
     def finished(self) -> bool:
         return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+# The error of a job whose process stopped before it finished (set by whichever process finds
+# it: the storage when a new claim replaces it, the job manager when its heartbeat went stale).
+INTERRUPTED_MESSAGE = ("interrupted: the process running it stopped; a new ingest resumes "
+                       "where it stopped")
 
 
 @dataclass(slots=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.domain.models import Chunk, chunk_id, content_hash
+from services.domain.terms import code_terms
 from services.ingestor.parse import TREE_MAX_BYTES, ParsedChunk, parse_source, utf8_size
-from services.storage.tokens import code_terms
 
 
 def build_chunks(path: str, language: str, parsed: Sequence[ParsedChunk]) -> list[Chunk]:

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from services.domain.errors import KnowportError, NotFound, StorageUnavailable
-from services.domain.models import IngestJob, JobState, Workspace
+from services.domain.models import INTERRUPTED_MESSAGE, IngestJob, JobState, Workspace
 from services.ingestor.pipeline import Pipeline
 from services.ingestor.progress import Progress
-from services.storage.checks import INTERRUPTED_MESSAGE
 from services.storage.port import Jobs
 
 log = logging.getLogger(__name__)

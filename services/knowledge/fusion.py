@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.domain.models import ScoredChunk
+from services.domain.terms import tokens
 from services.knowledge.priors import LONG_POWER, question_prior
 from services.knowledge.query_terms import word_forms
-from services.storage.tokens import tokens
 
 RRF_K = 5  # orders the pool that names are ranked in (see `fuse`)
 _IDENTIFIER = re.compile(r"[A-Za-z0-9]_[A-Za-z0-9]|[a-z][A-Z]|\w\.\w|\(\)|::|/")

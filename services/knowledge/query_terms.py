@@ -2,7 +2,7 @@
 inflections.
 
 Agents ask in sentences ("Returns the parsed headers of a request") while code says
-`parse_headers(request)`. The index holds code-aware tokens (services/storage/tokens.py), so
+`parse_headers(request)`. The index holds code-aware tokens (services/domain/terms.py), so
 the query's function words only add noise, and "returns"/"parsed"/"headers" miss "return",
 "parse", "header". Stop words are dropped (unless nothing else is left) and each remaining
 word brings its likely stems as extra alternatives; rare made-up variants match nothing and
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from services.storage.tokens import search_terms
+from services.domain.terms import search_terms
 
 STOP_WORDS = frozenset((
     "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "be", "by",

@@ -35,13 +35,13 @@ from dataclasses import dataclass, field
 
 from services.domain.errors import KnowportError, StorageUnavailable
 from services.domain.models import ScoredChunk, SearchFilters
+from services.domain.terms import search_terms
 from services.ingestor.embed import LOCAL_MODEL_KEY
 from services.knowledge.fusion import DEFAULT_FUSION, Fusion, hybrid_ranking
 from services.knowledge.priors import roles
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.query_terms import lexical_query
 from services.storage.port import ChunkSearch
-from services.storage.tokens import search_terms
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain import limits
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk, SearchFilters
+from services.domain.path_glob import glob_to_regex
 from services.knowledge import file_context, paths, priors
 from services.knowledge.overview import OverviewCache
 from services.knowledge.query_embedding import QueryEmbedder
@@ -32,7 +33,6 @@ from services.rpc.requests import (
     known_names,
     page_size,
 )
-from services.storage.glob import glob_to_regex
 from services.storage.port import ChunkSearch, Files
 from services.workspace_files.languages import known_languages, language_for
 

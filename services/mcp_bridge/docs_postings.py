@@ -11,7 +11,7 @@ What it holds, and why in this shape (10,000 files must stay fast and small):
   a set intersection of the keys, OR a union, and BM25 ranks the matches.
 
 The BM25 scorer here is the docs index's own (map() chains over packed postings), not
-`services.storage.bm25`'s: the two share the Okapi constants, not the code.
+`services.storage.memory.bm25`'s: the two share the Okapi constants, not the code.
 """
 
 from __future__ import annotations

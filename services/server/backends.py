@@ -14,7 +14,7 @@ from pathlib import Path
 
 from services.config.storage import StorageSettings
 from services.domain.errors import StorageUnavailable
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from services.storage.port import Storage
 from services.storage.postgres.adapter import PostgresStorage
 from services.storage.postgres.embedded import EmbeddedPostgres

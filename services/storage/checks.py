@@ -14,13 +14,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from services.domain.errors import InvalidArgument
-from services.domain.models import Chunk, FileRecord, JobState
+from services.domain.models import INTERRUPTED_MESSAGE, Chunk, FileRecord, JobState
 
 # What a released lease reports as its expiry, on both backends.
 RELEASED_AT = datetime.min.replace(tzinfo=UTC)
-
-INTERRUPTED_MESSAGE = ("interrupted: the process running it stopped; a new ingest resumes "
-                       "where it stopped")
 
 MAX_DIMENSIONS = 16_000  # pgvector's limit for the `vector` type
 

@@ -15,7 +15,7 @@ from mcp import Client
 
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.mcp_bridge.server import build_server
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server, settings_for
 from tests.support.workspaces import index, shop_workspace, write_files
 

@@ -14,7 +14,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from clients import AsyncKnowportClient, tls
 from knowport.v1 import ingest_service_pb2 as ingest_pb
 from knowport.v1 import ingest_service_pb2_grpc
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.certs import make_certs
 from tests.support.grpc_server import running_server
 from tests.support.process import tool

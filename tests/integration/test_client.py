@@ -20,7 +20,7 @@ from clients import (
     SymbolKind,
     proto_message,
 )
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server
 from tests.support.watchdog import within
 

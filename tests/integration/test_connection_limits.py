@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from knowport.v1 import knowledge_service_pb2 as knowledge_pb
 from knowport.v1 import knowledge_service_pb2_grpc as knowledge_grpc
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server
 
 SERVING = health_pb2.HealthCheckResponse.SERVING

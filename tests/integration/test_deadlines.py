@@ -13,7 +13,7 @@ import pytest
 
 from knowport.v1 import knowledge_service_pb2 as knowledge_pb
 from knowport.v1 import lock_service_pb2 as lock_pb
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import running_server
 

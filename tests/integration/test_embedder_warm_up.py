@@ -11,7 +11,7 @@ from services.domain.models import SearchFilters
 from services.ingestor.embed import EmbeddingFailed, LocalEmbedder
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.search import WARMING_UP, Mode, Searcher, SearchQuery
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 
 
 async def test_a_failed_background_load_ends_the_warm_up_and_is_reported():

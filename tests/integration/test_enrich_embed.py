@@ -29,7 +29,7 @@ from services.ingestor.embed import (
 )
 from services.ingestor.enrich import Enricher, EnrichmentFailed
 from services.ingestor.llm import OpenGate, make_client
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.openai_server import OpenAIServer, embed_text
 
 CHAT, EMBED = "/chat/completions", "/embeddings"

@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from knowport.v1 import knowledge_service_pb2 as pb
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server
 from tests.support.long_lines import one_line_json
 from tests.support.workspaces import index, shop_workspace, write_files

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from knowport.v1 import ingest_service_pb2, knowledge_service_pb2, lock_service_pb2
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server
 from tests.support.proto_strategies import build, messages
 

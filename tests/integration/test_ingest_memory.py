@@ -10,7 +10,7 @@ import tracemalloc
 
 from services.domain.models import FileRecord
 from services.ingestor.chunking import parse_to_chunks
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.integration.test_parse_memory import minified_js
 
 MB = 1_000_000

@@ -16,7 +16,7 @@ import pytest
 
 from knowport.v1 import lock_service_pb2 as lock_pb
 from knowport.v1 import lock_service_pb2_grpc as lock_grpc
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server
 
 # Pings every 100 ms, with or without calls and data: far below the server's 10 s minimum, so

@@ -26,7 +26,7 @@ from services.domain.models import Chunk
 from services.knowledge.file_context import lines_of, symbols_of
 from services.knowledge.overview import Overview, OverviewCache
 from services.knowledge.wire.fit import safe_text
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from services.storage.port import Storage
 from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import ServerHandle, running_server, settings_for

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import rich
 
+from services.domain import bm25
 from services.domain.models import Chunk, FileRecord, content_hash
 from services.ingestor.pipeline import parse_to_chunks
 from services.knowledge.query_terms import lexical_query
-from services.storage.bm25 import Bm25Index
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
+from services.storage.memory.bm25 import Bm25Index
 from services.storage.postgres import lexical
 from services.storage.postgres.adapter import PostgresStorage
 from services.workspace_files.languages import language_for
@@ -79,9 +80,18 @@ async def compare(memory, postgres, asked: list[tuple[str, str]]) -> dict[str, f
     return {"overlap": sum(overlaps) / len(overlaps), **mrr}
 
 
-def test_postgres_uses_the_memory_index_bm25_parameters():
+def test_both_backends_use_the_one_bm25_rule():
+    """Memory's index defaults to services/domain/bm25.py's constants, and PostgreSQL's stored
+    impacts (a generated column: its SQL cannot import them) were written with the same."""
     index = Bm25Index()
-    assert (index._k1, index._b) == (lexical.K1, lexical.B)
+    assert (index._k1, index._b) == (bm25.K1, bm25.B)
+    sql = (Path(lexical.__file__).parent / "migrations" / "006_impact_ordered_postings.sql")
+    formula = re.search(r"tf::float8 \+ ([\d.]+)::float8 \* \(1\.0::float8 - ([\d.]+)::float8"
+                        r"\s*\+ ([\d.]+)::float8 \* length::float8 / ([\d.]+)::float8",
+                        sql.read_text(encoding="utf-8"))
+    assert formula is not None
+    k1, b, b_again, reference = map(float, formula.groups())
+    assert (k1, b, b_again, reference) == (bm25.K1, bm25.B, bm25.B, lexical.REFERENCE_LENGTH)
 
 
 async def test_both_backends_rank_the_same_index_the_same_way(pg_dsn):

@@ -12,7 +12,7 @@ import grpc
 from knowport.v1 import ingest_service_pb2 as ingest_pb
 from knowport.v1 import lock_service_pb2 as lock_pb
 from knowport.v1 import lock_service_pb2_grpc
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import running_server
 from tests.support.openai_server import OpenAIServer

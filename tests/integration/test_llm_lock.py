@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from knowport.v1 import lock_service_pb2 as pb
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from services.storage.postgres.adapter import PostgresStorage
 from tests.support.grpc_server import running_server
 

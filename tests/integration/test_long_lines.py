@@ -8,7 +8,7 @@ import re
 
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.models import Chunk, FileRecord, chunk_id, content_hash
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.integration.test_mcp_tools import bridge, call
 from tests.support.grpc_server import running_server
 from tests.support.long_lines import one_line_json

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from knowport.v1 import lock_service_pb2 as lpb
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.integration.test_mcp_tools import _closed_port, bridge, call, small_workspace
 from tests.support.grpc_server import running_server
 

@@ -13,7 +13,7 @@ import pytest
 from mcp import Client
 
 from services.mcp_bridge.server import build_server
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server, settings_for
 
 TOOLS = {"search_code", "get_file_context", "get_project_overview", "acquire_llm_lock",

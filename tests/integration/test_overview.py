@@ -4,7 +4,7 @@ symbols ranked by references; rebuilt when the index changes; cut to a small bud
 from __future__ import annotations
 
 from knowport.v1 import knowledge_service_pb2 as pb
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server
 from tests.support.openai_server import OpenAIServer
 from tests.support.workspaces import awkward_workspace, index, shop_workspace, write_files

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from services.domain.models import Chunk, FileRecord
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from services.storage.postgres.adapter import PostgresStorage
 from tests.support.bm25_statistics import assert_statistics_match_postings
 

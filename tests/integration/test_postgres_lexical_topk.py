@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 
 from services.domain.models import Chunk, FileRecord, SearchFilters
-from services.storage.memory import MemoryStorage
+from services.domain.terms import search_terms
+from services.storage.memory.adapter import MemoryStorage
 from services.storage.postgres import lexical
 from services.storage.postgres.adapter import PostgresStorage
-from services.storage.tokens import search_terms
 
 pytestmark = pytest.mark.postgres
 

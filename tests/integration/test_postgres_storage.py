@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk, FileRecord
-from services.storage.glob import glob_to_regex
+from services.domain.path_glob import glob_to_regex
+from services.domain.terms import lexical_document
 from services.storage.postgres.adapter import PostgresStorage, semantic_sql
 from services.storage.postgres.migrate import migrations, vector_index_name
-from services.storage.tokens import lexical_document
 
 pytestmark = pytest.mark.postgres
 

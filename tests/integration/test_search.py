@@ -14,7 +14,7 @@ from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.models import Chunk, ScoredChunk
 from services.knowledge.fusion import Fusion, by_symbol_name, fuse
 from services.knowledge.priors import DECLARATION_SHARE, SUPPORT_SHARE, is_test_or_doc
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import ServerHandle, running_server
 from tests.support.openai_server import OpenAIServer
 from tests.support.workspaces import index, shop_workspace

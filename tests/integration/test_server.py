@@ -17,7 +17,7 @@ from knowport.v1 import knowledge_service_pb2 as knowledge_pb
 from knowport.v1 import lock_service_pb2 as lock_pb
 from services.domain.models import IngestJob, JobState, Workspace
 from services.server.app import start_server, stop_server
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server, settings_for
 
 SERVING = health_pb2.HealthCheckResponse.SERVING

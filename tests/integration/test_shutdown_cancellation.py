@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2
 from services.config.llm_lock import LlmLockSettings
 from services.llm_lock.lock import LlmLock
 from services.server.health import HealthMonitor
-from services.storage.memory import MemoryStorage
+from services.storage.memory.adapter import MemoryStorage
 
 HANG_GUARD_SECONDS = 10  # the monitor checks every 0.05 s: a stop takes one step, not seconds
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.storage.bm25 import Bm25Index
+from services.storage.memory.bm25 import Bm25Index
 
 
 def index_of(**docs: str) -> Bm25Index:

@@ -8,8 +8,8 @@ import pytest
 
 from services.domain.errors import InvalidArgument
 from services.domain.models import Chunk
-from services.storage.glob import glob_to_regex
-from services.storage.tokens import MAX_TOKEN_CHARS, lexical_document, search_terms, tokens
+from services.domain.path_glob import glob_to_regex
+from services.domain.terms import MAX_TOKEN_CHARS, lexical_document, search_terms, tokens
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -21,6 +21,7 @@ from pgvector.asyncpg import register_vector
 
 from services.domain.errors import AlreadyExists, StorageUnavailable
 from services.domain.models import (
+    INTERRUPTED_MESSAGE,
     Chunk,
     Enrichment,
     FileRecord,
@@ -32,6 +33,7 @@ from services.domain.models import (
     StorageStats,
     Workspace,
 )
+from services.domain.terms import search_terms
 from services.storage import checks
 from services.storage.postgres import job_owner, lease, lexical, rows, terms
 from services.storage.postgres.connection import BoundedCancelConnection
@@ -46,7 +48,6 @@ from services.storage.postgres.migrate import (
     ensure_vector_index,
     migrate,
 )
-from services.storage.tokens import search_terms
 
 log = logging.getLogger(__name__)
 
@@ -406,7 +407,7 @@ class PostgresStorage:
                 f"UPDATE ingest_jobs SET state = $2, message = $3, "
                 f"finished_at = clock_timestamp() WHERE workspace_id = $1 "
                 f"AND state IN ({_UNFINISHED})",
-                job.workspace_id, JobState.FAILED.value, checks.INTERRUPTED_MESSAGE)
+                job.workspace_id, JobState.FAILED.value, INTERRUPTED_MESSAGE)
             await _save_job(conn, job)
             saved = await conn.fetchrow(
                 f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE id = $1", job.id)

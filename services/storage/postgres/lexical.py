@@ -1,5 +1,5 @@
 """Lexical search in PostgreSQL: Okapi BM25, the same ranking the memory backend computes
-(services/storage/bm25.py), over the postings and statistics of migrations 005 and 006
+(services/storage/memory/bm25.py), over the postings and statistics of migrations 005 and 006
 (terms.py).
 
 Same terms (search_terms of the query: every distinct token of every form), same k1 and b,
@@ -26,17 +26,15 @@ once; a query of common words ("get value") reads a few hundred postings of each
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
+from services.domain import bm25
 from services.domain.models import SearchFilters
 from services.storage.postgres import rows
 
-K1 = 1.2  # services/storage/bm25.py Bm25Index's defaults (tests check they agree)
-B = 0.75
 # The average document length, in tokens, that migration 006's impacts assume. With the
 # real average A above it, a posting's BM25 term part is at most A / REFERENCE_LENGTH times
 # its impact (at or below it, at most its impact), which the bounds allow for.
@@ -58,8 +56,7 @@ class Statistics:
     df: Mapping[str, int]  # the query's terms that some chunk holds
 
     def idf(self, term: str) -> float:
-        df = self.df[term]
-        return math.log(1.0 + (self.chunks - df + 0.5) / (df + 0.5))
+        return bm25.idf(self.chunks, self.df[term])
 
     @property
     def drift(self) -> float:
@@ -69,7 +66,7 @@ class Statistics:
 
 def impact(tf: int, length: int) -> float:
     """Migration 006's impact of a posting, in double precision (the column rounds it)."""
-    return tf / (tf + K1 * (1.0 - B + B * length / REFERENCE_LENGTH))
+    return tf / (tf + bm25.length_norm(length, REFERENCE_LENGTH))
 
 
 async def statistics(conn: asyncpg.Connection, workspace_id: str,
@@ -129,7 +126,7 @@ def ranked_sql(workspace_id: str, stats: Statistics, limit: int, filters: Search
     """
     terms = list(stats.df)
     args: list = [workspace_id, terms, [stats.idf(t) for t in terms], limit,
-                  K1, B, stats.average_length]
+                  bm25.K1, bm25.B, stats.average_length]
     conditions = rows.filter_sql(filters, args)
     if depth is None:
         scored = (f"SELECT p.chunk_id, {_SCORE.format(idf='q.idf')}::real AS score "
@@ -140,7 +137,7 @@ def ranked_sql(workspace_id: str, stats: Statistics, limit: int, filters: Search
                   "WHERE workspace_id = $1 AND term = q.term) p GROUP BY p.chunk_id")
         passes, bound = "", "0.0::float8"
     else:
-        args += [depth, (K1 + 1.0) * stats.drift * BOUND_MARGIN]
+        args += [depth, (bm25.K1 + 1.0) * stats.drift * BOUND_MARGIN]
         passes = _pass_sql(f"${len(args) - 1}", f"${len(args)}", conditions)
         scored = "SELECT chunk_id, score FROM first UNION ALL SELECT chunk_id, score FROM second"
         bound = "(SELECT total FROM unread)"

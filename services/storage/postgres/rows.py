@@ -14,9 +14,9 @@ from services.domain.models import (
     SearchFilters,
     Workspace,
 )
+from services.domain.path_glob import glob_to_regex
+from services.domain.terms import lexical_document
 from services.storage import checks
-from services.storage.glob import glob_to_regex
-from services.storage.tokens import lexical_document
 
 Row = asyncpg.Record
 

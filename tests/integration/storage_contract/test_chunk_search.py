@@ -20,7 +20,7 @@ from tests.integration.storage_contract.builders import (
 async def test_lexical_search_finds_identifiers_by_their_parts(storage):
     replacer = (await put_file(storage, "services/storage/port.py",
                                "async def replaceFile(self, file, chunks): ..."))[0]
-    getter = (await put_file(storage, "services/storage/memory.py",
+    getter = (await put_file(storage, "services/storage/memory/adapter.py",
                              "def get_chunks(workspace_id, path):\n    return []"))[0]
     prose = (await put_file(storage, "docs/notes.md", "A file is a file is a file.",
                             language="markdown", kind="section"))[0]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 
-from services.storage.ranking import best_scored
+from services.storage.memory.ranking import best_scored
 
 
 class VectorIndex:

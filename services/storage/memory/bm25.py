@@ -27,7 +27,6 @@ paths, so they agree to the last bit.
 
 from __future__ import annotations
 
-import math
 from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
@@ -35,7 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from services.storage.ranking import best_scored
+from services.domain import bm25
+from services.storage.memory.ranking import best_scored
 
 # A term in more than this share of the documents is common. Its postings (dict and arrays)
 # then take nearly as much memory as a dense vector of its contributions (one float32 per
@@ -58,7 +58,7 @@ class _Term:
 class Bm25Index:
     """Okapi BM25 with Lucene's non-negative idf: ln(1 + (N - df + 0.5) / (df + 0.5))."""
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, k1: float = bm25.K1, b: float = bm25.B) -> None:
         self._k1 = k1
         self._b = b
         self._slot_of: dict[str, int] = {}  # document -> slot
@@ -236,7 +236,7 @@ class Bm25Index:
         kept = live[slots]  # a live document of no tokens has no postings: not missed
         slots, packed = slots[kept], packed[kept]
         tf = (packed & np.uint64(TF_MASK)).astype(np.float64)
-        idf = math.log(1.0 + (n - len(slots) + 0.5) / (len(slots) + 0.5))
+        idf = bm25.idf(n, len(slots))
         # Single precision halves the memory each query streams through; ranks need no more.
         contributions = (idf * tf * (self._k1 + 1.0) / (tf + norms[slots])).astype(np.float32)
         bound = contributions.max() if len(slots) else np.float32(0.0)

@@ -28,9 +28,9 @@ from services.domain.models import (
     StorageStats,
     Workspace,
 )
+from services.domain.terms import search_terms
 from services.storage import checks
-from services.storage.memory_space import Space, chunk_order, matcher, place
-from services.storage.tokens import search_terms
+from services.storage.memory.space import Space, chunk_order, matcher, place
 
 
 @dataclass(frozen=True)

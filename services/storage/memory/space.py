@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from services.domain.models import Chunk, FileRecord, SearchFilters
-from services.storage.bm25 import Bm25Index
-from services.storage.glob import glob_to_regex
-from services.storage.tokens import lexical_document
-from services.storage.vectors import VectorIndex
+from services.domain.path_glob import glob_to_regex
+from services.domain.terms import lexical_document
+from services.storage.memory.bm25 import Bm25Index
+from services.storage.memory.vectors import VectorIndex
 
 
 @dataclass
