@@ -1,33 +1,17 @@
-"""The PostgreSQL + pgvector storage adapter over an asyncpg pool.
-
-The pool replaces connections that died (a restarted server needs no new storage object), and
-every connection-level failure leaves as StorageUnavailable (errors.py). A storage whose open()
-failed opens itself on the next call, so the health loop's ping() brings it up once PostgreSQL
-is reachable.
-"""
+"""The PostgreSQL + pgvector storage adapter: every storage role over one asyncpg pool
+(pool.py). Workspaces, files and chunks, search and the model caches are written here; jobs
+(jobs.py) and the LLM lease (lease.py) in their own role classes."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import math
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
-from datetime import timedelta
 
-import asyncpg
-from pgvector.asyncpg import register_vector
-
-from services.domain.errors import AlreadyExists, StorageUnavailable
 from services.domain.models import (
-    INTERRUPTED_MESSAGE,
     Chunk,
     Enrichment,
     FileRecord,
-    IngestJob,
-    JobState,
-    Lease,
     ScoredChunk,
     SearchFilters,
     StorageStats,
@@ -35,122 +19,26 @@ from services.domain.models import (
 )
 from services.domain.terms import search_terms
 from services.storage import checks
-from services.storage.postgres import job_owner, lease, lexical, rows, terms
-from services.storage.postgres.connection import BoundedCancelConnection
-from services.storage.postgres.errors import (
-    UNAVAILABLE,
-    describe_target,
-    translated,
-    unavailable,
-)
+from services.storage.postgres import lexical, rows, terms
+from services.storage.postgres.jobs import PostgresJobs
+from services.storage.postgres.lease import PostgresLeases
 from services.storage.postgres.migrate import (
     embedding_expression,
     ensure_vector_index,
-    migrate,
 )
 
 log = logging.getLogger(__name__)
 
-# Session settings for every pooled connection. With a filter in the WHERE clause an HNSW scan
-# would otherwise stop after ef_search candidates and could return fewer rows than asked for;
-# iterative scans keep going, in exact distance order.
-_SERVER_SETTINGS = {"application_name": "knowport", "hnsw.iterative_scan": "strict_order"}
 
+class PostgresStorage(PostgresJobs, PostgresLeases):
+    """The Storage port over PostgreSQL (see services/storage/port.py for the contract): the
+    connection (pool.py), jobs (jobs.py) and the lease (lease.py) come from their role
+    classes; workspaces, files, search and the model caches are here."""
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    await register_vector(conn)
-    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=json.dumps,
-                              decoder=json.loads)
-
-
-class PostgresStorage:
-    """The Storage port over PostgreSQL (see services/storage/port.py for the contract)."""
-
-    name = "postgres"
-
-    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10,
-                 connect_timeout: float = 10.0, command_timeout: float = 30.0) -> None:
-        self._dsn = dsn
-        self._target = describe_target(dsn)
-        self._min_size = min_size
-        self._max_size = max_size
-        # A new connection forks a backend which, in a database it has not served yet, first
-        # builds its catalog caches: a pool opening several at once on a loaded 2-core
-        # machine was seen to need more than 5 s.
-        self._connect_timeout = connect_timeout
-        self._command_timeout = command_timeout
-        self._pool: asyncpg.Pool | None = None
-        self._closed = False
-        self._open_lock = asyncio.Lock()
+    def __init__(self, dsn: str, **options: float) -> None:
+        super().__init__(dsn, **options)
         self._indexed_dimensions: set[int] = set()
         self._planner_statistics = terms.PlannerStatistics()
-        # Jobs this process claimed and runs: each one's owner lock connection (job_owner.py).
-        self._job_owners: dict[str, asyncpg.Connection] = {}
-
-    # --- lifecycle ---------------------------------------------------------------------
-    async def open(self) -> None:
-        async with self._open_lock:
-            self._closed = False
-            if self._pool is not None:
-                return
-            with translated(self._target):
-                # Migrate over a plain connection first: the pool's connections register the
-                # vector type, which does not exist in a new database until the migration.
-                conn = await asyncpg.connect(self._dsn, timeout=self._connect_timeout,
-                                             command_timeout=self._command_timeout,
-                                             connection_class=BoundedCancelConnection)
-                try:
-                    await migrate(conn)
-                finally:
-                    await self._close_quietly(conn)
-                self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=self._min_size, max_size=self._max_size,
-                    init=_init_connection, timeout=self._connect_timeout,
-                    command_timeout=self._command_timeout, server_settings=_SERVER_SETTINGS,
-                    connection_class=BoundedCancelConnection)
-            log.info("connected to PostgreSQL at %s", self._target)
-
-    async def close(self) -> None:
-        async with self._open_lock:
-            pool, self._pool, self._closed = self._pool, None, True
-        for job_id in list(self._job_owners):
-            await self._release_job(job_id)
-        if pool is not None:
-            await self._close_quietly(pool)
-
-    async def _close_quietly(self, closable: asyncpg.Pool | asyncpg.Connection) -> None:
-        """Close gracefully, or drop the sockets when the server is gone or too slow."""
-        try:
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
-            # that arrives as the close completes.
-            async with asyncio.timeout(self._connect_timeout):
-                await closable.close()
-        except UNAVAILABLE:  # TimeoutError is an OSError
-            closable.terminate()
-
-    async def ping(self) -> None:
-        async with self._connection() as conn:
-            await conn.fetchval("SELECT 1")
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection; failures inside the block leave as StorageUnavailable."""
-        if self._pool is None and not self._closed:
-            await self.open()
-        pool = self._pool
-        if pool is None:  # closed before or while opening
-            raise StorageUnavailable(f"storage for PostgreSQL at {self._target} is closed")
-        with translated(self._target):
-            async with pool.acquire(timeout=self._command_timeout) as conn:
-                try:
-                    yield conn
-                except asyncpg.InternalClientError as err:
-                    # The driver lost track of the protocol on this connection (the server died
-                    # mid-query, or a query broke off half-way). Returned to the pool, it would
-                    # fail every later query of whoever gets it ("cannot switch to state 15;
-                    # another operation (2) is in progress"): drop it, the pool opens another.
-                    conn.terminate()
-                    raise unavailable(self._target, "the connection broke mid-query") from err
 
     # --- workspaces -------------------------------------------------------------------
     async def upsert_workspace(self, workspace: Workspace) -> Workspace:
@@ -364,151 +252,6 @@ class PostgresStorage:
                 "VALUES ($1, $2, $3) ON CONFLICT (content_hash, model) DO UPDATE SET "
                 "embedding = excluded.embedding", records)
 
-    # --- ingest jobs -------------------------------------------------------------------
-    async def save_job(self, job: IngestJob) -> None:
-        async with self._connection() as conn:
-            await _save_job(conn, job)
-        if job.state.finished:
-            await self._release_job(job.id)
-        elif job.id in self._job_owners:
-            await self._keep_owning(job.id)
-
-    async def claim_job(self, job: IngestJob,
-                        stale_after: timedelta) -> tuple[IngestJob, bool]:
-        # The owner lock is taken before the job row exists, so no claimant ever sees the new
-        # job without its owner.
-        with translated(self._target):
-            self._job_owners[job.id] = await job_owner.hold(self._dsn, job.id,
-                                                            connect_timeout=self._connect_timeout)
-        try:
-            claimed, created = await self._claim(job, stale_after)
-        except BaseException:
-            await self._release_job(job.id)
-            raise
-        if not created:
-            await self._release_job(job.id)
-        return claimed, created
-
-    async def _claim(self, job: IngestJob, stale_after: timedelta) -> tuple[IngestJob, bool]:
-        async with self._connection() as conn, conn.transaction():
-            # One claimant per workspace at a time, across every process on this database.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('ingest:' || $1))",
-                               job.workspace_id)
-            # Live: its runner holds the owner lock and its heartbeat is fresh (a runner that
-            # is alive but stuck goes stale).
-            fresh = await conn.fetch(
-                f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE workspace_id = $1 "
-                f"AND state IN ({_UNFINISHED}) AND heartbeat_at > clock_timestamp() - $2::interval "
-                "ORDER BY created_at DESC", job.workspace_id, stale_after)
-            for live in fresh:
-                if not await job_owner.owner_gone(conn, live["id"]):
-                    return rows.job(live), False
-            await conn.execute(
-                f"UPDATE ingest_jobs SET state = $2, message = $3, "
-                f"finished_at = clock_timestamp() WHERE workspace_id = $1 "
-                f"AND state IN ({_UNFINISHED})",
-                job.workspace_id, JobState.FAILED.value, INTERRUPTED_MESSAGE)
-            await _save_job(conn, job)
-            saved = await conn.fetchrow(
-                f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE id = $1", job.id)
-        return rows.job(saved), True
-
-    async def _keep_owning(self, job_id: str) -> None:
-        """Take the owner lock again if its connection was lost (PostgreSQL restarted) while
-        the job runs on; a failure leaves it to the next snapshot."""
-        if not self._job_owners[job_id].is_closed():
-            return
-        log.warning("ingest %s: lost its owner lock's connection; taking the lock again", job_id)
-        with translated(self._target):
-            self._job_owners[job_id] = await job_owner.hold(self._dsn, job_id,
-                                                           connect_timeout=self._connect_timeout)
-
-    async def _release_job(self, job_id: str) -> None:
-        if (conn := self._job_owners.pop(job_id, None)) is not None:
-            await self._close_quietly(conn)
-
-    async def request_cancel(self, job_id: str) -> None:
-        async with self._connection() as conn:
-            await conn.execute(f"UPDATE ingest_jobs SET cancel_requested = true "
-                               f"WHERE id = $1 AND state IN ({_UNFINISHED})", job_id)
-
-    async def get_job(self, job_id: str) -> IngestJob | None:
-        async with self._connection() as conn:
-            row = await conn.fetchrow(f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE id = $1",
-                                      job_id)
-        return None if row is None else rows.job(row)
-
-    async def find_job_by_request_id(self, workspace_id: str,
-                                     request_id: str) -> IngestJob | None:
-        if not request_id:
-            return None
-        async with self._connection() as conn:
-            row = await conn.fetchrow(f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs "
-                                      "WHERE workspace_id = $1 AND request_id = $2",
-                                      workspace_id, request_id)
-        return None if row is None else rows.job(row)
-
-    async def list_jobs(self, workspace_id: str, limit: int,
-                        after_job_id: str = "") -> list[IngestJob]:
-        async with self._connection() as conn:
-            if not after_job_id:
-                found = await conn.fetch(
-                    f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE workspace_id = $1 "
-                    'ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $2',
-                    workspace_id, max(limit, 0))
-                return [rows.job(r) for r in found]
-            cursor = await conn.fetchrow("SELECT created_at, id FROM ingest_jobs "
-                                         "WHERE id = $1 AND workspace_id = $2",
-                                         after_job_id, workspace_id)
-            if cursor is None:
-                raise checks.unknown_cursor(after_job_id)
-            found = await conn.fetch(
-                f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE workspace_id = $1 "
-                'AND (created_at < $2 OR (created_at = $2 AND id COLLATE "C" < $3)) '
-                'ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $4',
-                workspace_id, cursor["created_at"], cursor["id"], max(limit, 0))
-        return [rows.job(r) for r in found]
-
-    # --- the LLM lease -----------------------------------------------------------------
-    async def acquire_lease(self, holder: str, ttl: timedelta,
-                            lease_id: str) -> tuple[Lease, bool]:
-        checks.lease_request(ttl, lease_id)
-        async with self._connection() as conn:
-            return await lease.acquire(conn, holder, ttl, lease_id)
-
-    async def renew_lease(self, lease_id: str, ttl: timedelta) -> Lease | None:
-        checks.lease_request(ttl, lease_id)
-        async with self._connection() as conn:
-            return await lease.renew(conn, lease_id, ttl)
-
-    async def release_lease(self, lease_id: str) -> bool:
-        async with self._connection() as conn:
-            return await lease.release(conn, lease_id)
-
-    async def last_lease(self) -> Lease | None:
-        async with self._connection() as conn:
-            return await lease.last(conn)
-
-    async def lease_changes(self) -> AsyncIterator[None]:
-        # A connection of its own, outside the pool: LISTEN lives as long as the session.
-        changed: asyncio.Queue[bool] = asyncio.Queue()
-        with translated(self._target):
-            conn = await asyncpg.connect(self._dsn, timeout=self._connect_timeout)
-        try:
-            conn.add_termination_listener(lambda _: changed.put_nowait(False))
-            with translated(self._target):
-                await conn.add_listener(lease.CHANGES_CHANNEL,
-                                        lambda *_: changed.put_nowait(True))
-            while await changed.get():
-                yield
-            raise StorageUnavailable(f"lost the lease listener's connection to PostgreSQL "
-                                     f"at {self._target}")
-        finally:
-            await self._close_quietly(conn)
-
-    async def current_lease(self) -> Lease | None:
-        async with self._connection() as conn:
-            return await lease.current(conn)
 
 
 def semantic_sql(dimensions: int, filters: str) -> str:
@@ -525,29 +268,3 @@ def semantic_sql(dimensions: int, filters: str) -> str:
             f"ORDER BY {distance} LIMIT $3")
 
 
-_UNFINISHED = ", ".join(f"'{state.value}'" for state in JobState if not state.finished)
-
-
-async def _save_job(conn: asyncpg.Connection, job: IngestJob) -> None:
-    """Upsert a job; the heartbeat comes from the database's clock, the cancel flag sticks."""
-    try:
-        await conn.execute(
-            f"INSERT INTO ingest_jobs ({rows.JOB_COLUMNS}) "
-            "VALUES ($1, $2, $3, $4, $5, coalesce($6, clock_timestamp()), $7, $8, $9, $10, "
-            f"CASE WHEN $4 IN ({_UNFINISHED}) THEN clock_timestamp() ELSE $11 END, $12) "
-            "ON CONFLICT (id) DO UPDATE SET workspace_id = excluded.workspace_id, "
-            '"full" = excluded."full", state = excluded.state, '
-            "request_id = excluded.request_id, "
-            "created_at = coalesce($6, ingest_jobs.created_at), "
-            "finished_at = excluded.finished_at, counts = excluded.counts, "
-            "skipped = excluded.skipped, message = excluded.message, "
-            "heartbeat_at = coalesce(excluded.heartbeat_at, ingest_jobs.heartbeat_at), "
-            "cancel_requested = ingest_jobs.cancel_requested OR excluded.cancel_requested",
-            *rows.job_args(job))
-    except asyncpg.UniqueViolationError as err:
-        other = await conn.fetchval(
-            "SELECT id FROM ingest_jobs WHERE workspace_id = $1 AND request_id = $2",
-            job.workspace_id, job.request_id)
-        raise AlreadyExists(
-            f"request id {job.request_id!r} already started job {other}",
-            metadata={"job_id": other or ""}) from err

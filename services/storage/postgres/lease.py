@@ -8,12 +8,18 @@ releasing are single conditional UPDATEs.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import asyncpg
 
+from services.domain.errors import StorageUnavailable
 from services.domain.models import Lease
+from services.storage import checks
 from services.storage.postgres import rows
+from services.storage.postgres.driver_errors import translated
+from services.storage.postgres.pool import PostgresPool
 
 _LIVE = "expires_at > clock_timestamp()"
 CHANGES_CHANNEL = "knowport_lease"
@@ -67,3 +73,47 @@ async def last(conn: asyncpg.Connection) -> Lease | None:
     row = await conn.fetchrow(f"SELECT {rows.LEASE_COLUMNS} FROM llm_lease WHERE id = 1 "
                               "AND lease_id <> ''")
     return None if row is None else rows.lease(row)
+
+
+class PostgresLeases(PostgresPool):
+    """The `Leases` role over the functions above."""
+
+    async def acquire_lease(self, holder: str, ttl: timedelta,
+                            lease_id: str) -> tuple[Lease, bool]:
+        checks.lease_request(ttl, lease_id)
+        async with self._connection() as conn:
+            return await acquire(conn, holder, ttl, lease_id)
+
+    async def renew_lease(self, lease_id: str, ttl: timedelta) -> Lease | None:
+        checks.lease_request(ttl, lease_id)
+        async with self._connection() as conn:
+            return await renew(conn, lease_id, ttl)
+
+    async def release_lease(self, lease_id: str) -> bool:
+        async with self._connection() as conn:
+            return await release(conn, lease_id)
+
+    async def last_lease(self) -> Lease | None:
+        async with self._connection() as conn:
+            return await last(conn)
+
+    async def lease_changes(self) -> AsyncIterator[None]:
+        # A connection of its own, outside the pool: LISTEN lives as long as the session.
+        changed: asyncio.Queue[bool] = asyncio.Queue()
+        with translated(self._target):
+            conn = await asyncpg.connect(self._dsn, timeout=self._connect_timeout)
+        try:
+            conn.add_termination_listener(lambda _: changed.put_nowait(False))
+            with translated(self._target):
+                await conn.add_listener(CHANGES_CHANNEL,
+                                        lambda *_: changed.put_nowait(True))
+            while await changed.get():
+                yield
+            raise StorageUnavailable(f"lost the lease listener's connection to PostgreSQL "
+                                     f"at {self._target}")
+        finally:
+            await self._close_quietly(conn)
+
+    async def current_lease(self) -> Lease | None:
+        async with self._connection() as conn:
+            return await current(conn)

@@ -1,0 +1,162 @@
+"""Ingest jobs in PostgreSQL (the `Jobs` role): one row per job; a process that claims a job
+holds its owner lock (job_owner.py) until it saves the job finished or closes the storage."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import asyncpg
+
+from services.domain.errors import AlreadyExists
+from services.domain.models import INTERRUPTED_MESSAGE, IngestJob, JobState
+from services.storage import checks
+from services.storage.postgres import job_owner, rows
+from services.storage.postgres.driver_errors import translated
+from services.storage.postgres.pool import PostgresPool
+
+log = logging.getLogger(__name__)
+
+
+class PostgresJobs(PostgresPool):
+    def __init__(self, dsn: str, **options: float) -> None:
+        super().__init__(dsn, **options)
+        # Jobs this process claimed and runs: each one's owner lock connection (job_owner.py).
+        self._job_owners: dict[str, asyncpg.Connection] = {}
+
+    async def close(self) -> None:
+        await super().close()
+        for job_id in list(self._job_owners):
+            await self._release_job(job_id)
+
+    async def save_job(self, job: IngestJob) -> None:
+        async with self._connection() as conn:
+            await _save_job(conn, job)
+        if job.state.finished:
+            await self._release_job(job.id)
+        elif job.id in self._job_owners:
+            await self._keep_owning(job.id)
+
+    async def claim_job(self, job: IngestJob,
+                        stale_after: timedelta) -> tuple[IngestJob, bool]:
+        # The owner lock is taken before the job row exists, so no claimant ever sees the new
+        # job without its owner.
+        with translated(self._target):
+            self._job_owners[job.id] = await job_owner.hold(self._dsn, job.id,
+                                                            connect_timeout=self._connect_timeout)
+        try:
+            claimed, created = await self._claim(job, stale_after)
+        except BaseException:
+            await self._release_job(job.id)
+            raise
+        if not created:
+            await self._release_job(job.id)
+        return claimed, created
+
+    async def _claim(self, job: IngestJob, stale_after: timedelta) -> tuple[IngestJob, bool]:
+        async with self._connection() as conn, conn.transaction():
+            # One claimant per workspace at a time, across every process on this database.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('ingest:' || $1))",
+                               job.workspace_id)
+            # Live: its runner holds the owner lock and its heartbeat is fresh (a runner that
+            # is alive but stuck goes stale).
+            fresh = await conn.fetch(
+                f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE workspace_id = $1 "
+                f"AND state IN ({_UNFINISHED}) AND heartbeat_at > clock_timestamp() - $2::interval "
+                "ORDER BY created_at DESC", job.workspace_id, stale_after)
+            for live in fresh:
+                if not await job_owner.owner_gone(conn, live["id"]):
+                    return rows.job(live), False
+            await conn.execute(
+                f"UPDATE ingest_jobs SET state = $2, message = $3, "
+                f"finished_at = clock_timestamp() WHERE workspace_id = $1 "
+                f"AND state IN ({_UNFINISHED})",
+                job.workspace_id, JobState.FAILED.value, INTERRUPTED_MESSAGE)
+            await _save_job(conn, job)
+            saved = await conn.fetchrow(
+                f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE id = $1", job.id)
+        return rows.job(saved), True
+
+    async def _keep_owning(self, job_id: str) -> None:
+        """Take the owner lock again if its connection was lost (PostgreSQL restarted) while
+        the job runs on; a failure leaves it to the next snapshot."""
+        if not self._job_owners[job_id].is_closed():
+            return
+        log.warning("ingest %s: lost its owner lock's connection; taking the lock again", job_id)
+        with translated(self._target):
+            self._job_owners[job_id] = await job_owner.hold(self._dsn, job_id,
+                                                           connect_timeout=self._connect_timeout)
+
+    async def _release_job(self, job_id: str) -> None:
+        if (conn := self._job_owners.pop(job_id, None)) is not None:
+            await self._close_quietly(conn)
+
+    async def request_cancel(self, job_id: str) -> None:
+        async with self._connection() as conn:
+            await conn.execute(f"UPDATE ingest_jobs SET cancel_requested = true "
+                               f"WHERE id = $1 AND state IN ({_UNFINISHED})", job_id)
+
+    async def get_job(self, job_id: str) -> IngestJob | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE id = $1",
+                                      job_id)
+        return None if row is None else rows.job(row)
+
+    async def find_job_by_request_id(self, workspace_id: str,
+                                     request_id: str) -> IngestJob | None:
+        if not request_id:
+            return None
+        async with self._connection() as conn:
+            row = await conn.fetchrow(f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs "
+                                      "WHERE workspace_id = $1 AND request_id = $2",
+                                      workspace_id, request_id)
+        return None if row is None else rows.job(row)
+
+    async def list_jobs(self, workspace_id: str, limit: int,
+                        after_job_id: str = "") -> list[IngestJob]:
+        async with self._connection() as conn:
+            if not after_job_id:
+                found = await conn.fetch(
+                    f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE workspace_id = $1 "
+                    'ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $2',
+                    workspace_id, max(limit, 0))
+                return [rows.job(r) for r in found]
+            cursor = await conn.fetchrow("SELECT created_at, id FROM ingest_jobs "
+                                         "WHERE id = $1 AND workspace_id = $2",
+                                         after_job_id, workspace_id)
+            if cursor is None:
+                raise checks.unknown_cursor(after_job_id)
+            found = await conn.fetch(
+                f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE workspace_id = $1 "
+                'AND (created_at < $2 OR (created_at = $2 AND id COLLATE "C" < $3)) '
+                'ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $4',
+                workspace_id, cursor["created_at"], cursor["id"], max(limit, 0))
+        return [rows.job(r) for r in found]
+
+
+_UNFINISHED = ", ".join(f"'{state.value}'" for state in JobState if not state.finished)
+
+
+async def _save_job(conn: asyncpg.Connection, job: IngestJob) -> None:
+    """Upsert a job; the heartbeat comes from the database's clock, the cancel flag sticks."""
+    try:
+        await conn.execute(
+            f"INSERT INTO ingest_jobs ({rows.JOB_COLUMNS}) "
+            "VALUES ($1, $2, $3, $4, $5, coalesce($6, clock_timestamp()), $7, $8, $9, $10, "
+            f"CASE WHEN $4 IN ({_UNFINISHED}) THEN clock_timestamp() ELSE $11 END, $12) "
+            "ON CONFLICT (id) DO UPDATE SET workspace_id = excluded.workspace_id, "
+            '"full" = excluded."full", state = excluded.state, '
+            "request_id = excluded.request_id, "
+            "created_at = coalesce($6, ingest_jobs.created_at), "
+            "finished_at = excluded.finished_at, counts = excluded.counts, "
+            "skipped = excluded.skipped, message = excluded.message, "
+            "heartbeat_at = coalesce(excluded.heartbeat_at, ingest_jobs.heartbeat_at), "
+            "cancel_requested = ingest_jobs.cancel_requested OR excluded.cancel_requested",
+            *rows.job_args(job))
+    except asyncpg.UniqueViolationError as err:
+        other = await conn.fetchval(
+            "SELECT id FROM ingest_jobs WHERE workspace_id = $1 AND request_id = $2",
+            job.workspace_id, job.request_id)
+        raise AlreadyExists(
+            f"request id {job.request_id!r} already started job {other}",
+            metadata={"job_id": other or ""}) from err
