@@ -47,8 +47,10 @@ from pathlib import Path
 from bench.retrieval_support import Baseline, Outcome, VectorCache, summary
 from bench.workloads import say, timed
 from services.domain.models import Chunk, SearchFilters, content_hash
-from services.ingestor.embed import Embedder, LocalEmbedder, embedding_text
-from services.ingestor.llm import OpenGate
+from services.inference.embedder import Embedder
+from services.inference.llm import OpenGate
+from services.inference.st_embedder import LocalEmbedder
+from services.ingestor.embed import embedding_text
 from services.knowledge.fusion import Fusion, query_is_identifier
 from services.knowledge.search import Mode, Searcher, SearchQuery
 from services.storage.memory.adapter import MemoryStorage

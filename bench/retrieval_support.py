@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from services.domain.models import Chunk, content_hash
-from services.ingestor.embed import Embedder, batched
+from services.inference.embedder import Embedder, batched
 from services.storage.port import Storage
 
 CACHE_DIR = Path(".bench-cache")

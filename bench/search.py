@@ -50,7 +50,8 @@ from bench.workloads import python_sources, say, timed
 from knowport.v1 import knowledge_service_pb2 as pb
 from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain.models import Chunk, FileRecord, Workspace, content_hash, workspace_id_for
-from services.ingestor.embed import LocalEmbedder, embedding_text
+from services.inference.st_embedder import LocalEmbedder
+from services.ingestor.embed import embedding_text
 from services.ingestor.pipeline import parse_to_chunks
 from services.storage.memory.adapter import MemoryStorage
 from services.storage.port import Storage

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from services.domain.models import Chunk, Enrichment
-from services.ingestor.llm import (
+from services.inference.llm import (
     Counters,
     LlmGate,
     LlmRequestFailed,
@@ -25,7 +25,7 @@ from services.ingestor.llm import (
 )
 from services.storage.port import ModelCaches
 
-if TYPE_CHECKING:  # imported only where a client is made (services/ingestor/llm.py)
+if TYPE_CHECKING:  # imported only where a client is made (services/inference/llm.py)
     import openai
 
 CHUNK_INSTRUCTIONS = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from services.ingestor.embed import Embedder
+from services.inference.embedder import Embedder
 
 
 class QueryEmbedder:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from services.domain.errors import KnowportError, StorageUnavailable
 from services.domain.models import ScoredChunk, SearchFilters
 from services.domain.terms import search_terms
-from services.ingestor.embed import LOCAL_MODEL_KEY
+from services.inference.embedder import LOCAL_MODEL_KEY
 from services.knowledge.fusion import DEFAULT_FUSION, Fusion, hybrid_ranking
 from services.knowledge.priors import roles
 from services.knowledge.query_embedding import QueryEmbedder

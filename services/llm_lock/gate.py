@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 class LockGate:
-    """Implements services.ingestor.llm.LlmGate over the LLM lock."""
+    """Implements services.inference.llm.LlmGate over the LLM lock."""
 
     def __init__(self, lock: LlmLock) -> None:
         self._lock = lock

@@ -10,7 +10,7 @@ from typing import Any
 from clients import KnowportRpcError
 from services.config import Settings
 from services.domain.errors import Unavailable
-from services.ingestor.llm import make_client
+from services.inference.llm import make_client
 from services.mcp_bridge.bridge import Bridge
 from services.mcp_bridge.llm_docs import LlmDocsSearch
 from services.mcp_bridge.providers import (

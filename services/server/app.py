@@ -15,8 +15,8 @@ from knowport.v1 import knowledge_service_pb2_grpc as knowledge_grpc
 from knowport.v1 import lock_service_pb2_grpc as lock_grpc
 from services.config import Settings
 from services.domain.models import Workspace
+from services.inference.llm import OpenGate
 from services.ingestor.assembly import Ingestion, build_embedder, build_ingestion
-from services.ingestor.llm import OpenGate
 from services.ingestor.servicer import IngestServicer
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.servicer import KnowledgeServicer

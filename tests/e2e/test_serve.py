@@ -164,7 +164,7 @@ def test_cannot_listen_is_one_line_and_exit_2_with_no_database_left_running(
 # this machine right now.
 MODEL_LOADED_THEN_EXIT = """
 import asyncio, sys
-from services.ingestor.embed import LocalEmbedder
+from services.inference.st_embedder import LocalEmbedder
 asyncio.run(LocalEmbedder().embed(["def renew_lease(lease): return lease"]))
 print("ready", flush=True)
 sys.stdin.read()

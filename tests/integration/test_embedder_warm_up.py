@@ -8,7 +8,8 @@ import asyncio
 import pytest
 
 from services.domain.models import SearchFilters
-from services.ingestor.embed import EmbeddingFailed, LocalEmbedder
+from services.inference.embedder import EmbeddingFailed
+from services.inference.st_embedder import LocalEmbedder
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.search import WARMING_UP, Mode, Searcher, SearchQuery
 from services.storage.memory.adapter import MemoryStorage

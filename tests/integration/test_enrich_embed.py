@@ -18,17 +18,12 @@ from pathlib import Path
 import pytest
 
 from services.domain.models import Chunk, content_hash
-from services.ingestor.embed import (
-    LOCAL_DIMENSIONS,
-    LOCAL_MODEL_KEY,
-    EmbeddingFailed,
-    EmbedStage,
-    LocalEmbedder,
-    OpenAIEmbedder,
-    embedding_text,
-)
+from services.inference.embedder import LOCAL_DIMENSIONS, LOCAL_MODEL_KEY, EmbeddingFailed
+from services.inference.llm import OpenGate, make_client
+from services.inference.openai_embedder import OpenAIEmbedder
+from services.inference.st_embedder import LocalEmbedder
+from services.ingestor.embed import EmbedStage, embedding_text
 from services.ingestor.enrich import Enricher, EnrichmentFailed
-from services.ingestor.llm import OpenGate, make_client
 from services.storage.memory.adapter import MemoryStorage
 from tests.support.openai_server import OpenAIServer, embed_text
 
