@@ -41,9 +41,9 @@ from bench.retrieval import Query, copy_package, relevant
 from bench.workloads import say
 from services.domain.models import Chunk
 from services.inference.embedder import Embedder, batched
+from services.inference.onnx_embedder import DEFAULT_MAX_TOKENS, TOKEN_BUDGET, OnnxEmbedder
 from services.inference.st_embedder import LocalEmbedder
 from services.ingestor.embed import embedding_text
-from services.ingestor.onnx_embedder import DEFAULT_MAX_TOKENS, TOKEN_BUDGET, OnnxEmbedder
 from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import settings_for
 from tests.support.workspaces import index

@@ -13,12 +13,12 @@ from datetime import timedelta
 from services.config import Settings
 from services.inference.embedder import Embedder
 from services.inference.llm import LlmGate, OpenGate, make_client
+from services.inference.onnx_embedder import OnnxEmbedder
 from services.inference.openai_embedder import OpenAIEmbedder
 from services.inference.st_embedder import LocalEmbedder
 from services.ingestor.embed import EmbedStage
 from services.ingestor.enrich import Enricher
 from services.ingestor.jobs import IngestJobs
-from services.ingestor.onnx_embedder import OnnxEmbedder
 from services.ingestor.parse_pool import ParsePool
 from services.ingestor.pipeline import Pipeline
 from services.storage.port import Storage

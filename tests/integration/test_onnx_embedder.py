@@ -19,10 +19,10 @@ import pytest
 from services.domain.models import Chunk, content_hash
 from services.inference.embedder import LOCAL_MODEL_KEY
 from services.inference.llm import OpenGate
+from services.inference.onnx_embedder import OnnxEmbedder, OnnxMiniLM, model_file
 from services.inference.st_embedder import LocalEmbedder
 from services.ingestor.assembly import build_embedder
 from services.ingestor.embed import EmbedStage
-from services.ingestor.onnx_embedder import OnnxEmbedder, OnnxMiniLM, model_file
 from tests.support.grpc_server import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,7 +138,7 @@ def test_the_session_neither_spins_nor_oversubscribes(cache_dir):
 def test_two_processes_exporting_at_once_leave_one_valid_model(tmp_path):
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from services.ingestor.onnx_embedder import model_file
+        from services.inference.onnx_embedder import model_file
         print(model_file(Path({str(tmp_path)!r}), "fp32"))
     """)
     runs = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, text=True,

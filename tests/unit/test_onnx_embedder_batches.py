@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.ingestor.onnx_embedder import forward_batches
+from services.inference.onnx_embedder import forward_batches
 
 
 @given(st.lists(st.integers(min_value=1, max_value=256), max_size=300),
