@@ -24,7 +24,7 @@ class LlmSettings(BaseSettings):
     # vectors of local-st, sharing their cache). A change re-embeds: the cache key differs.
     local_embedding_precision: Literal["int8", "fp32"] = "int8"
     # Word pieces the ONNX engine reads per text (the model's own limit is 256).
-    local_embedding_max_tokens: int = Field(default=256, ge=16, le=256)
+    local_embedding_max_tokens: int = Field(default=128, ge=16, le=256)
     embedding_model: str = ""
     embedding_batch_size: int = Field(default=64, ge=1, le=2048)
 

@@ -19,7 +19,7 @@ import pytest
 from services.domain.models import Chunk, content_hash
 from services.inference.embedder import LOCAL_MODEL_KEY
 from services.inference.llm import OpenGate
-from services.inference.onnx_embedder import OnnxEmbedder, OnnxMiniLM, model_file
+from services.inference.onnx_embedder import ST_MAX_TOKENS, OnnxEmbedder, OnnxMiniLM, model_file
 from services.inference.st_embedder import LocalEmbedder
 from services.ingestor.assembly import build_embedder
 from services.ingestor.embed import EmbedStage
@@ -63,8 +63,9 @@ def _cosines(a, b) -> np.ndarray:
     return np.sum(np.asarray(a) * np.asarray(b), axis=1)
 
 
-async def test_fp32_gives_the_sentence_transformers_vectors(cache_dir, texts, st_vectors):
-    vectors = await OnnxEmbedder(cache_dir, "fp32").embed(texts)
+async def test_fp32_at_its_cap_gives_the_sentence_transformers_vectors(cache_dir, texts,
+                                                                       st_vectors):
+    vectors = await OnnxEmbedder(cache_dir, "fp32", ST_MAX_TOKENS).embed(texts)
     assert np.asarray(vectors).shape == st_vectors.shape
     assert _cosines(vectors, st_vectors).min() >= 0.999
 
@@ -97,7 +98,7 @@ class _Recording(OnnxMiniLM):
 
 
 def test_batches_are_sorted_by_length_within_a_token_budget_and_keep_the_order(cache_dir, texts):
-    plain = OnnxMiniLM.load(model_file(cache_dir, "fp32"))
+    plain = OnnxMiniLM.load(model_file(cache_dir, "fp32"), ST_MAX_TOKENS)
     model = _Recording(plain.session, plain.tokenizer, token_budget=600)
     model.shapes = []
     shuffled = [texts[i] for i in np.random.default_rng(1).permutation(len(texts))]
@@ -160,11 +161,11 @@ def test_the_cache_key_follows_the_engine_and_precision(tmp_path):
     default = _embedder_model(tmp_path, EMBEDDING_BACKEND="local")
     fp32 = _embedder_model(tmp_path, EMBEDDING_BACKEND="local", LOCAL_EMBEDDING_PRECISION="fp32")
     st = _embedder_model(tmp_path, EMBEDDING_BACKEND="local-st")
-    short = _embedder_model(tmp_path, EMBEDDING_BACKEND="local",
-                            LOCAL_EMBEDDING_PRECISION="fp32", LOCAL_EMBEDDING_MAX_TOKENS="128")
+    as_st = _embedder_model(tmp_path, EMBEDDING_BACKEND="local",
+                            LOCAL_EMBEDDING_PRECISION="fp32", LOCAL_EMBEDDING_MAX_TOKENS="256")
     assert st == LOCAL_MODEL_KEY
-    assert fp32 == st  # the very same vectors: switching engines re-embeds nothing
-    assert len({default, fp32, short}) == 3  # different vectors never share a key
+    assert as_st == st  # the very same vectors: switching engines re-embeds nothing
+    assert len({default, fp32, st}) == 3  # different vectors never share a key
     assert _embedder_model(tmp_path, EMBEDDING_BACKEND="auto") == default  # no endpoint: ONNX
 
 
