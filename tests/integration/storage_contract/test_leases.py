@@ -112,7 +112,17 @@ async def test_lease_changes_wake_a_listener_on_every_change(storage):
 
     listener = asyncio.create_task(listen())
     try:
-        await asyncio.sleep(0.3)  # let the listener subscribe (PostgreSQL: LISTEN)
+        # The listener subscribes in the background (PostgreSQL: a connection and LISTEN), so
+        # renew a lease of its own until a renewal wakes it; then it hears every change.
+        await storage.acquire_lease("primer", timedelta(seconds=30), "P")
+        async with asyncio.timeout(30):
+            while not woken.is_set():
+                await storage.renew_lease("P", timedelta(seconds=30))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), timeout=1)
+        woken.clear()
+        await storage.release_lease("P")
+        await asyncio.wait_for(woken.wait(), timeout=5)
         for change in (lambda: storage.acquire_lease("a", timedelta(seconds=30), "L1"),
                        lambda: storage.renew_lease("L1", timedelta(seconds=30)),
                        lambda: storage.release_lease("L1")):
