@@ -19,6 +19,8 @@ LANGUAGE_BYTES = 64  # each entry of filter.languages
 MAX_LANGUAGES = 32
 MAX_KINDS = 16
 ID_BYTES = 128  # job ids, idempotency keys (request_id), lease ids, lock holders
+WORKSPACE_NAME_BYTES = 256  # a workspace's display name
+MAX_SEARCH_WORKSPACES = 16  # workspaces one search ranks across
 PAGE_TOKEN_BYTES = 4_096  # what a client may send back; the server's tokens are far shorter
 
 
@@ -37,3 +39,4 @@ SEARCH_PAGE = Count(default=10, maximum=50)
 JOBS_PAGE = Count(default=20, maximum=100)
 SKIPPED_FILES_PAGE = Count(default=100, maximum=500)
 OVERVIEW_DEPTH = Count(default=3, maximum=8)
+WORKSPACES_PAGE = Count(default=50, maximum=200)

@@ -9,10 +9,16 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from knowport.v1 import ingest_service_pb2, knowledge_service_pb2, lock_service_pb2
+from knowport.v1 import (
+    ingest_service_pb2,
+    knowledge_service_pb2,
+    lock_service_pb2,
+    workspace_service_pb2,
+)
 from knowport.v1 import ingest_service_pb2_grpc as ingest_grpc
 from knowport.v1 import knowledge_service_pb2_grpc as knowledge_grpc
 from knowport.v1 import lock_service_pb2_grpc as lock_grpc
+from knowport.v1 import workspace_service_pb2_grpc as workspace_grpc
 from services.config import Settings
 from services.domain.models import Workspace
 from services.inference.llm import OpenGate
@@ -23,10 +29,11 @@ from services.knowledge.servicer import KnowledgeServicer
 from services.llm_lock.gate import LockGate
 from services.llm_lock.lock import LlmLock
 from services.llm_lock.servicer import LockServicer
-from services.rpc.requests import WorkspaceResolver
 from services.server.health import HealthMonitor
 from services.server.transport import bind, make_grpc_server
 from services.storage.port import Storage
+from services.workspaces.registry import WorkspaceRegistry
+from services.workspaces.servicer import WorkspaceServicer
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,8 @@ SERVICE_NAMES = {
     "lock": lock_service_pb2.DESCRIPTOR.services_by_name["LockService"].full_name,
     "knowledge": knowledge_service_pb2.DESCRIPTOR.services_by_name["KnowledgeService"].full_name,
 }
+# Served by every process: clients check their workspace against it (the MCP bridge at start).
+WORKSPACE_SERVICE = workspace_service_pb2.DESCRIPTOR.services_by_name["WorkspaceService"].full_name
 
 
 @dataclass
@@ -43,6 +52,7 @@ class RunningServer:
     health: HealthMonitor
     port: int
     lock: LlmLock
+    workspaces: WorkspaceRegistry
     ingestion: Ingestion | None = None
 
 
@@ -51,7 +61,9 @@ async def start_server(settings: Settings, storage: Storage,
     """Start serving on GRPC_HOST:GRPC_PORT (port 0 picks one) and return the bound port."""
     runtime = settings.runtime
     server = make_grpc_server(runtime)
-    workspaces = WorkspaceResolver(storage, default_workspace)
+    workspaces = WorkspaceRegistry(storage, default_workspace)
+    # WORKSPACES first: a root that is missing or nested stops the start with its reason.
+    await workspaces.register_at_start(runtime.extra_workspaces)
     enabled = sorted(runtime.services)
     # The lock lives in storage: the ingest pipeline's gate needs it even where this process
     # does not serve LockService (another process sharing PostgreSQL may).
@@ -60,6 +72,7 @@ async def start_server(settings: Settings, storage: Storage,
     ingestion = None
     if "ingest" in enabled:
         ingestion = build_ingestion(settings, storage, LockGate(lock))
+        workspaces.stop_jobs = ingestion.jobs.stop_workspace
         ingest_grpc.add_IngestServiceServicer_to_server(
             IngestServicer(storage, workspaces, ingestion.jobs), server)
     if "lock" in enabled:
@@ -77,7 +90,8 @@ async def start_server(settings: Settings, storage: Storage,
             storage, workspaces, budget_bytes=runtime.knowport_max_response_bytes,
             query_embedder=query_embedder)
         knowledge_grpc.add_KnowledgeServiceServicer_to_server(knowledge, server)
-    names = [SERVICE_NAMES[name] for name in enabled]
+    workspace_grpc.add_WorkspaceServiceServicer_to_server(WorkspaceServicer(workspaces), server)
+    names = [SERVICE_NAMES[name] for name in enabled] + [WORKSPACE_SERVICE]
     health = HealthMonitor(storage, names, runtime.knowport_health_interval_seconds)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
@@ -87,7 +101,8 @@ async def start_server(settings: Settings, storage: Storage,
     port = bind(server, runtime)
     await server.start()
     await health.start()
-    return RunningServer(server=server, health=health, port=port, lock=lock, ingestion=ingestion)
+    return RunningServer(server=server, health=health, port=port, lock=lock,
+                         workspaces=workspaces, ingestion=ingestion)
 
 
 async def stop_server(running: RunningServer, grace: float) -> None:

@@ -37,11 +37,17 @@ async def serve(settings: Settings) -> None:
     workspace = Workspace(id=workspace_id_for(root), root=root)
     async with open_storage(settings.storage, runtime.knowport_data_dir) as (storage, where):
         running = await start_server(settings, storage, workspace)
+        # WORKSPACES: this process's own roots besides the default (those created through
+        # WorkspaceService are ingested when asked, by whichever process is asked).
+        extra = [w for w in running.workspaces.at_start if w.id != workspace.id]
         if running.ingestion is not None and settings.ingest.knowport_ingest_on_start:
-            await _ingest_on_start(running.ingestion.jobs, workspace)
+            for each in [workspace, *extra]:
+                await _ingest_on_start(running.ingestion.jobs, each)
         address = f"{runtime.grpc_host}:{running.port}"
         print(f"knowport serving on {address} "
               f"(storage: {where}; workspace {workspace.id} = {root})", flush=True)
+        for other in extra:
+            print(f"  also workspace {other.id} = {other.root}", flush=True)
         print(f"try: grpcurl -plaintext {address} list", flush=True)
         await stop.wait()
         log.info("shutting down: health NOT_SERVING, %.1fs grace for in-flight calls",

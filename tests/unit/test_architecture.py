@@ -30,11 +30,12 @@ ALLOWED: dict[str, set[str]] = {
     "llm_lock": {"domain", "config", "storage", "rpc"},
     "ingestor": {"domain", "config", "storage", "inference", "workspace_files", "rpc"},
     "knowledge": {"domain", "config", "storage", "inference", "workspace_files", "rpc"},
+    "workspaces": {"domain", "storage", "workspace_files", "rpc"},
     "mcp_bridge": {"domain", "config", "workspace_files", "inference"},
     "server": {"domain", "config", "storage", "inference", "workspace_files", "rpc",
-               "llm_lock", "ingestor", "knowledge"},
+               "llm_lock", "ingestor", "knowledge", "workspaces"},
     "cli": {"domain", "config", "storage", "inference", "workspace_files", "rpc", "llm_lock",
-            "ingestor", "knowledge", "server", "mcp_bridge"},
+            "ingestor", "knowledge", "server", "mcp_bridge", "workspaces"},
 }
 # Outside storage and the composition roots, storage is reached through its ports only.
 STORAGE_PUBLIC = {"services.storage.port"}

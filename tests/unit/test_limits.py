@@ -23,12 +23,16 @@ BY_NAME = {
     "request_id": [limits.ID_BYTES],
     "holder": [limits.ID_BYTES],
     "lease_id": [limits.ID_BYTES],
+    "workspaces": [limits.MAX_SEARCH_WORKSPACES, limits.WORKSPACE_BYTES],
+    "display_name": [limits.WORKSPACE_NAME_BYTES],
+    "root": [limits.PATH_BYTES],
 }
 BY_FIELD = {
     ("SearchRequest", "page_size"): limits.SEARCH_PAGE,
     ("ListIngestJobsRequest", "page_size"): limits.JOBS_PAGE,
     ("ListSkippedFilesRequest", "page_size"): limits.SKIPPED_FILES_PAGE,
     ("GetOverviewRequest", "max_depth"): limits.OVERVIEW_DEPTH,
+    ("ListWorkspacesRequest", "page_size"): limits.WORKSPACES_PAGE,
     ("GetFileContextRequest", "path"): limits.PATH_BYTES,
 }
 
