@@ -65,8 +65,9 @@ class WorkspaceRegistry:
         else:
             workspace = await self._storage.get_workspace(workspace_id)
             if workspace is None:
-                raise NotFound(f"unknown workspace {workspace_id!r}; `knowport workspace list` "
-                               f"names them (empty means the default, {self.default.id!r})",
+                raise NotFound(f"unknown workspace {workspace_id!r}; leave workspace empty for "
+                               f"the default one ({self.default.id!r}), or see `knowport "
+                               "workspace list` for the others",
                                reason="WORKSPACE_NOT_FOUND",
                                metadata={"workspace": workspace_id})
         if workspace.id in self._deleting:
