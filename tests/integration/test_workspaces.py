@@ -245,3 +245,29 @@ def test_symlinked_parent_folders_are_one_workspace(tmp_path):
     (real / "repo").mkdir(parents=True)
     os.symlink(real, tmp_path / "alias")
     assert checked_root(str(tmp_path / "alias" / "repo")) == str(real.resolve() / "repo")
+
+
+@pytest.mark.postgres
+async def test_two_servers_sharing_one_database_share_the_workspaces(pg_dsn, tmp_path):
+    from services.storage.postgres.adapter import PostgresStorage
+
+    main = default_repo(tmp_path)
+    lib = repo(tmp_path / "lib", {"lib.py": "def shared_helper():\n    return 4\n"})
+    first, second = PostgresStorage(pg_dsn), PostgresStorage(pg_dsn)
+    await first.open()
+    await second.open()
+    try:
+        async with running_server(first, main) as one, running_server(second, main) as two:
+            made = (await create(one, lib)).workspace
+            assert not (await create(two, lib)).created  # idempotent across processes
+            await ingest(two, made.id)  # written by the other server
+            found = await one.knowledge.Search(kpb.SearchRequest(
+                query="shared_helper", mode=kpb.SEARCH_MODE_LEXICAL, workspaces=[made.id]))
+            assert [(h.workspace, h.path) for h in found.hits] == [(made.id, "lib.py")]
+            await stub(two).DeleteWorkspace(pb.DeleteWorkspaceRequest(workspace=made.id))
+            err = await failure(one.knowledge.Search(kpb.SearchRequest(
+                query="shared_helper", workspaces=[made.id])))
+            assert err.code() == grpc.StatusCode.NOT_FOUND
+    finally:
+        await first.close()
+        await second.close()
