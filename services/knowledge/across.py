@@ -30,7 +30,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from services.domain.models import ScoredChunk, SearchFilters
-from services.knowledge.fusion import best_first
 from services.storage.port import ChunkSearch
 
 _TAG = "\0"
@@ -39,9 +38,13 @@ _TAG = "\0"
 def merged(rankings: Sequence[tuple[str, Sequence[ScoredChunk]]],
            limit: int) -> list[ScoredChunk]:
     """The best `limit` hits of several workspaces' rankings, their ids tagged by workspace."""
-    hits = [ScoredChunk(replace(hit.chunk, id=f"{workspace}{_TAG}{hit.chunk.id}"), hit.score)
-            for workspace, ranking in rankings for hit in ranking]
-    return best_first(hits)[:limit]
+    pairs = [(workspace, hit) for workspace, ranking in rankings for hit in ranking]
+    # best_first's order, the workspace breaking ties before the chunk id; only the hits
+    # kept are copied with tagged ids (a copy costs more than the sort).
+    pairs.sort(key=lambda p: (-p[1].score, p[1].chunk.path, p[1].chunk.start_line, p[0],
+                              p[1].chunk.id))
+    return [ScoredChunk(replace(hit.chunk, id=f"{workspace}{_TAG}{hit.chunk.id}"), hit.score)
+            for workspace, hit in pairs[:limit]]
 
 
 def untag(hit: ScoredChunk, default_workspace: str) -> ScoredChunk:
