@@ -91,9 +91,19 @@ async def test_one_ranking_equals_the_fused_per_workspace_rankings(three):
         assert len(got) == min(50, len(await expected_hybrid(server.storage, ids, query)))
         # The two worktrees hold the same chunks: each appears once per workspace.
         assert {w for w, _ in got} >= set(ids[:2])
+    # Pages of that ranking neither repeat nor skip a hit.
+    paged, token = [], ""
+    for _ in range(50):
+        page = await server.knowledge.Search(kpb.SearchRequest(
+            query=QUERIES[0], workspaces=ids, page_size=7, page_token=token))
+        paged += [(h.workspace, h.chunk_id) for h in page.hits]
+        if not (token := page.next_page_token):
+            break
+    assert paged == (await expected_hybrid(server.storage, ids, QUERIES[0]))[:len(paged)]
+    assert len(paged) == len(await expected_hybrid(server.storage, ids, QUERIES[0]))
 
 
-async def test_lexical_ranking_across_workspaces_is_the_merged_bm25_ranking(three):
+async def test_lexical_ranking_across_workspaces_and_the_workspace_fields(three):
     server, ids = three
     query = "discount"
     found = await server.knowledge.Search(kpb.SearchRequest(
@@ -105,23 +115,6 @@ async def test_lexical_ranking_across_workspaces_is_the_merged_bm25_ranking(thre
     assert [h.score for h in found.hits] == pytest.approx([w[2] for w in want])
     assert {h.workspace for h in found.hits} == set(ids)
 
-
-async def test_pages_of_a_cross_workspace_search_neither_repeat_nor_skip(three):
-    server, ids = three
-    whole = await server.knowledge.Search(kpb.SearchRequest(
-        query="shop inventory price", workspaces=ids, page_size=50))
-    paged, token = [], ""
-    for _ in range(50):
-        page = await server.knowledge.Search(kpb.SearchRequest(
-            query="shop inventory price", workspaces=ids, page_size=3, page_token=token))
-        paged += [(h.workspace, h.chunk_id) for h in page.hits]
-        if not (token := page.next_page_token):
-            break
-    assert paged == [(h.workspace, h.chunk_id) for h in whole.hits]
-
-
-async def test_workspace_fields_of_a_search(three):
-    server, ids = three
     single = await server.knowledge.Search(kpb.SearchRequest(query="discount"))
     assert {h.workspace for h in single.hits} == {ids[0]}  # the default, named
     union = await server.knowledge.Search(kpb.SearchRequest(
