@@ -20,6 +20,9 @@ MAX_LANGUAGES = 32
 MAX_KINDS = 16
 ID_BYTES = 128  # job ids, idempotency keys (request_id), lease ids, lock holders
 PAGE_TOKEN_BYTES = 4_096  # what a client may send back; the server's tokens are far shorter
+# The smallest response budget a caller may ask for (metadata knowport-budget-bytes, which the
+# HTTP gateway sends to fit its larger JSON); smaller asks are raised to it.
+MIN_ASKED_BUDGET_BYTES = 1_024
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from services.knowledge.wire.file_context import file_context_response
 from services.knowledge.wire.hits import search_response
 from services.knowledge.wire.overview import overview_response
 from services.rpc import paging
+from services.rpc.response_cap import asked_budget
 from services.rpc.requests import (
     WorkspaceResolver,
     bounded_text,
@@ -122,7 +123,7 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
                 stale[chunk.path] = record is None or disk.stale(record)
             return stale[chunk.path]
 
-        return search_response(page, offset, self._budget, is_stale,
+        return search_response(page, offset, asked_budget(context, self._budget), is_stale,
                                lambda position: paging.encode_token(position, owner),
                                request.query)
 
@@ -145,7 +146,7 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         return file_context_response(
             record, chunks, stale,
             file_context.LineRange(request.start_line, request.end_line, request.start_column),
-            min(position, len(chunks)), self._budget,
+            min(position, len(chunks)), asked_budget(context, self._budget),
             lambda index: paging.encode_token(index, owner))
 
     async def GetOverview(self, request: pb.GetOverviewRequest,
@@ -155,4 +156,5 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         workspace = await self._workspaces.resolve(request.workspace)
         overview = await self._overviews.get(workspace.id)
         return overview_response(workspace.id, workspace.root, overview,
-                                 limits.OVERVIEW_DEPTH.of(request.max_depth), self._budget)
+                                 limits.OVERVIEW_DEPTH.of(request.max_depth),
+                                 asked_budget(context, self._budget))

@@ -13,6 +13,7 @@ from knowport.v1 import ingest_service_pb2, knowledge_service_pb2, lock_service_
 from knowport.v1 import ingest_service_pb2_grpc as ingest_grpc
 from knowport.v1 import knowledge_service_pb2_grpc as knowledge_grpc
 from knowport.v1 import lock_service_pb2_grpc as lock_grpc
+from knowport.v1 import system_service_pb2_grpc as system_grpc
 from services.config import Settings
 from services.domain.models import Workspace
 from services.inference.llm import OpenGate
@@ -25,6 +26,7 @@ from services.llm_lock.lock import LlmLock
 from services.llm_lock.servicer import LockServicer
 from services.rpc.requests import WorkspaceResolver
 from services.server.health import HealthMonitor
+from services.server.status import SYSTEM_SERVICE, StatusServicer
 from services.server.transport import bind, make_grpc_server
 from services.storage.port import Storage
 
@@ -80,6 +82,8 @@ async def start_server(settings: Settings, storage: Storage,
     names = [SERVICE_NAMES[name] for name in enabled]
     health = HealthMonitor(storage, names, runtime.knowport_health_interval_seconds)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
+    system_grpc.add_SystemServiceServicer_to_server(StatusServicer(health, names), server)
+    names.append(SYSTEM_SERVICE)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
     if runtime.knowport_reflection:
         reflection.enable_server_reflection([*names, health_name, reflection.SERVICE_NAME],
