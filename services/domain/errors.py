@@ -69,6 +69,13 @@ class ResourceExhausted(KnowportError):
     default_reason = "RESOURCE_EXHAUSTED"
 
 
+class PermissionDenied(KnowportError):
+    """The caller may not do this from where it is (e.g. a browser page of another origin)."""
+
+    code = "PERMISSION_DENIED"
+    default_reason = "PERMISSION_DENIED"
+
+
 class StorageUnavailable(Unavailable):
     """The storage backend cannot be reached."""
 

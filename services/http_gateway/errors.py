@@ -14,6 +14,7 @@ import grpc
 from google.protobuf import any_pb2, json_format
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from starlette.responses import Response
 
 from services.domain.errors import KnowportError
 from services.rpc.status import ERROR_DOMAIN
@@ -30,50 +31,60 @@ HTTP_STATUS = {
 }
 
 
-class GatewayError(KnowportError):
-    """A refusal by the gateway itself, with an explicit HTTP status where AIP-193's mapping
-    has a more precise one (413 for a too-large request body, 405 for a wrong verb)."""
+class HttpError(Exception):
+    """A failed request: its google.rpc.Status, and the HTTP status when a more precise one
+    than AIP-193's applies (413 for a too-large request body, 405 for a wrong verb)."""
 
-    def __init__(self, error: KnowportError, http_status: int | None = None,
+    def __init__(self, status: status_pb2.Status, http_status: int | None = None,
                  headers: dict[str, str] | None = None) -> None:
-        super().__init__(error.message, reason=error.reason, metadata=error.metadata)
-        self.code = error.code
-        self.http_status = http_status or HTTP_STATUS[error.code]
-        self.headers = headers or {}
+        super().__init__(status.message)
+        self.status = status
+        self.http_status = http_status or HTTP_STATUS.get(code_name(status), 500)
+        self.headers = dict(headers or {})
+        if code_name(status) == "UNAUTHENTICATED":
+            self.headers["WWW-Authenticate"] = 'Bearer realm="knowport"'
 
+    @classmethod
+    def of(cls, error: KnowportError, http_status: int | None = None,
+           headers: dict[str, str] | None = None) -> HttpError:
+        """A domain error, with its ErrorInfo as the server would send it."""
+        info = any_pb2.Any()
+        info.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN,
+                                              metadata=error.metadata))
+        status = status_pb2.Status(code=code_pb2.Code.Value(error.code),
+                                   message=error.message, details=[info])
+        return cls(status, http_status, headers)
 
-def status_json(status: status_pb2.Status) -> bytes:
-    """The Status as one line of JSON: {code, message, details}."""
-    body = json_format.MessageToDict(status, always_print_fields_with_no_presence=True)
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    @classmethod
+    def of_rpc(cls, err: grpc.aio.AioRpcError) -> HttpError:
+        """A call's status: the rich one the server sent, else its code and message."""
+        try:
+            status = rpc_status.from_call(err)
+        except ValueError:  # details that contradict code and message: keep what is sure
+            status = None
+        if status is None:
+            status = status_pb2.Status(code=err.code().value[0], message=err.details() or "")
+        return cls(status)
 
+    @classmethod
+    def internal(cls, exc: BaseException) -> HttpError:
+        """An unexpected failure: a generic message for the caller, the traceback in the log."""
+        ref = uuid.uuid4().hex[:12]
+        log.error("unexpected error in the HTTP gateway (ref %s)", ref, exc_info=exc)
+        return cls(status_pb2.Status(
+            code=code_pb2.INTERNAL,
+            message=f"internal error; the server log has details (ref {ref})"))
 
-def status_of_error(error: KnowportError) -> status_pb2.Status:
-    info = any_pb2.Any()
-    info.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN,
-                                          metadata=error.metadata))
-    return status_pb2.Status(code=code_pb2.Code.Value(error.code), message=error.message,
-                             details=[info])
+    def json(self) -> bytes:
+        """The Status as one line of JSON: {code, message, details}."""
+        body = json_format.MessageToDict(self.status,
+                                         always_print_fields_with_no_presence=True)
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
-
-def status_of_rpc_error(err: grpc.aio.AioRpcError) -> status_pb2.Status:
-    """The call's google.rpc.Status: the rich one the server sent, or code and message."""
-    try:
-        rich = rpc_status.from_call(err)
-    except ValueError:  # details that do not match code and message: keep what is sure
-        rich = None
-    if rich is not None:
-        return rich
-    return status_pb2.Status(code=err.code().value[0], message=err.details() or "")
+    def response(self) -> Response:
+        return Response(self.json(), self.http_status, headers=self.headers,
+                        media_type="application/json")
 
 
 def code_name(status: status_pb2.Status) -> str:
     return code_pb2.Code.Name(status.code) if status.code in code_pb2.Code.values() else "UNKNOWN"
-
-
-def internal_error(exc: BaseException) -> status_pb2.Status:
-    """An unexpected failure: a generic message for the caller, the traceback in the log."""
-    ref = uuid.uuid4().hex[:12]
-    log.error("unexpected error in the HTTP gateway (ref %s)", ref, exc_info=exc)
-    return status_pb2.Status(code=code_pb2.INTERNAL,
-                             message=f"internal error; the server log has details (ref {ref})")

@@ -26,7 +26,6 @@ from services.knowledge.wire.file_context import file_context_response
 from services.knowledge.wire.hits import search_response
 from services.knowledge.wire.overview import overview_response
 from services.rpc import paging
-from services.rpc.response_cap import asked_budget
 from services.rpc.requests import (
     WorkspaceResolver,
     bounded_text,
@@ -34,6 +33,7 @@ from services.rpc.requests import (
     known_names,
     page_size,
 )
+from services.rpc.response_cap import asked_budget
 from services.storage.port import ChunkSearch, Files
 from services.workspace_files.languages import known_languages, language_for
 

@@ -14,7 +14,8 @@ from services.server.health import HealthMonitor
 SYSTEM_SERVICE = pb.DESCRIPTOR.services_by_name["SystemService"].full_name
 
 
-def _version() -> str:
+def product_version() -> str:
+    """The installed product's version."""
     try:
         return version("knowport")
     except PackageNotFoundError:  # running from a checkout that was never installed
@@ -25,7 +26,7 @@ class StatusServicer(pb_grpc.SystemServiceServicer):
     def __init__(self, health: HealthMonitor, services: list[str]) -> None:
         self._health = health
         self._services = sorted(services)
-        self._version = _version()
+        self._version = product_version()
 
     async def GetStatus(self, request: pb.GetStatusRequest,
                         context: grpc.aio.ServicerContext) -> pb.GetStatusResponse:
