@@ -30,10 +30,9 @@ import httpx
 from bench.workloads import say
 from knowport.v1 import knowledge_service_pb2 as pb
 from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
-from tests.support.process import start_serve
+from tests.support.process import gateway_base, start_serve, wait_ingest_succeeded
 
 ROOT = Path(__file__).resolve().parents[1]
-GATEWAY_LINE = re.compile(r"knowport HTTP/JSON on (http://\S+)")
 Ask = Callable[[str], Awaitable[int]]
 
 
@@ -159,8 +158,8 @@ def main() -> None:
                               "KNOWPORT_HTTP_PORT": "0", "EMBEDDING_BACKEND": "none",
                               "OPENAI_API_BASE": "", "LOG_LEVEL": "WARNING"})
         try:
-            base = _gateway(served)
-            _wait_indexed(base)
+            base = gateway_base(served)
+            wait_ingest_succeeded(base)
             words = queries(workspace)
             say(f"index ready: {len(words)} queries; {args.clients} clients, "
                 f"{args.seconds:.0f} s per run")
@@ -182,26 +181,6 @@ def main() -> None:
         say(f"{name}: p50 = {ratio:.2f}x gRPC p50 (target <= 1.5x: {verdict}); throughput "
             f"{row[f'rps_{args.clients}'] / grpc_row[f'rps_{args.clients}']:.2f}x")
     print(json.dumps(rows))
-
-
-def _gateway(served) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for line in list(served.output):
-            if found := GATEWAY_LINE.search(line):
-                return found.group(1)
-        time.sleep(0.05)
-    raise SystemExit("the server printed no gateway address")
-
-
-def _wait_indexed(base: str) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        jobs = httpx.get(f"{base}/v1/ingest/jobs").json().get("jobs", [])
-        if jobs and jobs[0]["state"] == "INGEST_JOB_STATE_SUCCEEDED":
-            return
-        time.sleep(0.5)
-    raise SystemExit("the ingest did not finish")
 
 
 if __name__ == "__main__":

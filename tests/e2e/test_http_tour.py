@@ -11,18 +11,15 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.support.process import start_serve
+from tests.support.process import gateway_base, start_serve, wait_ingest_succeeded
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADING = "## Over HTTP/JSON"
 DOCUMENTED = "127.0.0.1:8080"
-GATEWAY_LINE = re.compile(r"knowport HTTP/JSON on http://(\S+)")
 
 
 def tour_text() -> str:
@@ -39,26 +36,6 @@ def curl_blocks() -> list[str]:
             if "curl" in code]
 
 
-def _gateway_address(served) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for line in list(served.output):
-            if found := GATEWAY_LINE.search(line):
-                return found.group(1)
-        time.sleep(0.05)
-    raise AssertionError("no gateway line:\n" + "".join(served.output))
-
-
-def _wait_indexed(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        jobs = httpx.get(f"{base}/v1/ingest/jobs").json().get("jobs", [])
-        if jobs and jobs[0]["state"] == "INGEST_JOB_STATE_SUCCEEDED":
-            return
-        time.sleep(0.2)
-    raise AssertionError("the ingest at start did not finish")
-
-
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     workspace = tmp_path_factory.mktemp("tour")
@@ -68,9 +45,9 @@ def gateway(tmp_path_factory):
                           "KNOWPORT_HTTP_PORT": "0", "EMBEDDING_BACKEND": "none",
                           "OPENAI_API_BASE": ""})
     try:
-        address = _gateway_address(served)
-        _wait_indexed(f"http://{address}")
-        yield address
+        base = gateway_base(served)
+        wait_ingest_succeeded(base, timeout=60)
+        yield base.removeprefix("http://")
     finally:
         assert served.stop() == 0
 
