@@ -105,8 +105,12 @@ async def start_server(settings: Settings, storage: Storage,
     running = RunningServer(server=server, health=health, port=port, lock=lock,
                             ingestion=ingestion, gateway_dir=gateway_dir)
     if gateway_dir is not None:
-        running.gateway = await start_gateway(settings, f"unix:{gateway_dir / 'grpc.sock'}",
-                                              product_version())
+        try:
+            running.gateway = await start_gateway(
+                settings, f"unix:{gateway_dir / 'grpc.sock'}", product_version())
+        except BaseException:  # e.g. the HTTP port was taken since it was checked
+            await stop_server(running, grace=0)
+            raise
     return running
 
 

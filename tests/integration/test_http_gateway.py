@@ -278,3 +278,28 @@ async def test_tls_with_the_servers_certificate(tmp_path):
         async with httpx.AsyncClient() as plain:
             with pytest.raises(httpx.HTTPError):
                 await plain.get(f"http://localhost:{port}/health")
+
+
+async def test_health_is_503_once_the_server_stops_serving(tmp_path):
+    async with running_server(MemoryStorage(), tmp_path, KNOWPORT_HTTP_PORT="0") as server:
+        base = f"http://127.0.0.1:{server.running.gateway.port}"
+        async with httpx.AsyncClient(base_url=base) as http:
+            assert (await http.get("/health")).status_code == 200
+            await server.running.health.shutdown()
+            assert_status_json(await http.get("/health"), 503, 14)
+
+
+async def test_mutual_tls_wants_a_client_certificate(tmp_path):
+    certs = make_certs(tmp_path)
+    async with running_server(MemoryStorage(), tmp_path, KNOWPORT_HTTP_PORT="0",
+                              KNOWPORT_TLS_CERT_FILE=str(certs["server"].cert),
+                              KNOWPORT_TLS_KEY_FILE=str(certs["server"].key),
+                              KNOWPORT_TLS_CLIENT_CA_FILE=str(certs["ca"].cert)) as server:
+        url = f"https://localhost:{server.running.gateway.port}/health"
+        trust = ssl.create_default_context(cafile=str(certs["ca"].cert))
+        async with httpx.AsyncClient(verify=trust) as anonymous:
+            with pytest.raises(httpx.HTTPError):
+                await anonymous.get(url)
+        trust.load_cert_chain(str(certs["client"].cert), str(certs["client"].key))
+        async with httpx.AsyncClient(verify=trust) as known:
+            assert (await known.get(url)).json()["status"] == "ok"
