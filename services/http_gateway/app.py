@@ -68,6 +68,9 @@ class Gateway:
                                refused.status_code)
         path = request.scope["path"]
         if path == OPENAPI_PATH and request.method == "GET":
+            if len(self._openapi) > self._limits.response_bytes:  # no body over the cap, ever
+                raise ResourceExhausted(f"the OpenAPI document is {len(self._openapi)} bytes, "
+                                        "over the response cap", reason="RESPONSE_TOO_LARGE")
             return Response(self._openapi, media_type=JSON)
         route, variables = self._route(request.method, path)
         body = await self._body(request)

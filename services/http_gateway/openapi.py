@@ -119,7 +119,8 @@ def openapi_document(routes: list[Route], version: str) -> bytes:
         "components": {"schemas": schemas.components,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
-    return json.dumps(document, indent=1, sort_keys=True).encode()
+    # Compact: the document is a response like any other and must fit the byte cap.
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _openapi_path(route: Route) -> str:
