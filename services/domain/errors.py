@@ -76,6 +76,13 @@ class PermissionDenied(KnowportError):
     default_reason = "PERMISSION_DENIED"
 
 
+class Unauthenticated(KnowportError):
+    """The request lacks the access token (or has a wrong one)."""
+
+    code = "UNAUTHENTICATED"
+    default_reason = "UNAUTHENTICATED"
+
+
 class StorageUnavailable(Unavailable):
     """The storage backend cannot be reached."""
 

@@ -4,6 +4,7 @@ the response budget and every interceptor behave exactly as for gRPC clients."""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 import grpc
@@ -18,6 +19,7 @@ from services.domain.errors import (
     NotFound,
     PermissionDenied,
     ResourceExhausted,
+    Unauthenticated,
 )
 from services.http_gateway.errors import HttpError
 from services.http_gateway.routes import Route
@@ -34,6 +36,8 @@ class GatewayLimits:
     response_bytes: int  # the cap on every JSON body sent (KNOWPORT_MAX_RESPONSE_BYTES)
     request_bytes: int  # the largest request body read (KNOWPORT_MAX_RECEIVE_BYTES)
     default_timeout: float  # unary calls without a grpc-timeout header
+    token: str = ""  # KNOWPORT_AUTH_TOKEN: the gRPC side checks it on every call; the gateway
+    # only for what it answers itself (/openapi.json)
 
 
 class Gateway:
@@ -68,6 +72,7 @@ class Gateway:
                                refused.status_code)
         path = request.scope["path"]
         if path == OPENAPI_PATH and request.method == "GET":
+            self._check_token(request)  # like reflection: the schema needs the token too
             if len(self._openapi) > self._limits.response_bytes:  # no body over the cap, ever
                 raise ResourceExhausted(f"the OpenAPI document is {len(self._openapi)} bytes, "
                                         "over the response cap", reason="RESPONSE_TOO_LARGE")
@@ -92,6 +97,13 @@ class Gateway:
         sse = "text/event-stream" in request.headers.get("accept", "")
         return StreamingResponse(stream_lines(started, first, self._limits.response_bytes, sse),
                                  media_type="text/event-stream" if sse else "application/x-ndjson")
+
+    def _check_token(self, request: Request) -> None:
+        expected = self._limits.token
+        if expected and not hmac.compare_digest(
+                request.headers.get("authorization", "").encode(), f"Bearer {expected}".encode()):
+            raise HttpError.of(Unauthenticated("missing or wrong access token: send "
+                                               "'Authorization: Bearer <token>'"))
 
     def _route(self, verb: str, path: str) -> tuple[Route, dict[str, str]]:
         allowed = []

@@ -79,7 +79,8 @@ async def start_gateway(settings: Settings, grpc_target: str, version: str) -> R
         allowed_origins=http.allowed_origins))
     limits = GatewayLimits(response_bytes=runtime.knowport_max_response_bytes,
                            request_bytes=runtime.knowport_max_receive_bytes,
-                           default_timeout=http.knowport_http_default_timeout_seconds)
+                           default_timeout=http.knowport_http_default_timeout_seconds,
+                           token=runtime.knowport_auth_token.get_secret_value())
     app = Gateway(channel, routes, limits, security, openapi_document(routes, version))
     sock = _listen(http.knowport_http_host, http.knowport_http_port or 0)
     tls = _tls(settings)

@@ -265,6 +265,9 @@ async def test_token_is_required_except_for_health(tmp_path):
             right = await http.get("/stats", headers={"authorization": "Bearer s3cret"})
             assert right.status_code == 200
             assert (await http.get("/health")).json()["status"] == "ok"
+            assert_status_json(await http.get("/openapi.json"), 401, 16)
+            schema = await http.get("/openapi.json", headers={"authorization": "Bearer s3cret"})
+            assert schema.status_code == 200
 
 
 async def test_tls_with_the_servers_certificate(tmp_path):
