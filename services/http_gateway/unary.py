@@ -60,7 +60,10 @@ class UnaryCaller:
             if len(body) <= self._cap or budget <= MIN_ASKED_BUDGET_BYTES:
                 break
             budget = max(MIN_ASKED_BUDGET_BYTES, int(budget * self._cap / len(body) * HEADROOM))
-            body = await ask([(BUDGET_METADATA_KEY, str(budget))])
+            smaller = await ask([(BUDGET_METADATA_KEY, str(budget))])
+            if len(smaller) >= len(body):  # the RPC does not honour the asked budget
+                break
+            body = smaller
         if len(body) > self._cap:
             raise HttpError.of(ResourceExhausted(
                 f"{route.method.name}: the JSON response would be {len(body)} bytes, over the "
