@@ -34,34 +34,38 @@ _SPACES = re.compile(r"\s+")
 _SEPARATORS = " \t\r\n.:->?&"  # between a qualifier and its name: `.`, `::`, `->`, `?.`
 
 
-class _Queries:
-    """A language's compiled queries: definitions, references, imports."""
+class _Query:
+    """A language's one compiled query: definitions, import statements, import patterns and
+    reference patterns, in that order, so one pass over the tree finds them all."""
 
     def __init__(self, language: Language, grammar: lang.Grammar, rules: Rules) -> None:
         # The tables name a few node types some grammar versions lack (C# record structs).
         known = [t for t in grammar.definitions if language.id_for_node_kind(t, True)]
-        definition_types = " ".join(f"({t})" for t in known)
-        self.definitions = Query(language, f"[{definition_types}] @definition")
-        self.kinds: list[str] = []  # reference kind of each pattern, by pattern index
-        patterns = []
+        patterns = ["[" + " ".join(f"({t})" for t in known) + "] @definition"]
+        if rules.import_statements:
+            patterns.append("[" + " ".join(f"({t})" for t in rules.import_statements) + "] @import")
+        self.first_import = len(patterns)
+        patterns += rules.imports
+        self.first_reference = len(patterns)
+        self.kinds: list[str] = []  # reference kind of each reference pattern, in order
         for kind in REFERENCE_KINDS:
             for pattern in rules.references.get(kind, ()):
                 patterns.append(pattern)
                 self.kinds.append(kind)
-        self.references = Query(language, "\n".join(patterns)) if patterns else None
-        self.imports = Query(language, "\n".join(rules.imports)) if rules.imports else None
-        statements = " ".join(f"({t})" for t in rules.import_statements)
-        self.statements = Query(language, f"[{statements}] @import") if statements else None
+        self.query = Query(language, "\n".join(patterns))
 
 
-_compiled: dict[str, _Queries] = {}  # by grammar name; compiled once per process
+_compiled: dict[str, _Query] = {}  # by grammar name; compiled once per process
 
 
-def _queries(language: Language, grammar: lang.Grammar, rules: Rules) -> _Queries:
-    queries = _compiled.get(grammar.name)
-    if queries is None:
-        queries = _compiled[grammar.name] = _Queries(language, grammar, rules)
-    return queries
+def _query(language: Language, grammar: lang.Grammar, rules: Rules) -> _Query:
+    query = _compiled.get(grammar.name)
+    if query is None:
+        query = _compiled[grammar.name] = _Query(language, grammar, rules)
+    return query
+
+
+_Match = tuple[int, dict[str, list[Node]]]
 
 
 class Extractor:
@@ -72,19 +76,35 @@ class Extractor:
         self.source = walk.source
         self.rules = rules
         self.path = path
-        self.queries = _queries(language, walk.grammar, rules)
+        self.query = _query(language, walk.grammar, rules)
 
     def extract(self, root: Node) -> FileSymbols:
+        q = self.query
+        definition_nodes: list[Node] = []
+        statements: list[Node] = []
+        import_matches: list[_Match] = []
+        reference_matches: list[_Match] = []
+        for index, captures in QueryCursor(q.query).matches(root):
+            if index >= q.first_reference:
+                reference_matches.append((index - q.first_reference, captures))
+            elif index >= q.first_import:
+                import_matches.append((index, captures))
+            elif "definition" in captures:
+                definition_nodes += captures["definition"]
+            else:
+                statements += captures.get("import", ())
         named_at: set[int] = set()  # where definitions are named: no references there
-        definitions = self._definitions(root, named_at)
-        imports = sorted(self._imports(root), key=lambda i: _line(i.name_node or root))
+        definitions = self._definitions(definition_nodes, named_at)
+        imports = sorted(
+            self._imports(import_matches, statements), key=lambda i: _line(i.name_node or root)
+        )
         found = [
             (node.start_byte, IMPORT, node, item.qualifier)
             for item in imports
             if (node := item.name_node) is not None and node.start_byte not in named_at
         ]
         named_at.update(at for at, *_ in found)  # an imported name is an import, not `other`
-        found += [r for r in self._references(root) if r[0] not in named_at]
+        found += [r for r in self._references(reference_matches) if r[0] not in named_at]
         return FileSymbols(
             definitions=tuple(d for *_, d in definitions),
             references=tuple(self._scoped(found, definitions)),
@@ -98,14 +118,13 @@ class Extractor:
     # definitions
 
     def _definitions(
-        self, root: Node, named_at: set[int]
+        self, nodes: list[Node], named_at: set[int]
     ) -> list[tuple[int, int, int, str, SymbolDefinition]]:
         """(name's start byte, start byte, end byte, qualified name, definition) in file
         order; the enclosing definitions of each one are the ones still open around it.
         Adds where each name's parts start to `named_at` (`A` and `q` of C++ `A::q`)."""
         found = []
         open_: list[tuple[int, Item]] = []  # (end byte, item) of enclosing definitions
-        nodes = QueryCursor(self.queries.definitions).captures(root).get("definition", [])
         for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
             while open_ and open_[-1][0] <= node.start_byte:
                 open_.pop()
@@ -143,25 +162,21 @@ class Extractor:
 
     # references
 
-    def _references(self, root: Node) -> Iterator[tuple[int, str, Node, str]]:
+    def _references(self, matches: list[_Match]) -> Iterator[tuple[int, str, Node, str]]:
         """(name's start byte, kind, name node, qualifier), one per name: its first capture
         in the order of the patterns (see rules.py)."""
-        query = self.queries.references
-        if query is None:
-            return
-        best: dict[int, tuple[int, Node, str]] = {}
-        for index, captures in QueryCursor(query).matches(root):
+        best: dict[int, tuple[int, Node, list[Node] | None]] = {}
+        for index, captures in matches:
             names = captures.get("name")
             if not names:
                 continue
             name = names[0]
             known = best.get(name.start_byte)
-            if known is not None and known[0] <= index:
-                continue
-            paths = captures.get("path")
-            best[name.start_byte] = (index, name, self._qualifier(paths[0], name) if paths else "")
-        for at, (index, name, qualifier) in best.items():
-            yield at, self.queries.kinds[index], name, qualifier
+            if known is None or index < known[0]:
+                best[name.start_byte] = (index, name, captures.get("path"))
+        for at, (index, name, paths) in best.items():
+            qualifier = self._qualifier(paths[0], name) if paths else ""
+            yield at, self.query.kinds[index], name, qualifier
 
     def _qualifier(self, path: Node, name: Node) -> str:
         raw = self.source[path.start_byte : name.start_byte].decode("utf-8", "replace")
@@ -196,14 +211,12 @@ class Extractor:
 
     # imports
 
-    def _imports(self, root: Node) -> Iterator[Imported]:
-        if self.queries.imports is not None:
-            for _, captures in QueryCursor(self.queries.imports).matches(root):
-                yield from imported_by_pattern(captures, self.source, self.path)
+    def _imports(self, matches: list[_Match], statements: list[Node]) -> Iterator[Imported]:
+        for _, captures in matches:
+            yield from imported_by_pattern(captures, self.source, self.path)
         reader = self.rules.read_import
-        if self.queries.statements is not None and reader is not None:
-            captured = QueryCursor(self.queries.statements).captures(root)
-            for statement in captured.get("import", []):
+        if reader is not None:
+            for statement in statements:
                 yield from reader(statement, self.source, self.path)
 
 
