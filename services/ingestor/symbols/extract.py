@@ -31,7 +31,8 @@ from services.ingestor.symbols.rules import Imported, Rules
 SIGNATURE_CHARS = 200
 QUALIFIER_CHARS = 200
 _SPACES = re.compile(r"\s+")
-_SEPARATORS = " \t\r\n.:->?&"  # between a qualifier and its name: `.`, `::`, `->`, `?.`
+# Between a qualifier and its name: `.`, `::`, `->`, `?.`, PHP's `\`.
+_SEPARATORS = " \t\r\n.:->?&\\"
 
 
 class _Query:
