@@ -17,7 +17,8 @@ from pathlib import Path
 
 from services.domain.errors import StorageUnavailable
 from services.domain.models import Chunk, FileRecord, Workspace, content_hash
-from services.ingestor.chunking import needs_parse_worker, parse_to_chunks
+from services.domain.symbols import FileSymbols
+from services.ingestor.chunking import ChunkedFile, needs_parse_worker, parse_to_file
 from services.ingestor.embed import EmbedStage
 from services.ingestor.enrich import Enricher
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
@@ -47,6 +48,7 @@ class _File:
     text: str = ""
     file_hash: str = ""
     chunks: list[Chunk] = field(default_factory=list)
+    symbols: FileSymbols | None = None  # None: not parsed this run (or extraction is off)
     summary: str = ""
     reused: bool = False  # content unchanged (only touched): stored chunks are kept as they are
     held: int = 0  # bytes of the text budget this file holds while in the pipeline
@@ -70,6 +72,7 @@ class Pipeline:
     enricher: Enricher | None = None
     embedder: EmbedStage | None = None
     parse_pool: ParsePool | None = None  # None: always parse in threads
+    extract_symbols: bool = True  # off: chunks only (the symbols benchmark's baseline)
 
     async def run(self, workspace: Workspace, *, full: bool, progress: Progress,
                   cancelled: asyncio.Event) -> None:
@@ -155,20 +158,23 @@ class Pipeline:
             item.summary, item.reused = item.stored.summary, True
             return item
         try:
-            item.chunks = await self._parse(item)
+            parsed = await self._parse(item)
         except ParserCrashed as err:
             _failed(progress, item, "parse", err)
             return None
+        item.chunks = parsed.chunks
+        item.symbols = parsed.symbols if self.extract_symbols else None
         item.text = ""  # the chunks hold it now; a 10 MB file need not wait in a queue twice
         progress.add("files_parsed")
         return item
 
-    async def _parse(self, item: _File) -> list[Chunk]:
+    async def _parse(self, item: _File) -> ChunkedFile:
         # In this process when no grammar runs (see needs_parse_worker), or when there is no
         # pool (then a grammar crash would take this process down).
+        args = (parse_to_file, item.path, item.text, item.language, self.extract_symbols)
         if self.parse_pool is None or not needs_parse_worker(item.text):
-            return await asyncio.to_thread(parse_to_chunks, item.path, item.text, item.language)
-        return await self.parse_pool.run(parse_to_chunks, item.path, item.text, item.language)
+            return await asyncio.to_thread(*args)
+        return await self.parse_pool.run(*args)
 
     async def _enrich(self, item: _File, progress: Progress) -> _File | None:
         if self.enricher is not None and not item.reused:
