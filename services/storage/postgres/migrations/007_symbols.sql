@@ -44,3 +44,8 @@ CREATE TABLE symbol_imports (
     FOREIGN KEY (workspace_id, path) REFERENCES files (workspace_id, path) ON DELETE CASCADE
 );
 CREATE INDEX symbol_imports_file ON symbol_imports (workspace_id, path);
+
+-- Files indexed before this migration have no symbols stored. Forget their mtime and hash so
+-- the next incremental ingest parses each again (chunk ids, descriptions and vectors come back
+-- the same from their content-hash caches: no model is called).
+UPDATE files SET mtime_ns = 0, content_hash = '';
