@@ -4,12 +4,10 @@ human and --json."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
-from tests.support.process import start_serve, tool
+from tests.support.cli_server import knowport, served_and_indexed
 from tests.support.symbol_fixture import APP, OTHER, STORE
 from tests.support.workspaces import write_files
 
@@ -18,19 +16,8 @@ from tests.support.workspaces import write_files
 def served(tmp_path_factory):
     root = write_files(tmp_path_factory.mktemp("ws"), {
         "pkg/__init__.py": "", "pkg/store.py": STORE, "app.py": APP, "other.py": OTHER})
-    proc = start_serve({"STORAGE_TYPE": "memory", "WORKSPACE": str(root),
-                        "KNOWPORT_INGEST_ON_START": "false", "EMBEDDING_BACKEND": "none"})
-    host, port = proc.address.rsplit(":", 1)
-    env = {**os.environ, "GRPC_HOST": host, "GRPC_PORT": port, "WORKSPACE": str(root)}
-    assert subprocess.run([tool("knowport"), "ingest"], env=env, capture_output=True,
-                          timeout=60).returncode == 0
-    yield env
-    assert proc.stop() == 0
-
-
-def knowport(env, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([tool("knowport"), *args], env=env, capture_output=True, text=True,
-                          timeout=60)
+    with served_and_indexed(root) as env:
+        yield env
 
 
 def test_symbols_by_name_prefix_and_qualified_name(served):
