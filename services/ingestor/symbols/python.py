@@ -84,6 +84,11 @@ RULES = Rules(
             "(attribute attribute: (identifier) @name) @path",
             "(argument_list (identifier) @name)",
             "(keyword_argument value: (identifier) @name)",
+            # Where a function is handed on as a value: returned, stored, listed.
+            "(return_statement (identifier) @name)",
+            "(assignment right: (identifier) @name)",
+            "(pair value: (identifier) @name)",
+            "([(list) (tuple) (set)] (identifier) @name)",
         ),
     },
     import_statements=("import_statement", "import_from_statement"),
