@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from services.domain.errors import StorageUnavailable
 from services.domain.models import Chunk, FileRecord, Workspace, content_hash
@@ -24,7 +25,7 @@ from services.ingestor.enrich import Enricher
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
 from services.ingestor.progress import Progress
 from services.ingestor.text_budget import TextBudget
-from services.storage.port import Files
+from services.storage.port import Files, Symbols
 from services.workspace_files.languages import language_for
 from services.workspace_files.policy import ScannedFile, ScanRules, SkippedFile
 from services.workspace_files.read import read_source
@@ -63,11 +64,15 @@ class _File:
                           language=self.language, summary=self.summary)
 
 
+class _Store(Files, Symbols, Protocol):
+    """Files and chunks, and (kept for a file touched but unchanged) their symbols."""
+
+
 @dataclass
 class Pipeline:
     """Runs the five stages for one workspace. Stateless between runs."""
 
-    storage: Files
+    storage: _Store
     rules: ScanRules
     enricher: Enricher | None = None
     embedder: EmbedStage | None = None
@@ -155,6 +160,8 @@ class Pipeline:
             # Touched but not changed: keep chunks and summary, refresh size and mtime so the
             # fast path applies next time.
             item.chunks = await self.storage.get_chunks(workspace.id, item.path)
+            item.symbols = (await self.storage.get_symbols(workspace.id, [item.path])).get(
+                item.path)
             item.summary, item.reused = item.stored.summary, True
             return item
         try:
@@ -228,7 +235,8 @@ class Pipeline:
         return files + reused
 
     async def _persist(self, workspace: Workspace, item: _File, progress: Progress) -> None:
-        await self.storage.replace_file(workspace.id, item.record(), item.chunks)
+        await self.storage.replace_file(workspace.id, item.record(), item.chunks,
+                                        symbols=item.symbols)
         progress.persisted(item.path, len(item.chunks))
 
 
