@@ -156,3 +156,33 @@ def test_parsed_files_cross_process_boundaries() -> None:
     parsed = parse_to_file("pkg/sub/service.py", SOURCE, "python")
     assert parsed.symbols.definitions and parsed.chunks
     assert pickle.loads(pickle.dumps(parsed)) == parsed
+
+
+def test_local_variables_are_not_references() -> None:
+    source = """
+    def prompt(text):
+        return text
+
+    def ask(prompt, *rest, echo=True, **options):
+        total = [prompt(x) for x in rest]
+        for echo_ in rest:
+            pass
+        def inner():
+            return prompt, echo
+        def helper():
+            pass
+        return inner, helper, ask, total
+
+    class Form:
+        prompt = "?"
+
+        def show(self):
+            return prompt(self.prompt)
+    """
+    found = references(extract("form.py", source, "python"))
+    bare = {(name, line) for _, qualifier, name, line, _ in found if not qualifier}
+    # `prompt` the parameter shadows `prompt` the function in `ask`, in its closure too.
+    assert ("prompt", 5) not in bare and ("prompt", 9) not in bare
+    assert ("echo", 9) not in bare and ("total", 12) not in bare
+    # A nested definition, the enclosing function and a class attribute do not shadow.
+    assert {("inner", 12), ("helper", 12), ("ask", 12), ("prompt", 18)} <= bare

@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from tree_sitter import Language, Node, Query, QueryCursor
 
 from services.domain.symbols import (
+    CALL,
     IMPORT,
+    OTHER,
     REFERENCE_KINDS,
     FileSymbols,
     ImportBinding,
@@ -47,6 +49,8 @@ class _Query:
             patterns.append("[" + " ".join(f"({t})" for t in rules.import_statements) + "] @import")
         self.first_import = len(patterns)
         patterns += rules.imports
+        self.first_local = len(patterns)
+        patterns += rules.locals
         self.first_reference = len(patterns)
         self.kinds: list[str] = []  # reference kind of each reference pattern, in order
         for kind in REFERENCE_KINDS:
@@ -67,6 +71,10 @@ def _query(language: Language, grammar: lang.Grammar, rules: Rules) -> _Query:
 
 
 _Match = tuple[int, dict[str, list[Node]]]
+# (name's start byte, start byte, end byte, qualified name, definition), in file order.
+_Found = tuple[int, int, int, str, SymbolDefinition]
+# Uses of a bare name that a local variable of the same name shadows.
+_LOCAL_KINDS = frozenset({CALL, OTHER})
 
 
 class Extractor:
@@ -85,9 +93,12 @@ class Extractor:
         statements: list[Node] = []
         import_matches: list[_Match] = []
         reference_matches: list[_Match] = []
+        local_nodes: list[Node] = []
         for index, captures in QueryCursor(q.query).matches(root):
             if index >= q.first_reference:
                 reference_matches.append((index - q.first_reference, captures))
+            elif index >= q.first_local:
+                local_nodes += captures.get("local", ())
             elif index >= q.first_import:
                 import_matches.append((index, captures))
             elif "definition" in captures:
@@ -106,9 +117,16 @@ class Extractor:
         ]
         named_at.update(at for at, *_ in found)  # an imported name is an import, not `other`
         found += [r for r in self._references(reference_matches) if r[0] not in named_at]
+        found.sort(key=lambda f: f[0])
+        local_nodes.sort(key=lambda n: n.start_byte)
+        locals_ = {
+            (open_[-1][1], self._text(node))
+            for node, open_ in zip(local_nodes, _sweep(local_nodes, definitions), strict=True)
+            if open_
+        }
         return FileSymbols(
             definitions=tuple(d for *_, d in definitions),
-            references=tuple(self._scoped(found, definitions)),
+            references=tuple(self._scoped(found, definitions, locals_)),
             imports=tuple(
                 ImportBinding(i.local_name, i.target, _line(i.name_node or root))
                 for i in imports
@@ -120,7 +138,7 @@ class Extractor:
 
     def _definitions(
         self, nodes: list[Node], named_at: set[int]
-    ) -> list[tuple[int, int, int, str, SymbolDefinition]]:
+    ) -> list[_Found]:
         """(name's start byte, start byte, end byte, qualified name, definition) in file
         order; the enclosing definitions of each one are the ones still open around it.
         Adds where each name's parts start to `named_at` (`A` and `q` of C++ `A::q`)."""
@@ -186,29 +204,34 @@ class Extractor:
     def _scoped(
         self,
         found: list[tuple[int, str, Node, str]],
-        definitions: list[tuple[int, int, int, str, SymbolDefinition]],
+        definitions: list[_Found],
+        locals_: set[tuple[str, str]],
     ) -> Iterator[SymbolReference]:
-        """References in file order, each with its innermost enclosing definition."""
-        spans = iter(definitions)
-        upcoming = next(spans, None)
-        open_: list[tuple[int, str]] = []  # (end byte, qualified name)
-        for at, kind, node, qualifier in sorted(found, key=lambda f: f[0]):
-            while upcoming is not None and upcoming[1] <= at:
-                while open_ and open_[-1][0] <= upcoming[1]:
-                    open_.pop()
-                open_.append((upcoming[2], upcoming[3]))
-                upcoming = next(spans, None)
-            while open_ and open_[-1][0] <= at:
-                open_.pop()
-            name = self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        """References in file order, each with its innermost enclosing definition. A bare
+        name that is a local variable of an enclosing function (`locals_`: (function, name))
+        is left out: it never means a definition elsewhere."""
+        nodes = [node for _, _, node, _ in found]
+        for (_, kind, node, qualifier), open_ in zip(
+            found, _sweep(nodes, definitions), strict=True
+        ):
+            name = self._text(node)
+            if locals_ and not qualifier and kind in _LOCAL_KINDS and any(
+                (qualified, name) in locals_
+                for _, qualified, found_kind in open_
+                if found_kind not in lang.TYPE_KINDS
+            ):
+                continue
             yield SymbolReference(
-                name=name.strip(),
+                name=name,
                 qualifier=qualifier,
                 kind=kind,
                 line=node.start_point.row + 1,
                 column=_column(self.source, node),
                 scope=open_[-1][1] if open_ else "",
             )
+
+    def _text(self, node: Node) -> str:
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace").strip()
 
     # imports
 
@@ -219,6 +242,24 @@ class Extractor:
         if reader is not None:
             for statement in statements:
                 yield from reader(statement, self.source, self.path)
+
+
+def _sweep(nodes: list[Node], definitions: list[_Found]) -> Iterator[list[tuple[int, str, str]]]:
+    """For each of `nodes` (in file order), the definitions around it, outermost first, as
+    (end byte, qualified name, kind): one list, updated in place, to read before the next."""
+    spans = iter(definitions)
+    upcoming = next(spans, None)
+    open_: list[tuple[int, str, str]] = []
+    for node in nodes:
+        at = node.start_byte
+        while upcoming is not None and upcoming[1] <= at:
+            while open_ and open_[-1][0] <= upcoming[1]:
+                open_.pop()
+            open_.append((upcoming[2], upcoming[3], upcoming[4].kind))
+            upcoming = next(spans, None)
+        while open_ and open_[-1][0] <= at:
+            open_.pop()
+        yield open_
 
 
 def _body(node: Node, grammar: lang.Grammar) -> Node | None:

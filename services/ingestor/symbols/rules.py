@@ -44,6 +44,9 @@ class Rules:
     # Node types of import statements read by `read_import` instead of patterns.
     import_statements: tuple[str, ...] = ()
     read_import: ImportReader | None = None
+    # Patterns capturing `@local`: names a function binds (parameters, assignments). A bare
+    # use of one inside that function is a local variable, not a reference to a definition.
+    locals: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.references) - set(REFERENCE_KINDS)
