@@ -5,6 +5,7 @@ them: `pkg/mod.py` is `pkg.mod`, `pkg/__init__.py` is `pkg`; `./util` from `web/
 from __future__ import annotations
 
 import posixpath
+from functools import lru_cache
 
 from services.workspace_files.languages import language_for
 
@@ -13,6 +14,7 @@ _PACKAGE_FILES = {"python": {"__init__"}, "javascript": {"index"}, "typescript":
                   "tsx": {"index"}, "rust": {"mod", "lib"}}
 
 
+@lru_cache(maxsize=65_536)  # asked for the same few files by every reference
 def module_of(path: str) -> str:
     """The dotted module a file is: its path without the extension, `/` as `.`."""
     stem, _ = posixpath.splitext(path)
@@ -22,6 +24,7 @@ def module_of(path: str) -> str:
     return ".".join(parts)
 
 
+@lru_cache(maxsize=65_536)
 def folder_of(path: str) -> str:
     """The dotted folder of a file: the package in Go, Java, Kotlin, C# and Rust terms."""
     return ".".join(p for p in posixpath.dirname(path).split("/") if p)

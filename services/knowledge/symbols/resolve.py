@@ -12,7 +12,7 @@ Nothing is ever guessed silently.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from services.domain.symbol_queries import DefinitionMatch
@@ -70,92 +70,105 @@ async def resolve(storage: Symbols, workspace_id: str,
             names.add(binding.target.rsplit(".", 1)[-1].rsplit("/", 1)[-1])
     found = await storage.find_definitions(workspace_id, DefinitionMatch(names=tuple(names)),
                                            _ALL)
-    by_name: dict[str, list[SymbolDefinition]] = {}
-    for d in found:
-        by_name.setdefault(d.name, []).append(d)
-    return [_resolve_one(ref, by_name, bindings.get(ref.path, {}), imports.get(ref.path, []))
-            for ref in references]
+    known = _Known(found, imports)
+    return [known.resolve(ref, bindings.get(ref.path, {})) for ref in references]
 
 
 def _head(ref: SymbolReference) -> str:
     return ref.qualifier.split(".", 1)[0] if ref.qualifier else ref.name
 
 
-def _resolve_one(ref: SymbolReference, by_name: dict[str, list[SymbolDefinition]],
-                 bindings: dict[str, ImportBinding],
-                 imports: list[ImportBinding]) -> Resolution:
-    candidates = by_name.get(ref.name, [])
-    language = language_for(ref.path)
-    if not ref.qualifier or ref.qualifier in _SELF:
-        scoped = _in_enclosing_scope(ref, candidates, language)
-        if scoped is not None:
-            return Resolution(ref, RESOLVED, (scoped,))
-    binding = bindings.get(_head(ref))
-    if binding is not None and ref.qualifier not in _SELF:
-        return _through_import(ref, binding, by_name, imports)
-    if not ref.qualifier:
-        top = [d for d in candidates if d.path == ref.path and d.qualified_name == ref.name]
-        if top:
-            return Resolution(ref, RESOLVED, (top[0],))
-        if language in _NO_IMPLICIT_SELF:
-            candidates = [d for d in candidates if d.kind != "method"]
-    else:
-        named = [d for d in candidates if names_match(d.qualified_name,
-                                                      f"{ref.qualifier}.{ref.name}")]
+class _Known:
+    """The definitions a batch of references may mean, indexed for the lookups resolution
+    makes, and the outcomes already decided (many references share a file and a name)."""
+
+    def __init__(self, found: Iterable[SymbolDefinition],
+                 imports: dict[str, list[ImportBinding]]) -> None:
+        self.by_name: dict[str, list[SymbolDefinition]] = {}
+        self.in_file: dict[tuple[str, str], dict[str, SymbolDefinition]] = {}
+        for d in found:
+            self.by_name.setdefault(d.name, []).append(d)
+            self.in_file.setdefault((d.name, d.path), {}).setdefault(d.qualified_name, d)
+        self._imports = imports
+        self._decided: dict[tuple, tuple[str, tuple[SymbolDefinition, ...]]] = {}
+
+    def resolve(self, ref: SymbolReference, bindings: dict[str, ImportBinding]) -> Resolution:
+        language = language_for(ref.path)
+        if not ref.qualifier or ref.qualifier in _SELF:
+            scoped = self._in_enclosing_scope(ref, language)
+            if scoped is not None:
+                return Resolution(ref, RESOLVED, (scoped,))
+        binding = bindings.get(_head(ref))
+        if binding is not None and ref.qualifier not in _SELF:
+            target = absolute_target(binding.target, ref.path)
+            if ref.qualifier:
+                target = ".".join([target, *ref.qualifier.split(".", 1)[1:], ref.name])
+            return self._decide(ref, ("import", target), lambda: self._imported(target))
+        if not ref.qualifier:
+            top = self.in_file.get((ref.name, ref.path), {}).get(ref.name)
+            if top is not None:
+                return Resolution(ref, RESOLVED, (top,))
+            no_methods = language in _NO_IMPLICIT_SELF
+            return self._decide(ref, ("bare", no_methods), lambda: [
+                d for d in self.by_name.get(ref.name, ())
+                if not (no_methods and d.kind == "method")])
+        return self._decide(ref, ("member", ref.qualifier), lambda: self._members(ref))
+
+    def _decide(self, ref: SymbolReference, how: tuple,
+                candidates: Callable[[], list[SymbolDefinition]]) -> Resolution:
+        """The outcome for `ref`, decided once per (file, name, how it was looked up)."""
+        memo = (ref.path, ref.name, how)
+        decided = self._decided.get(memo)
+        if decided is None:
+            found = candidates()
+            if len(found) <= 1:
+                decided = (RESOLVED if found else UNRESOLVED, tuple(found))
+            else:
+                decided = (AMBIGUOUS, tuple(rank(ref, found, self._imports.get(ref.path, []))))
+            self._decided[memo] = decided
+        return Resolution(ref, *decided)
+
+    def _imported(self, target: str) -> list[SymbolDefinition]:
+        candidates = self.by_name.get(target.rsplit(".", 1)[-1], [])
+        exact = [d for d in candidates if any(names_match(full, target)
+                                              for full in _full_names(d))]
+        if exact:
+            return exact
+        # A package may re-export a name defined deeper inside it (pkg/__init__.py importing
+        # from pkg/_impl.py): the definitions of that name under the target's package remain.
+        package = target.split(".", 1)[0]
+        return [d for d in candidates if any(full.split(".", 1)[0] == package
+                                             for full in _full_names(d))]
+
+    def _members(self, ref: SymbolReference) -> list[SymbolDefinition]:
+        candidates = self.by_name.get(ref.name, [])
+        named = [d for d in candidates
+                 if names_match(d.qualified_name, f"{ref.qualifier}.{ref.name}")]
         # `obj.name`: only a member of something can be meant, never a free function.
-        candidates = named or [d for d in candidates if "." in d.qualified_name]
-    return _by_uniqueness(ref, candidates, imports)
+        return named or [d for d in candidates if "." in d.qualified_name]
 
-
-def _in_enclosing_scope(ref: SymbolReference, candidates: list[SymbolDefinition],
-                        language: str) -> SymbolDefinition | None:
-    """The definition of the name in the innermost enclosing scope of the same file."""
-    same_file = {d.qualified_name: d for d in candidates if d.path == ref.path}
-    parts = ref.scope.split(".") if ref.scope else []
-    for end in range(len(parts), 0, -1):
-        found = same_file.get(".".join([*parts[:end], ref.name]))
-        if found is None:
-            continue
-        if (not ref.qualifier and found.kind == "method"
-                and language in _NO_IMPLICIT_SELF):
-            continue  # a bare name there never means a method of the class
-        return found
-    return None
-
-
-def _through_import(ref: SymbolReference, binding: ImportBinding,
-                    by_name: dict[str, list[SymbolDefinition]],
-                    imports: list[ImportBinding]) -> Resolution:
-    target = absolute_target(binding.target, ref.path)
-    if ref.qualifier:
-        rest = ref.qualifier.split(".", 1)[1:]
-        target = ".".join([target, *rest, ref.name])
-    name = target.rsplit(".", 1)[-1]
-    candidates = by_name.get(name, [])
-    exact = [d for d in candidates if any(names_match(full, target) for full in _full_names(d))]
-    if exact:
-        return _by_uniqueness(ref, exact, imports)
-    # A package may re-export a name defined deeper inside it (pkg/__init__.py importing
-    # from pkg/_impl.py): the definitions of that name under the target's package remain.
-    package = target.split(".", 1)[0]
-    inside = [d for d in candidates if any(full.split(".", 1)[0] == package
-                                           for full in _full_names(d))]
-    return _by_uniqueness(ref, inside, imports)
+    def _in_enclosing_scope(self, ref: SymbolReference,
+                            language: str) -> SymbolDefinition | None:
+        """The definition of the name in the innermost enclosing scope of the same file."""
+        same_file = self.in_file.get((ref.name, ref.path))
+        if not same_file or not ref.scope:
+            return None
+        parts = ref.scope.split(".")
+        for end in range(len(parts), 0, -1):
+            found = same_file.get(".".join([*parts[:end], ref.name]))
+            if found is None:
+                continue
+            if (not ref.qualifier and found.kind == "method"
+                    and language in _NO_IMPLICIT_SELF):
+                continue  # a bare name there never means a method of the class
+            return found
+        return None
 
 
 def _full_names(d: SymbolDefinition) -> tuple[str, ...]:
     """The dotted names a definition is reachable by: through its file's module, and (Go,
     Java, ...) through its folder's package."""
     return (f"{module_of(d.path)}.{d.qualified_name}", f"{folder_of(d.path)}.{d.qualified_name}")
-
-
-def _by_uniqueness(ref: SymbolReference, candidates: list[SymbolDefinition],
-                   imports: list[ImportBinding]) -> Resolution:
-    if not candidates:
-        return Resolution(ref, UNRESOLVED)
-    if len(candidates) == 1:
-        return Resolution(ref, RESOLVED, (candidates[0],))
-    return Resolution(ref, AMBIGUOUS, tuple(rank(ref, candidates, imports)))
 
 
 def rank(ref: SymbolReference, candidates: list[SymbolDefinition],

@@ -20,20 +20,27 @@ class SymbolIndex:
         self.files: dict[str, FileSymbols] = {}
         self._defined: dict[str, set[str]] = {}  # name -> paths
         self._used: dict[str, set[str]] = {}
+        # path -> name -> that file's references of the name: a lookup by name reads only
+        # those, not every reference of each file that holds one.
+        self._uses: dict[str, dict[str, tuple[SymbolReference, ...]]] = {}
 
     def drop(self, path: str) -> None:
         symbols = self.files.pop(path, None)
         if symbols is None:
             return
         _unlink(self._defined, {d.name for d in symbols.definitions}, path)
-        _unlink(self._used, {r.name for r in symbols.references}, path)
+        _unlink(self._used, set(self._uses.pop(path, ())), path)
 
     def add(self, path: str, symbols: FileSymbols) -> None:
         symbols = placed(path, symbols)
         self.files[path] = symbols
         for name in {d.name for d in symbols.definitions}:
             self._defined.setdefault(name, set()).add(path)
-        for name in {r.name for r in symbols.references}:
+        uses: dict[str, list[SymbolReference]] = {}
+        for ref in symbols.references:
+            uses.setdefault(ref.name, []).append(ref)
+        self._uses[path] = {name: tuple(refs) for name, refs in uses.items()}
+        for name in uses:
             self._used.setdefault(name, set()).add(path)
 
     def definitions(self, match: DefinitionMatch) -> list[SymbolDefinition]:
@@ -48,7 +55,7 @@ class SymbolIndex:
         holders = {p for n in names for p in self._used.get(n, ())}
         if wanted:
             holders &= wanted
-        found = [r for p in holders for r in self.files[p].references if r.name in names]
+        found = [r for p in holders for n in names for r in self._uses[p].get(n, ())]
         return sorted(found, key=reference_order)
 
     def _definition_paths(self, match: DefinitionMatch) -> Iterator[str]:
