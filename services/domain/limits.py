@@ -40,3 +40,11 @@ SEARCH_PAGE = Count(default=10, maximum=50)
 JOBS_PAGE = Count(default=20, maximum=100)
 SKIPPED_FILES_PAGE = Count(default=100, maximum=500)
 OVERVIEW_DEPTH = Count(default=3, maximum=8)
+
+# The symbol graph (FindSymbols, FindReferences, GetCallGraph, GetImpact).
+SYMBOL_NAME_BYTES = 512  # name, prefix, qualified_name
+MAX_REFERENCE_KINDS = 5
+SYMBOLS_PAGE = Count(default=50, maximum=200)
+REFERENCES_PAGE = Count(default=100, maximum=500)
+CALL_GRAPH_DEPTH = Count(default=2, maximum=5)
+CALL_GRAPH_NODES = Count(default=50, maximum=200)

@@ -25,6 +25,7 @@ from services.knowledge.wire import kinds
 from services.knowledge.wire.file_context import file_context_response
 from services.knowledge.wire.hits import search_response
 from services.knowledge.wire.overview import overview_response
+from services.knowledge.wire.symbol_requests import SymbolRequests
 from services.rpc import paging
 from services.rpc.requests import (
     WorkspaceResolver,
@@ -34,7 +35,7 @@ from services.rpc.requests import (
     page_size,
 )
 from services.rpc.response_cap import asked_budget
-from services.storage.port import ChunkSearch, Files
+from services.storage.port import ChunkSearch, Files, Symbols
 from services.workspace_files.languages import known_languages, language_for
 
 _MODES = {pb.SEARCH_MODE_UNSPECIFIED: Mode.HYBRID, pb.SEARCH_MODE_HYBRID: Mode.HYBRID,
@@ -86,11 +87,11 @@ def validate_path(path: str, root: str = "") -> str:
     return paths.normalise(path, root)
 
 
-class _Index(ChunkSearch, Files, Protocol):
-    """What retrieval reads: the rankings, and files with their chunks."""
+class _Index(ChunkSearch, Files, Symbols, Protocol):
+    """What retrieval reads: the rankings, files with their chunks, and their symbols."""
 
 
-class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
+class KnowledgeServicer(SymbolRequests, pb_grpc.KnowledgeServiceServicer):
     def __init__(self, storage: _Index, workspaces: WorkspaceResolver, *, budget_bytes: int,
                  query_embedder: QueryEmbedder | None = None) -> None:
         self._storage = storage
@@ -98,6 +99,7 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         self._budget = budget_bytes
         self._searcher = Searcher(storage, query_embedder)
         self._overviews = OverviewCache(storage)
+        self._symbols = storage
 
     async def Search(self, request: pb.SearchRequest,
                      context: ServicerContext) -> pb.SearchResponse:

@@ -23,6 +23,9 @@ BY_NAME = {
     "request_id": [limits.ID_BYTES],
     "holder": [limits.ID_BYTES],
     "lease_id": [limits.ID_BYTES],
+    "name": [limits.SYMBOL_NAME_BYTES],
+    "prefix": [limits.SYMBOL_NAME_BYTES],
+    "qualified_name": [limits.SYMBOL_NAME_BYTES],
 }
 BY_FIELD = {
     ("SearchRequest", "page_size"): limits.SEARCH_PAGE,
@@ -30,6 +33,16 @@ BY_FIELD = {
     ("ListSkippedFilesRequest", "page_size"): limits.SKIPPED_FILES_PAGE,
     ("GetOverviewRequest", "max_depth"): limits.OVERVIEW_DEPTH,
     ("GetFileContextRequest", "path"): limits.PATH_BYTES,
+    ("FindSymbolsRequest", "page_size"): limits.SYMBOLS_PAGE,
+    ("FindSymbolsRequest", "path_glob"): limits.PATH_GLOB_BYTES,
+    ("FindReferencesRequest", "path"): limits.PATH_BYTES,
+    ("FindReferencesRequest", "page_size"): limits.REFERENCES_PAGE,
+    ("FindReferencesRequest", "reference_kinds"): limits.MAX_REFERENCE_KINDS,
+    ("GetCallGraphRequest", "path"): limits.PATH_BYTES,
+    ("GetCallGraphRequest", "depth"): limits.CALL_GRAPH_DEPTH,
+    ("GetCallGraphRequest", "max_nodes"): limits.CALL_GRAPH_NODES,
+    ("GetImpactRequest", "path"): limits.PATH_BYTES,
+    ("GetImpactRequest", "page_size"): limits.REFERENCES_PAGE,
 }
 
 
