@@ -51,8 +51,8 @@ from knowport.v1 import knowledge_service_pb2 as pb
 from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain.models import Chunk, FileRecord, Workspace, content_hash, workspace_id_for
 from services.inference.st_embedder import LocalEmbedder
+from services.ingestor.chunking import parse_to_chunks
 from services.ingestor.embed import embedding_text
-from services.ingestor.pipeline import parse_to_chunks
 from services.storage.memory.adapter import MemoryStorage
 from services.storage.port import Storage
 from services.storage.postgres.adapter import PostgresStorage

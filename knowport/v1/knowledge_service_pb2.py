@@ -22,49 +22,96 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#knowport/v1/knowledge_service.proto\x12\x0bknowport.v1\"\x8a\x01\n\x0cSearchFilter\x12\x11\n\tpath_glob\x18\x01 \x01(\t\x12\x11\n\tlanguages\x18\x02 \x03(\t\x12&\n\x05kinds\x18\x03 \x03(\x0e\x32\x17.knowport.v1.SymbolKind\x12,\n\rexclude_roles\x18\x04 \x03(\x0e\x32\x15.knowport.v1.FileRole\"\xbe\x01\n\rSearchRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12%\n\x04mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SearchMode\x12)\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x19.knowport.v1.SearchFilter\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12\x12\n\nworkspaces\x18\x07 \x03(\t\"\xcb\x02\n\tSearchHit\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12%\n\x04kind\x18\x06 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x10\n\x08language\x18\x07 \x01(\t\x12\r\n\x05score\x18\x08 \x01(\x01\x12\x0f\n\x07snippet\x18\t \x01(\t\x12\x19\n\x11snippet_truncated\x18\n \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x0b \x01(\t\x12\x0f\n\x07purpose\x18\x0c \x01(\t\x12\r\n\x05stale\x18\r \x01(\x08\x12\x14\n\x0cstart_column\x18\x0e \x01(\x05\x12\x16\n\x0esnippet_offset\x18\x0f \x01(\x05\x12\x11\n\tworkspace\x18\x10 \x01(\t\"\xa4\x01\n\x0eSearchResponse\x12$\n\x04hits\x18\x01 \x03(\x0b\x32\x16.knowport.v1.SearchHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12/\n\x0e\x65\x66\x66\x65\x63tive_mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SearchMode\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12\x0f\n\x07notices\x18\x05 \x03(\t\"\x88\x01\n\x15GetFileContextRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x14\n\x0cstart_column\x18\x06 \x01(\x05\"g\n\nFileSymbol\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\"\xb6\x01\n\tFileChunk\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x12\n\nstart_line\x18\x04 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x05 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x0f\n\x07purpose\x18\x07 \x01(\t\x12\x14\n\x0cstart_column\x18\x08 \x01(\x05\"\xb1\x03\n\x16GetFileContextResponse\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\x12\x14\n\x0c\x63ontent_hash\x18\x04 \x01(\t\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12(\n\x07symbols\x18\x06 \x03(\x0b\x32\x17.knowport.v1.FileSymbol\x12&\n\x06\x63hunks\x18\x07 \x03(\x0b\x32\x16.knowport.v1.FileChunk\x12\x0c\n\x04text\x18\x08 \x01(\t\x12\x17\n\x0ftext_start_line\x18\t \x01(\x05\x12\x15\n\rtext_end_line\x18\n \x01(\x05\x12\x11\n\ttruncated\x18\x0b \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x0c \x01(\t\x12\r\n\x05stale\x18\r \x01(\x08\x12\x19\n\x11text_start_column\x18\x0e \x01(\x05\x12\x19\n\x11next_start_column\x18\x0f \x01(\x05\x12\x1d\n\x15symbols_outside_range\x18\x10 \x01(\x05\x12\x1c\n\x14\x63hunks_outside_range\x18\x11 \x01(\x05\":\n\x12GetOverviewRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x11\n\tmax_depth\x18\x02 \x01(\x05\"?\n\rLanguageShare\x12\x10\n\x08language\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\"9\n\x0bLayoutEntry\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\"*\n\tKeyModule\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\"s\n\x0cRankedSymbol\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x12\n\nstart_line\x18\x04 \x01(\x05\x12\x0c\n\x04rank\x18\x05 \x01(\x01\"\x91\x02\n\x13GetOverviewResponse\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04root\x18\x02 \x01(\t\x12-\n\tlanguages\x18\x03 \x03(\x0b\x32\x1a.knowport.v1.LanguageShare\x12(\n\x06layout\x18\x04 \x03(\x0b\x32\x18.knowport.v1.LayoutEntry\x12+\n\x0bkey_modules\x18\x05 \x03(\x0b\x32\x16.knowport.v1.KeyModule\x12\x14\n\x0c\x65ntry_points\x18\x06 \x03(\t\x12*\n\x07symbols\x18\x07 \x03(\x0b\x32\x19.knowport.v1.RankedSymbol\x12\x11\n\ttruncated\x18\x08 \x01(\x08*t\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13SEARCH_MODE_LEXICAL\x10\x01\x12\x18\n\x14SEARCH_MODE_SEMANTIC\x10\x02\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x03*\x83\x02\n\nSymbolKind\x12\x1b\n\x17SYMBOL_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14SYMBOL_KIND_FUNCTION\x10\x01\x12\x16\n\x12SYMBOL_KIND_METHOD\x10\x02\x12\x15\n\x11SYMBOL_KIND_CLASS\x10\x03\x12\x19\n\x15SYMBOL_KIND_INTERFACE\x10\x04\x12\x16\n\x12SYMBOL_KIND_STRUCT\x10\x05\x12\x14\n\x10SYMBOL_KIND_ENUM\x10\x06\x12\x16\n\x12SYMBOL_KIND_MODULE\x10\x07\x12\x17\n\x13SYMBOL_KIND_SECTION\x10\x08\x12\x15\n\x11SYMBOL_KIND_LINES\x10\t*N\n\x08\x46ileRole\x12\x19\n\x15\x46ILE_ROLE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x46ILE_ROLE_TESTS\x10\x01\x12\x12\n\x0e\x46ILE_ROLE_DOCS\x10\x02\x32\x82\x02\n\x10KnowledgeService\x12\x41\n\x06Search\x12\x1a.knowport.v1.SearchRequest\x1a\x1b.knowport.v1.SearchResponse\x12Y\n\x0eGetFileContext\x12\".knowport.v1.GetFileContextRequest\x1a#.knowport.v1.GetFileContextResponse\x12P\n\x0bGetOverview\x12\x1f.knowport.v1.GetOverviewRequest\x1a .knowport.v1.GetOverviewResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#knowport/v1/knowledge_service.proto\x12\x0bknowport.v1\x1a\x1cgoogle/api/annotations.proto\"\x8a\x01\n\x0cSearchFilter\x12\x11\n\tpath_glob\x18\x01 \x01(\t\x12\x11\n\tlanguages\x18\x02 \x03(\t\x12&\n\x05kinds\x18\x03 \x03(\x0e\x32\x17.knowport.v1.SymbolKind\x12,\n\rexclude_roles\x18\x04 \x03(\x0e\x32\x15.knowport.v1.FileRole\"\xbe\x01\n\rSearchRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12%\n\x04mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SearchMode\x12)\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x19.knowport.v1.SearchFilter\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12\x12\n\nworkspaces\x18\x07 \x03(\t\"\xcb\x02\n\tSearchHit\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12%\n\x04kind\x18\x06 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x10\n\x08language\x18\x07 \x01(\t\x12\r\n\x05score\x18\x08 \x01(\x01\x12\x0f\n\x07snippet\x18\t \x01(\t\x12\x19\n\x11snippet_truncated\x18\n \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x0b \x01(\t\x12\x0f\n\x07purpose\x18\x0c \x01(\t\x12\r\n\x05stale\x18\r \x01(\x08\x12\x14\n\x0cstart_column\x18\x0e \x01(\x05\x12\x16\n\x0esnippet_offset\x18\x0f \x01(\x05\x12\x11\n\tworkspace\x18\x10 \x01(\t\"\xa4\x01\n\x0eSearchResponse\x12$\n\x04hits\x18\x01 \x03(\x0b\x32\x16.knowport.v1.SearchHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12/\n\x0e\x65\x66\x66\x65\x63tive_mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SearchMode\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12\x0f\n\x07notices\x18\x05 \x03(\t\"\x88\x01\n\x15GetFileContextRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x14\n\x0cstart_column\x18\x06 \x01(\x05\"g\n\nFileSymbol\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\"\xb6\x01\n\tFileChunk\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x12\n\nstart_line\x18\x04 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x05 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x0f\n\x07purpose\x18\x07 \x01(\t\x12\x14\n\x0cstart_column\x18\x08 \x01(\x05\"\xb1\x03\n\x16GetFileContextResponse\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\x12\x14\n\x0c\x63ontent_hash\x18\x04 \x01(\t\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12(\n\x07symbols\x18\x06 \x03(\x0b\x32\x17.knowport.v1.FileSymbol\x12&\n\x06\x63hunks\x18\x07 \x03(\x0b\x32\x16.knowport.v1.FileChunk\x12\x0c\n\x04text\x18\x08 \x01(\t\x12\x17\n\x0ftext_start_line\x18\t \x01(\x05\x12\x15\n\rtext_end_line\x18\n \x01(\x05\x12\x11\n\ttruncated\x18\x0b \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x0c \x01(\t\x12\r\n\x05stale\x18\r \x01(\x08\x12\x19\n\x11text_start_column\x18\x0e \x01(\x05\x12\x19\n\x11next_start_column\x18\x0f \x01(\x05\x12\x1d\n\x15symbols_outside_range\x18\x10 \x01(\x05\x12\x1c\n\x14\x63hunks_outside_range\x18\x11 \x01(\x05\":\n\x12GetOverviewRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x11\n\tmax_depth\x18\x02 \x01(\x05\"?\n\rLanguageShare\x12\x10\n\x08language\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\"9\n\x0bLayoutEntry\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\"*\n\tKeyModule\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\"s\n\x0cRankedSymbol\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x12\n\nstart_line\x18\x04 \x01(\x05\x12\x0c\n\x04rank\x18\x05 \x01(\x01\"\x91\x02\n\x13GetOverviewResponse\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04root\x18\x02 \x01(\t\x12-\n\tlanguages\x18\x03 \x03(\x0b\x32\x1a.knowport.v1.LanguageShare\x12(\n\x06layout\x18\x04 \x03(\x0b\x32\x18.knowport.v1.LayoutEntry\x12+\n\x0bkey_modules\x18\x05 \x03(\x0b\x32\x16.knowport.v1.KeyModule\x12\x14\n\x0c\x65ntry_points\x18\x06 \x03(\t\x12*\n\x07symbols\x18\x07 \x03(\x0b\x32\x19.knowport.v1.RankedSymbol\x12\x11\n\ttruncated\x18\x08 \x01(\x08\"\xa0\x01\n\nDefinition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0equalified_name\x18\x02 \x01(\t\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x0c\n\x04path\x18\x04 \x01(\t\x12\x12\n\nstart_line\x18\x05 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x06 \x01(\x05\x12\x11\n\tsignature\x18\x07 \x01(\t\"\xbf\x01\n\x12\x46indSymbolsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12\x16\n\x0equalified_name\x18\x04 \x01(\t\x12&\n\x05kinds\x18\x05 \x03(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x11\n\tpath_glob\x18\x06 \x01(\t\x12\x11\n\tpage_size\x18\x07 \x01(\x05\x12\x12\n\npage_token\x18\x08 \x01(\t\"o\n\x13\x46indSymbolsResponse\x12,\n\x0b\x64\x65\x66initions\x18\x01 \x03(\x0b\x32\x17.knowport.v1.Definition\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\ttruncated\x18\x03 \x01(\x08\"\x97\x02\n\tReference\x12\x0c\n\x04line\x18\x01 \x01(\x05\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\x05\x12(\n\x04kind\x18\x03 \x01(\x0e\x32\x1a.knowport.v1.ReferenceKind\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x11\n\tqualifier\x18\x05 \x01(\t\x12\r\n\x05scope\x18\x06 \x01(\t\x12\x0f\n\x07snippet\x18\x07 \x01(\t\x12+\n\nresolution\x18\x08 \x01(\x0e\x32\x17.knowport.v1.Resolution\x12\'\n\x06target\x18\t \x01(\x0b\x32\x17.knowport.v1.Definition\x12+\n\ncandidates\x18\n \x03(\x0b\x32\x17.knowport.v1.Definition\"I\n\rReferenceFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12*\n\nreferences\x18\x02 \x03(\x0b\x32\x16.knowport.v1.Reference\"\xba\x01\n\x15\x46indReferencesRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0equalified_name\x18\x03 \x01(\t\x12\x0c\n\x04path\x18\x04 \x01(\t\x12\x33\n\x0freference_kinds\x18\x05 \x03(\x0e\x32\x1a.knowport.v1.ReferenceKind\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"\xb6\x01\n\x16\x46indReferencesResponse\x12+\n\ndefinition\x18\x01 \x01(\x0b\x32\x17.knowport.v1.Definition\x12)\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x1a.knowport.v1.ReferenceFile\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12\x18\n\x10total_references\x18\x05 \x01(\x05\"\x9f\x01\n\x13GetCallGraphRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x16\n\x0equalified_name\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12-\n\tdirection\x18\x04 \x01(\x0e\x32\x1a.knowport.v1.CallDirection\x12\r\n\x05\x64\x65pth\x18\x05 \x01(\x05\x12\x11\n\tmax_nodes\x18\x06 \x01(\x05\"F\n\x08\x43\x61llNode\x12+\n\ndefinition\x18\x01 \x01(\x0b\x32\x17.knowport.v1.Definition\x12\r\n\x05\x64\x65pth\x18\x02 \x01(\x05\"L\n\x08\x43\x61llEdge\x12\x0e\n\x06\x63\x61ller\x18\x01 \x01(\x05\x12\x0e\n\x06\x63\x61llee\x18\x02 \x01(\x05\x12\r\n\x05lines\x18\x03 \x03(\x05\x12\x11\n\tambiguous\x18\x04 \x01(\x08\"\x8f\x01\n\x14GetCallGraphResponse\x12$\n\x05nodes\x18\x01 \x03(\x0b\x32\x15.knowport.v1.CallNode\x12$\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x15.knowport.v1.CallEdge\x12\x11\n\ttruncated\x18\x03 \x01(\x08\x12\x18\n\x10unresolved_calls\x18\x04 \x01(\x05\"\x80\x01\n\x10GetImpactRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"\xb2\x01\n\x11GetImpactResponse\x12,\n\x0b\x64\x65\x66initions\x18\x01 \x03(\x0b\x32\x17.knowport.v1.Definition\x12)\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x1a.knowport.v1.ReferenceFile\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12\x18\n\x10total_references\x18\x05 \x01(\x05*t\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13SEARCH_MODE_LEXICAL\x10\x01\x12\x18\n\x14SEARCH_MODE_SEMANTIC\x10\x02\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x03*\x83\x02\n\nSymbolKind\x12\x1b\n\x17SYMBOL_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14SYMBOL_KIND_FUNCTION\x10\x01\x12\x16\n\x12SYMBOL_KIND_METHOD\x10\x02\x12\x15\n\x11SYMBOL_KIND_CLASS\x10\x03\x12\x19\n\x15SYMBOL_KIND_INTERFACE\x10\x04\x12\x16\n\x12SYMBOL_KIND_STRUCT\x10\x05\x12\x14\n\x10SYMBOL_KIND_ENUM\x10\x06\x12\x16\n\x12SYMBOL_KIND_MODULE\x10\x07\x12\x17\n\x13SYMBOL_KIND_SECTION\x10\x08\x12\x15\n\x11SYMBOL_KIND_LINES\x10\t*N\n\x08\x46ileRole\x12\x19\n\x15\x46ILE_ROLE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x46ILE_ROLE_TESTS\x10\x01\x12\x12\n\x0e\x46ILE_ROLE_DOCS\x10\x02*\xb6\x01\n\rReferenceKind\x12\x1e\n\x1aREFERENCE_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13REFERENCE_KIND_CALL\x10\x01\x12\x19\n\x15REFERENCE_KIND_IMPORT\x10\x02\x12\x1e\n\x1aREFERENCE_KIND_INHERITANCE\x10\x03\x12\x17\n\x13REFERENCE_KIND_TYPE\x10\x04\x12\x18\n\x14REFERENCE_KIND_OTHER\x10\x05*v\n\nResolution\x12\x1a\n\x16RESOLUTION_UNSPECIFIED\x10\x00\x12\x17\n\x13RESOLUTION_RESOLVED\x10\x01\x12\x18\n\x14RESOLUTION_AMBIGUOUS\x10\x02\x12\x19\n\x15RESOLUTION_UNRESOLVED\x10\x03*g\n\rCallDirection\x12\x1e\n\x1a\x43\x41LL_DIRECTION_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43\x41LL_DIRECTION_CALLERS\x10\x01\x12\x1a\n\x16\x43\x41LL_DIRECTION_CALLEES\x10\x02\x32\xaf\x06\n\x10KnowledgeService\x12_\n\x06Search\x12\x1a.knowport.v1.SearchRequest\x1a\x1b.knowport.v1.SearchResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/knowledge/search:\x01*\x12|\n\x0eGetFileContext\x12\".knowport.v1.GetFileContextRequest\x1a#.knowport.v1.GetFileContextResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/knowledge/file/{path=**}\x12m\n\x0bGetOverview\x12\x1f.knowport.v1.GetOverviewRequest\x1a .knowport.v1.GetOverviewResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/knowledge/overview\x12m\n\x0b\x46indSymbols\x12\x1f.knowport.v1.FindSymbolsRequest\x1a .knowport.v1.FindSymbolsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/symbols:find:\x01*\x12|\n\x0e\x46indReferences\x12\".knowport.v1.FindReferencesRequest\x1a#.knowport.v1.FindReferencesResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/v1/symbols:references:\x01*\x12u\n\x0cGetCallGraph\x12 .knowport.v1.GetCallGraphRequest\x1a!.knowport.v1.GetCallGraphResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/v1/symbols:callGraph:\x01*\x12i\n\tGetImpact\x12\x1d.knowport.v1.GetImpactRequest\x1a\x1e.knowport.v1.GetImpactResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/symbols:impact:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'knowport.v1.knowledge_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEARCHMODE']._serialized_start=2373
-  _globals['_SEARCHMODE']._serialized_end=2489
-  _globals['_SYMBOLKIND']._serialized_start=2492
-  _globals['_SYMBOLKIND']._serialized_end=2751
-  _globals['_FILEROLE']._serialized_start=2753
-  _globals['_FILEROLE']._serialized_end=2831
-  _globals['_SEARCHFILTER']._serialized_start=53
-  _globals['_SEARCHFILTER']._serialized_end=191
-  _globals['_SEARCHREQUEST']._serialized_start=194
-  _globals['_SEARCHREQUEST']._serialized_end=384
-  _globals['_SEARCHHIT']._serialized_start=387
-  _globals['_SEARCHHIT']._serialized_end=718
-  _globals['_SEARCHRESPONSE']._serialized_start=721
-  _globals['_SEARCHRESPONSE']._serialized_end=885
-  _globals['_GETFILECONTEXTREQUEST']._serialized_start=888
-  _globals['_GETFILECONTEXTREQUEST']._serialized_end=1024
-  _globals['_FILESYMBOL']._serialized_start=1026
-  _globals['_FILESYMBOL']._serialized_end=1129
-  _globals['_FILECHUNK']._serialized_start=1132
-  _globals['_FILECHUNK']._serialized_end=1314
-  _globals['_GETFILECONTEXTRESPONSE']._serialized_start=1317
-  _globals['_GETFILECONTEXTRESPONSE']._serialized_end=1750
-  _globals['_GETOVERVIEWREQUEST']._serialized_start=1752
-  _globals['_GETOVERVIEWREQUEST']._serialized_end=1810
-  _globals['_LANGUAGESHARE']._serialized_start=1812
-  _globals['_LANGUAGESHARE']._serialized_end=1875
-  _globals['_LAYOUTENTRY']._serialized_start=1877
-  _globals['_LAYOUTENTRY']._serialized_end=1934
-  _globals['_KEYMODULE']._serialized_start=1936
-  _globals['_KEYMODULE']._serialized_end=1978
-  _globals['_RANKEDSYMBOL']._serialized_start=1980
-  _globals['_RANKEDSYMBOL']._serialized_end=2095
-  _globals['_GETOVERVIEWRESPONSE']._serialized_start=2098
-  _globals['_GETOVERVIEWRESPONSE']._serialized_end=2371
-  _globals['_KNOWLEDGESERVICE']._serialized_start=2834
-  _globals['_KNOWLEDGESERVICE']._serialized_end=3092
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['Search']._loaded_options = None
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['Search']._serialized_options = b'\202\323\344\223\002\026\"\021/knowledge/search:\001*'
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['GetFileContext']._loaded_options = None
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['GetFileContext']._serialized_options = b'\202\323\344\223\002\033\022\031/knowledge/file/{path=**}'
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['GetOverview']._loaded_options = None
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['GetOverview']._serialized_options = b'\202\323\344\223\002\025\022\023/knowledge/overview'
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['FindSymbols']._loaded_options = None
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['FindSymbols']._serialized_options = b'\202\323\344\223\002\025\"\020/v1/symbols:find:\001*'
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['FindReferences']._loaded_options = None
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['FindReferences']._serialized_options = b'\202\323\344\223\002\033\"\026/v1/symbols:references:\001*'
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['GetCallGraph']._loaded_options = None
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['GetCallGraph']._serialized_options = b'\202\323\344\223\002\032\"\025/v1/symbols:callGraph:\001*'
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['GetImpact']._loaded_options = None
+  _globals['_KNOWLEDGESERVICE'].methods_by_name['GetImpact']._serialized_options = b'\202\323\344\223\002\027\"\022/v1/symbols:impact:\001*'
+  _globals['_SEARCHMODE']._serialized_start=4374
+  _globals['_SEARCHMODE']._serialized_end=4490
+  _globals['_SYMBOLKIND']._serialized_start=4493
+  _globals['_SYMBOLKIND']._serialized_end=4752
+  _globals['_FILEROLE']._serialized_start=4754
+  _globals['_FILEROLE']._serialized_end=4832
+  _globals['_REFERENCEKIND']._serialized_start=4835
+  _globals['_REFERENCEKIND']._serialized_end=5017
+  _globals['_RESOLUTION']._serialized_start=5019
+  _globals['_RESOLUTION']._serialized_end=5137
+  _globals['_CALLDIRECTION']._serialized_start=5139
+  _globals['_CALLDIRECTION']._serialized_end=5242
+  _globals['_SEARCHFILTER']._serialized_start=83
+  _globals['_SEARCHFILTER']._serialized_end=221
+  _globals['_SEARCHREQUEST']._serialized_start=224
+  _globals['_SEARCHREQUEST']._serialized_end=414
+  _globals['_SEARCHHIT']._serialized_start=417
+  _globals['_SEARCHHIT']._serialized_end=748
+  _globals['_SEARCHRESPONSE']._serialized_start=751
+  _globals['_SEARCHRESPONSE']._serialized_end=915
+  _globals['_GETFILECONTEXTREQUEST']._serialized_start=918
+  _globals['_GETFILECONTEXTREQUEST']._serialized_end=1054
+  _globals['_FILESYMBOL']._serialized_start=1056
+  _globals['_FILESYMBOL']._serialized_end=1159
+  _globals['_FILECHUNK']._serialized_start=1162
+  _globals['_FILECHUNK']._serialized_end=1344
+  _globals['_GETFILECONTEXTRESPONSE']._serialized_start=1347
+  _globals['_GETFILECONTEXTRESPONSE']._serialized_end=1780
+  _globals['_GETOVERVIEWREQUEST']._serialized_start=1782
+  _globals['_GETOVERVIEWREQUEST']._serialized_end=1840
+  _globals['_LANGUAGESHARE']._serialized_start=1842
+  _globals['_LANGUAGESHARE']._serialized_end=1905
+  _globals['_LAYOUTENTRY']._serialized_start=1907
+  _globals['_LAYOUTENTRY']._serialized_end=1964
+  _globals['_KEYMODULE']._serialized_start=1966
+  _globals['_KEYMODULE']._serialized_end=2008
+  _globals['_RANKEDSYMBOL']._serialized_start=2010
+  _globals['_RANKEDSYMBOL']._serialized_end=2125
+  _globals['_GETOVERVIEWRESPONSE']._serialized_start=2128
+  _globals['_GETOVERVIEWRESPONSE']._serialized_end=2401
+  _globals['_DEFINITION']._serialized_start=2404
+  _globals['_DEFINITION']._serialized_end=2564
+  _globals['_FINDSYMBOLSREQUEST']._serialized_start=2567
+  _globals['_FINDSYMBOLSREQUEST']._serialized_end=2758
+  _globals['_FINDSYMBOLSRESPONSE']._serialized_start=2760
+  _globals['_FINDSYMBOLSRESPONSE']._serialized_end=2871
+  _globals['_REFERENCE']._serialized_start=2874
+  _globals['_REFERENCE']._serialized_end=3153
+  _globals['_REFERENCEFILE']._serialized_start=3155
+  _globals['_REFERENCEFILE']._serialized_end=3228
+  _globals['_FINDREFERENCESREQUEST']._serialized_start=3231
+  _globals['_FINDREFERENCESREQUEST']._serialized_end=3417
+  _globals['_FINDREFERENCESRESPONSE']._serialized_start=3420
+  _globals['_FINDREFERENCESRESPONSE']._serialized_end=3602
+  _globals['_GETCALLGRAPHREQUEST']._serialized_start=3605
+  _globals['_GETCALLGRAPHREQUEST']._serialized_end=3764
+  _globals['_CALLNODE']._serialized_start=3766
+  _globals['_CALLNODE']._serialized_end=3836
+  _globals['_CALLEDGE']._serialized_start=3838
+  _globals['_CALLEDGE']._serialized_end=3914
+  _globals['_GETCALLGRAPHRESPONSE']._serialized_start=3917
+  _globals['_GETCALLGRAPHRESPONSE']._serialized_end=4060
+  _globals['_GETIMPACTREQUEST']._serialized_start=4063
+  _globals['_GETIMPACTREQUEST']._serialized_end=4191
+  _globals['_GETIMPACTRESPONSE']._serialized_start=4194
+  _globals['_GETIMPACTRESPONSE']._serialized_end=4372
+  _globals['_KNOWLEDGESERVICE']._serialized_start=5245
+  _globals['_KNOWLEDGESERVICE']._serialized_end=6060
 # @@protoc_insertion_point(module_scope)

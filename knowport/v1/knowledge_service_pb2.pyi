@@ -1,3 +1,4 @@
+from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -32,6 +33,28 @@ class FileRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FILE_ROLE_UNSPECIFIED: _ClassVar[FileRole]
     FILE_ROLE_TESTS: _ClassVar[FileRole]
     FILE_ROLE_DOCS: _ClassVar[FileRole]
+
+class ReferenceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REFERENCE_KIND_UNSPECIFIED: _ClassVar[ReferenceKind]
+    REFERENCE_KIND_CALL: _ClassVar[ReferenceKind]
+    REFERENCE_KIND_IMPORT: _ClassVar[ReferenceKind]
+    REFERENCE_KIND_INHERITANCE: _ClassVar[ReferenceKind]
+    REFERENCE_KIND_TYPE: _ClassVar[ReferenceKind]
+    REFERENCE_KIND_OTHER: _ClassVar[ReferenceKind]
+
+class Resolution(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESOLUTION_UNSPECIFIED: _ClassVar[Resolution]
+    RESOLUTION_RESOLVED: _ClassVar[Resolution]
+    RESOLUTION_AMBIGUOUS: _ClassVar[Resolution]
+    RESOLUTION_UNRESOLVED: _ClassVar[Resolution]
+
+class CallDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALL_DIRECTION_UNSPECIFIED: _ClassVar[CallDirection]
+    CALL_DIRECTION_CALLERS: _ClassVar[CallDirection]
+    CALL_DIRECTION_CALLEES: _ClassVar[CallDirection]
 SEARCH_MODE_UNSPECIFIED: SearchMode
 SEARCH_MODE_LEXICAL: SearchMode
 SEARCH_MODE_SEMANTIC: SearchMode
@@ -49,6 +72,19 @@ SYMBOL_KIND_LINES: SymbolKind
 FILE_ROLE_UNSPECIFIED: FileRole
 FILE_ROLE_TESTS: FileRole
 FILE_ROLE_DOCS: FileRole
+REFERENCE_KIND_UNSPECIFIED: ReferenceKind
+REFERENCE_KIND_CALL: ReferenceKind
+REFERENCE_KIND_IMPORT: ReferenceKind
+REFERENCE_KIND_INHERITANCE: ReferenceKind
+REFERENCE_KIND_TYPE: ReferenceKind
+REFERENCE_KIND_OTHER: ReferenceKind
+RESOLUTION_UNSPECIFIED: Resolution
+RESOLUTION_RESOLVED: Resolution
+RESOLUTION_AMBIGUOUS: Resolution
+RESOLUTION_UNRESOLVED: Resolution
+CALL_DIRECTION_UNSPECIFIED: CallDirection
+CALL_DIRECTION_CALLERS: CallDirection
+CALL_DIRECTION_CALLEES: CallDirection
 
 class SearchFilter(_message.Message):
     __slots__ = ("path_glob", "languages", "kinds", "exclude_roles")
@@ -285,3 +321,193 @@ class GetOverviewResponse(_message.Message):
     symbols: _containers.RepeatedCompositeFieldContainer[RankedSymbol]
     truncated: bool
     def __init__(self, workspace: _Optional[str] = ..., root: _Optional[str] = ..., languages: _Optional[_Iterable[_Union[LanguageShare, _Mapping]]] = ..., layout: _Optional[_Iterable[_Union[LayoutEntry, _Mapping]]] = ..., key_modules: _Optional[_Iterable[_Union[KeyModule, _Mapping]]] = ..., entry_points: _Optional[_Iterable[str]] = ..., symbols: _Optional[_Iterable[_Union[RankedSymbol, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
+
+class Definition(_message.Message):
+    __slots__ = ("name", "qualified_name", "kind", "path", "start_line", "end_line", "signature")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    QUALIFIED_NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    START_LINE_FIELD_NUMBER: _ClassVar[int]
+    END_LINE_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    qualified_name: str
+    kind: SymbolKind
+    path: str
+    start_line: int
+    end_line: int
+    signature: str
+    def __init__(self, name: _Optional[str] = ..., qualified_name: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., signature: _Optional[str] = ...) -> None: ...
+
+class FindSymbolsRequest(_message.Message):
+    __slots__ = ("workspace", "name", "prefix", "qualified_name", "kinds", "path_glob", "page_size", "page_token")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    QUALIFIED_NAME_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    PATH_GLOB_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    name: str
+    prefix: str
+    qualified_name: str
+    kinds: _containers.RepeatedScalarFieldContainer[SymbolKind]
+    path_glob: str
+    page_size: int
+    page_token: str
+    def __init__(self, workspace: _Optional[str] = ..., name: _Optional[str] = ..., prefix: _Optional[str] = ..., qualified_name: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[SymbolKind, str]]] = ..., path_glob: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class FindSymbolsResponse(_message.Message):
+    __slots__ = ("definitions", "next_page_token", "truncated")
+    DEFINITIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    definitions: _containers.RepeatedCompositeFieldContainer[Definition]
+    next_page_token: str
+    truncated: bool
+    def __init__(self, definitions: _Optional[_Iterable[_Union[Definition, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., truncated: _Optional[bool] = ...) -> None: ...
+
+class Reference(_message.Message):
+    __slots__ = ("line", "column", "kind", "name", "qualifier", "scope", "snippet", "resolution", "target", "candidates")
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    QUALIFIER_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    line: int
+    column: int
+    kind: ReferenceKind
+    name: str
+    qualifier: str
+    scope: str
+    snippet: str
+    resolution: Resolution
+    target: Definition
+    candidates: _containers.RepeatedCompositeFieldContainer[Definition]
+    def __init__(self, line: _Optional[int] = ..., column: _Optional[int] = ..., kind: _Optional[_Union[ReferenceKind, str]] = ..., name: _Optional[str] = ..., qualifier: _Optional[str] = ..., scope: _Optional[str] = ..., snippet: _Optional[str] = ..., resolution: _Optional[_Union[Resolution, str]] = ..., target: _Optional[_Union[Definition, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[Definition, _Mapping]]] = ...) -> None: ...
+
+class ReferenceFile(_message.Message):
+    __slots__ = ("path", "references")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    REFERENCES_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    references: _containers.RepeatedCompositeFieldContainer[Reference]
+    def __init__(self, path: _Optional[str] = ..., references: _Optional[_Iterable[_Union[Reference, _Mapping]]] = ...) -> None: ...
+
+class FindReferencesRequest(_message.Message):
+    __slots__ = ("workspace", "name", "qualified_name", "path", "reference_kinds", "page_size", "page_token")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    QUALIFIED_NAME_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_KINDS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    name: str
+    qualified_name: str
+    path: str
+    reference_kinds: _containers.RepeatedScalarFieldContainer[ReferenceKind]
+    page_size: int
+    page_token: str
+    def __init__(self, workspace: _Optional[str] = ..., name: _Optional[str] = ..., qualified_name: _Optional[str] = ..., path: _Optional[str] = ..., reference_kinds: _Optional[_Iterable[_Union[ReferenceKind, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class FindReferencesResponse(_message.Message):
+    __slots__ = ("definition", "files", "next_page_token", "truncated", "total_references")
+    DEFINITION_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_REFERENCES_FIELD_NUMBER: _ClassVar[int]
+    definition: Definition
+    files: _containers.RepeatedCompositeFieldContainer[ReferenceFile]
+    next_page_token: str
+    truncated: bool
+    total_references: int
+    def __init__(self, definition: _Optional[_Union[Definition, _Mapping]] = ..., files: _Optional[_Iterable[_Union[ReferenceFile, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., truncated: _Optional[bool] = ..., total_references: _Optional[int] = ...) -> None: ...
+
+class GetCallGraphRequest(_message.Message):
+    __slots__ = ("workspace", "qualified_name", "path", "direction", "depth", "max_nodes")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    QUALIFIED_NAME_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_NODES_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    qualified_name: str
+    path: str
+    direction: CallDirection
+    depth: int
+    max_nodes: int
+    def __init__(self, workspace: _Optional[str] = ..., qualified_name: _Optional[str] = ..., path: _Optional[str] = ..., direction: _Optional[_Union[CallDirection, str]] = ..., depth: _Optional[int] = ..., max_nodes: _Optional[int] = ...) -> None: ...
+
+class CallNode(_message.Message):
+    __slots__ = ("definition", "depth")
+    DEFINITION_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    definition: Definition
+    depth: int
+    def __init__(self, definition: _Optional[_Union[Definition, _Mapping]] = ..., depth: _Optional[int] = ...) -> None: ...
+
+class CallEdge(_message.Message):
+    __slots__ = ("caller", "callee", "lines", "ambiguous")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    CALLEE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    AMBIGUOUS_FIELD_NUMBER: _ClassVar[int]
+    caller: int
+    callee: int
+    lines: _containers.RepeatedScalarFieldContainer[int]
+    ambiguous: bool
+    def __init__(self, caller: _Optional[int] = ..., callee: _Optional[int] = ..., lines: _Optional[_Iterable[int]] = ..., ambiguous: _Optional[bool] = ...) -> None: ...
+
+class GetCallGraphResponse(_message.Message):
+    __slots__ = ("nodes", "edges", "truncated", "unresolved_calls")
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    EDGES_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    UNRESOLVED_CALLS_FIELD_NUMBER: _ClassVar[int]
+    nodes: _containers.RepeatedCompositeFieldContainer[CallNode]
+    edges: _containers.RepeatedCompositeFieldContainer[CallEdge]
+    truncated: bool
+    unresolved_calls: int
+    def __init__(self, nodes: _Optional[_Iterable[_Union[CallNode, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[CallEdge, _Mapping]]] = ..., truncated: _Optional[bool] = ..., unresolved_calls: _Optional[int] = ...) -> None: ...
+
+class GetImpactRequest(_message.Message):
+    __slots__ = ("workspace", "path", "start_line", "end_line", "page_size", "page_token")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    START_LINE_FIELD_NUMBER: _ClassVar[int]
+    END_LINE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    path: str
+    start_line: int
+    end_line: int
+    page_size: int
+    page_token: str
+    def __init__(self, workspace: _Optional[str] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class GetImpactResponse(_message.Message):
+    __slots__ = ("definitions", "files", "next_page_token", "truncated", "total_references")
+    DEFINITIONS_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_REFERENCES_FIELD_NUMBER: _ClassVar[int]
+    definitions: _containers.RepeatedCompositeFieldContainer[Definition]
+    files: _containers.RepeatedCompositeFieldContainer[ReferenceFile]
+    next_page_token: str
+    truncated: bool
+    total_references: int
+    def __init__(self, definitions: _Optional[_Iterable[_Union[Definition, _Mapping]]] = ..., files: _Optional[_Iterable[_Union[ReferenceFile, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., truncated: _Optional[bool] = ..., total_references: _Optional[int] = ...) -> None: ...

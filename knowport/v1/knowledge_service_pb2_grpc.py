@@ -52,6 +52,26 @@ class KnowledgeServiceStub:
                 request_serializer=knowport_dot_v1_dot_knowledge__service__pb2.GetOverviewRequest.SerializeToString,
                 response_deserializer=knowport_dot_v1_dot_knowledge__service__pb2.GetOverviewResponse.FromString,
                 _registered_method=True)
+        self.FindSymbols = channel.unary_unary(
+                '/knowport.v1.KnowledgeService/FindSymbols',
+                request_serializer=knowport_dot_v1_dot_knowledge__service__pb2.FindSymbolsRequest.SerializeToString,
+                response_deserializer=knowport_dot_v1_dot_knowledge__service__pb2.FindSymbolsResponse.FromString,
+                _registered_method=True)
+        self.FindReferences = channel.unary_unary(
+                '/knowport.v1.KnowledgeService/FindReferences',
+                request_serializer=knowport_dot_v1_dot_knowledge__service__pb2.FindReferencesRequest.SerializeToString,
+                response_deserializer=knowport_dot_v1_dot_knowledge__service__pb2.FindReferencesResponse.FromString,
+                _registered_method=True)
+        self.GetCallGraph = channel.unary_unary(
+                '/knowport.v1.KnowledgeService/GetCallGraph',
+                request_serializer=knowport_dot_v1_dot_knowledge__service__pb2.GetCallGraphRequest.SerializeToString,
+                response_deserializer=knowport_dot_v1_dot_knowledge__service__pb2.GetCallGraphResponse.FromString,
+                _registered_method=True)
+        self.GetImpact = channel.unary_unary(
+                '/knowport.v1.KnowledgeService/GetImpact',
+                request_serializer=knowport_dot_v1_dot_knowledge__service__pb2.GetImpactRequest.SerializeToString,
+                response_deserializer=knowport_dot_v1_dot_knowledge__service__pb2.GetImpactResponse.FromString,
+                _registered_method=True)
 
 
 class KnowledgeServiceServicer:
@@ -81,6 +101,36 @@ class KnowledgeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindSymbols(self, request, context):
+        """FindSymbols finds definitions (functions, methods, classes, ...) by name, name prefix or
+        qualified name, narrowed by kind and path.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindReferences(self, request, context):
+        """FindReferences lists the uses of a definition (or of every definition of a name), grouped
+        by file, each with its line, a one-line snippet and how it was resolved.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCallGraph(self, request, context):
+        """GetCallGraph walks the callers or the callees of a definition to a depth.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetImpact(self, request, context):
+        """GetImpact lists what refers to anything defined in a file or in a line span of it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_KnowledgeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -98,6 +148,26 @@ def add_KnowledgeServiceServicer_to_server(servicer, server):
                     servicer.GetOverview,
                     request_deserializer=knowport_dot_v1_dot_knowledge__service__pb2.GetOverviewRequest.FromString,
                     response_serializer=knowport_dot_v1_dot_knowledge__service__pb2.GetOverviewResponse.SerializeToString,
+            ),
+            'FindSymbols': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindSymbols,
+                    request_deserializer=knowport_dot_v1_dot_knowledge__service__pb2.FindSymbolsRequest.FromString,
+                    response_serializer=knowport_dot_v1_dot_knowledge__service__pb2.FindSymbolsResponse.SerializeToString,
+            ),
+            'FindReferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindReferences,
+                    request_deserializer=knowport_dot_v1_dot_knowledge__service__pb2.FindReferencesRequest.FromString,
+                    response_serializer=knowport_dot_v1_dot_knowledge__service__pb2.FindReferencesResponse.SerializeToString,
+            ),
+            'GetCallGraph': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCallGraph,
+                    request_deserializer=knowport_dot_v1_dot_knowledge__service__pb2.GetCallGraphRequest.FromString,
+                    response_serializer=knowport_dot_v1_dot_knowledge__service__pb2.GetCallGraphResponse.SerializeToString,
+            ),
+            'GetImpact': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetImpact,
+                    request_deserializer=knowport_dot_v1_dot_knowledge__service__pb2.GetImpactRequest.FromString,
+                    response_serializer=knowport_dot_v1_dot_knowledge__service__pb2.GetImpactResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -184,6 +254,114 @@ class KnowledgeService:
             '/knowport.v1.KnowledgeService/GetOverview',
             knowport_dot_v1_dot_knowledge__service__pb2.GetOverviewRequest.SerializeToString,
             knowport_dot_v1_dot_knowledge__service__pb2.GetOverviewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindSymbols(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/knowport.v1.KnowledgeService/FindSymbols',
+            knowport_dot_v1_dot_knowledge__service__pb2.FindSymbolsRequest.SerializeToString,
+            knowport_dot_v1_dot_knowledge__service__pb2.FindSymbolsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindReferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/knowport.v1.KnowledgeService/FindReferences',
+            knowport_dot_v1_dot_knowledge__service__pb2.FindReferencesRequest.SerializeToString,
+            knowport_dot_v1_dot_knowledge__service__pb2.FindReferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCallGraph(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/knowport.v1.KnowledgeService/GetCallGraph',
+            knowport_dot_v1_dot_knowledge__service__pb2.GetCallGraphRequest.SerializeToString,
+            knowport_dot_v1_dot_knowledge__service__pb2.GetCallGraphResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetImpact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/knowport.v1.KnowledgeService/GetImpact',
+            knowport_dot_v1_dot_knowledge__service__pb2.GetImpactRequest.SerializeToString,
+            knowport_dot_v1_dot_knowledge__service__pb2.GetImpactResponse.FromString,
             options,
             channel_credentials,
             insecure,

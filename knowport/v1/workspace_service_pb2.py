@@ -22,34 +22,43 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#knowport/v1/workspace_service.proto\x12\x0bknowport.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x01\n\tWorkspace\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04root\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nis_default\x18\x05 \x01(\x08\"<\n\x16\x43reateWorkspaceRequest\x12\x0c\n\x04root\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"U\n\x17\x43reateWorkspaceResponse\x12)\n\tworkspace\x18\x01 \x01(\x0b\x32\x16.knowport.v1.Workspace\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"(\n\x13GetWorkspaceRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"A\n\x14GetWorkspaceResponse\x12)\n\tworkspace\x18\x01 \x01(\x0b\x32\x16.knowport.v1.Workspace\">\n\x15ListWorkspacesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"]\n\x16ListWorkspacesResponse\x12*\n\nworkspaces\x18\x01 \x03(\x0b\x32\x16.knowport.v1.Workspace\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"+\n\x16\x44\x65leteWorkspaceRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"D\n\x17\x44\x65leteWorkspaceResponse\x12)\n\tworkspace\x18\x01 \x01(\x0b\x32\x16.knowport.v1.Workspace2\xfe\x02\n\x10WorkspaceService\x12\\\n\x0f\x43reateWorkspace\x12#.knowport.v1.CreateWorkspaceRequest\x1a$.knowport.v1.CreateWorkspaceResponse\x12S\n\x0cGetWorkspace\x12 .knowport.v1.GetWorkspaceRequest\x1a!.knowport.v1.GetWorkspaceResponse\x12Y\n\x0eListWorkspaces\x12\".knowport.v1.ListWorkspacesRequest\x1a#.knowport.v1.ListWorkspacesResponse\x12\\\n\x0f\x44\x65leteWorkspace\x12#.knowport.v1.DeleteWorkspaceRequest\x1a$.knowport.v1.DeleteWorkspaceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#knowport/v1/workspace_service.proto\x12\x0bknowport.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x01\n\tWorkspace\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04root\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nis_default\x18\x05 \x01(\x08\"<\n\x16\x43reateWorkspaceRequest\x12\x0c\n\x04root\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"U\n\x17\x43reateWorkspaceResponse\x12)\n\tworkspace\x18\x01 \x01(\x0b\x32\x16.knowport.v1.Workspace\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"(\n\x13GetWorkspaceRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"A\n\x14GetWorkspaceResponse\x12)\n\tworkspace\x18\x01 \x01(\x0b\x32\x16.knowport.v1.Workspace\">\n\x15ListWorkspacesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"]\n\x16ListWorkspacesResponse\x12*\n\nworkspaces\x18\x01 \x03(\x0b\x32\x16.knowport.v1.Workspace\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"+\n\x16\x44\x65leteWorkspaceRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"D\n\x17\x44\x65leteWorkspaceResponse\x12)\n\tworkspace\x18\x01 \x01(\x0b\x32\x16.knowport.v1.Workspace2\xfa\x03\n\x10WorkspaceService\x12w\n\x0f\x43reateWorkspace\x12#.knowport.v1.CreateWorkspaceRequest\x1a$.knowport.v1.CreateWorkspaceResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/workspaces:\x01*\x12w\n\x0cGetWorkspace\x12 .knowport.v1.GetWorkspaceRequest\x1a!.knowport.v1.GetWorkspaceResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/workspaces/{workspace}\x12q\n\x0eListWorkspaces\x12\".knowport.v1.ListWorkspacesRequest\x1a#.knowport.v1.ListWorkspacesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/workspaces\x12\x80\x01\n\x0f\x44\x65leteWorkspace\x12#.knowport.v1.DeleteWorkspaceRequest\x1a$.knowport.v1.DeleteWorkspaceResponse\"\"\x82\xd3\xe4\x93\x02\x1c*\x1a/v1/workspaces/{workspace}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'knowport.v1.workspace_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WORKSPACE']._serialized_start=86
-  _globals['_WORKSPACE']._serialized_end=214
-  _globals['_CREATEWORKSPACEREQUEST']._serialized_start=216
-  _globals['_CREATEWORKSPACEREQUEST']._serialized_end=276
-  _globals['_CREATEWORKSPACERESPONSE']._serialized_start=278
-  _globals['_CREATEWORKSPACERESPONSE']._serialized_end=363
-  _globals['_GETWORKSPACEREQUEST']._serialized_start=365
-  _globals['_GETWORKSPACEREQUEST']._serialized_end=405
-  _globals['_GETWORKSPACERESPONSE']._serialized_start=407
-  _globals['_GETWORKSPACERESPONSE']._serialized_end=472
-  _globals['_LISTWORKSPACESREQUEST']._serialized_start=474
-  _globals['_LISTWORKSPACESREQUEST']._serialized_end=536
-  _globals['_LISTWORKSPACESRESPONSE']._serialized_start=538
-  _globals['_LISTWORKSPACESRESPONSE']._serialized_end=631
-  _globals['_DELETEWORKSPACEREQUEST']._serialized_start=633
-  _globals['_DELETEWORKSPACEREQUEST']._serialized_end=676
-  _globals['_DELETEWORKSPACERESPONSE']._serialized_start=678
-  _globals['_DELETEWORKSPACERESPONSE']._serialized_end=746
-  _globals['_WORKSPACESERVICE']._serialized_start=749
-  _globals['_WORKSPACESERVICE']._serialized_end=1131
+  _globals['_WORKSPACESERVICE'].methods_by_name['CreateWorkspace']._loaded_options = None
+  _globals['_WORKSPACESERVICE'].methods_by_name['CreateWorkspace']._serialized_options = b'\202\323\344\223\002\023\"\016/v1/workspaces:\001*'
+  _globals['_WORKSPACESERVICE'].methods_by_name['GetWorkspace']._loaded_options = None
+  _globals['_WORKSPACESERVICE'].methods_by_name['GetWorkspace']._serialized_options = b'\202\323\344\223\002\034\022\032/v1/workspaces/{workspace}'
+  _globals['_WORKSPACESERVICE'].methods_by_name['ListWorkspaces']._loaded_options = None
+  _globals['_WORKSPACESERVICE'].methods_by_name['ListWorkspaces']._serialized_options = b'\202\323\344\223\002\020\022\016/v1/workspaces'
+  _globals['_WORKSPACESERVICE'].methods_by_name['DeleteWorkspace']._loaded_options = None
+  _globals['_WORKSPACESERVICE'].methods_by_name['DeleteWorkspace']._serialized_options = b'\202\323\344\223\002\034*\032/v1/workspaces/{workspace}'
+  _globals['_WORKSPACE']._serialized_start=116
+  _globals['_WORKSPACE']._serialized_end=244
+  _globals['_CREATEWORKSPACEREQUEST']._serialized_start=246
+  _globals['_CREATEWORKSPACEREQUEST']._serialized_end=306
+  _globals['_CREATEWORKSPACERESPONSE']._serialized_start=308
+  _globals['_CREATEWORKSPACERESPONSE']._serialized_end=393
+  _globals['_GETWORKSPACEREQUEST']._serialized_start=395
+  _globals['_GETWORKSPACEREQUEST']._serialized_end=435
+  _globals['_GETWORKSPACERESPONSE']._serialized_start=437
+  _globals['_GETWORKSPACERESPONSE']._serialized_end=502
+  _globals['_LISTWORKSPACESREQUEST']._serialized_start=504
+  _globals['_LISTWORKSPACESREQUEST']._serialized_end=566
+  _globals['_LISTWORKSPACESRESPONSE']._serialized_start=568
+  _globals['_LISTWORKSPACESRESPONSE']._serialized_end=661
+  _globals['_DELETEWORKSPACEREQUEST']._serialized_start=663
+  _globals['_DELETEWORKSPACEREQUEST']._serialized_end=706
+  _globals['_DELETEWORKSPACERESPONSE']._serialized_start=708
+  _globals['_DELETEWORKSPACERESPONSE']._serialized_end=776
+  _globals['_WORKSPACESERVICE']._serialized_start=779
+  _globals['_WORKSPACESERVICE']._serialized_end=1285
 # @@protoc_insertion_point(module_scope)

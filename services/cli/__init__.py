@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _command("knowledge").add_parser(commands)
     _command("workspace").add_parser(commands)
+    _command("symbols").add_parser(commands)
     _command("lock").add_parser(commands)
     _command("mcp").add_parser(commands)
 
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that share a module; every other command's module is named after it.
 _MODULES = {"search": "knowledge", "file": "knowledge", "overview": "knowledge",
-            "stats": "knowledge"}
+            "stats": "knowledge", "refs": "symbols", "calls": "symbols", "impact": "symbols"}
 
 
 def _command(name: str):

@@ -90,7 +90,8 @@ def build_enricher(settings: Settings, storage: Storage, gate: LlmGate,
 
 
 def build_ingestion(settings: Settings, storage: Storage,
-                    gate: LlmGate | None = None) -> Ingestion:
+                    gate: LlmGate | None = None, *, extract_symbols: bool = True) -> Ingestion:
+    """`extract_symbols` off gives the chunks-only ingest bench/symbols.py compares with."""
     gate = gate or OpenGate()
     notes: list[str] = []
     enricher = build_enricher(settings, storage, gate, notes)
@@ -100,7 +101,8 @@ def build_ingestion(settings: Settings, storage: Storage,
     rules = settings.ingest.scan_rules()
 
     def make_pipeline() -> Pipeline:
-        return Pipeline(storage, rules, enricher=enricher, embedder=embedder, parse_pool=pool)
+        return Pipeline(storage, rules, enricher=enricher, embedder=embedder, parse_pool=pool,
+                        extract_symbols=extract_symbols)
 
     for note in notes:
         log.info("%s", note)

@@ -8,10 +8,18 @@ worker, a third of the memory the parse workers of a pathological workspace need
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from services.domain.models import Chunk, chunk_id, content_hash
+from services.domain.symbols import FileSymbols
 from services.domain.terms import code_terms
-from services.ingestor.parse import TREE_MAX_BYTES, ParsedChunk, parse_source, utf8_size
+from services.ingestor.parse import (
+    TREE_MAX_BYTES,
+    ParsedChunk,
+    parse_file,
+    parse_source,
+    utf8_size,
+)
 
 
 def build_chunks(path: str, language: str, parsed: Sequence[ParsedChunk]) -> list[Chunk]:
@@ -32,6 +40,20 @@ def build_chunks(path: str, language: str, parsed: Sequence[ParsedChunk]) -> lis
 def parse_to_chunks(path: str, text: str, language: str) -> list[Chunk]:
     """The Parse stage's unit of work, run in a worker process: split, hash, tokenize."""
     return build_chunks(path, language, parse_source(path, text, language))
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkedFile:
+    """What the Parse stage makes of a file: its chunks and its symbols."""
+
+    chunks: list[Chunk]
+    symbols: FileSymbols
+
+
+def parse_to_file(path: str, text: str, language: str, symbols: bool = True) -> ChunkedFile:
+    """`parse_to_chunks` and, with `symbols`, the symbols of the same syntax tree."""
+    parsed = parse_file(path, text, language, symbols=symbols)
+    return ChunkedFile(build_chunks(path, language, parsed.chunks), parsed.symbols)
 
 
 def needs_parse_worker(text: str) -> bool:

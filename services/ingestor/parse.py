@@ -28,8 +28,9 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-from tree_sitter import Language, Parser, Tree
+from tree_sitter import Language, Node, Parser, Tree
 
+from services.domain.symbols import FileSymbols
 from services.ingestor import grammars as lang
 from services.ingestor.parse_code import CodeWalk
 from services.ingestor.parse_markup import (
@@ -39,6 +40,8 @@ from services.ingestor.parse_markup import (
     rst_headings,
 )
 from services.ingestor.parse_rows import Lines, Span
+from services.ingestor.symbols import rules_for
+from services.ingestor.symbols.extract import Extractor
 from services.workspace_files.languages import MARKDOWN, RST
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,14 @@ LONG_LINE_CHARS = 1000
 TREE_MAX_BYTES = 2_000_000
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """A file's chunks and what its syntax tree says about symbols (empty when skipped)."""
+
+    chunks: list[ParsedChunk]
+    symbols: FileSymbols = FileSymbols()
+
+
 def parse_source(
     path: str,
     text: str,
@@ -71,27 +82,62 @@ def parse_source(
     max_chunk_lines: int = 200,
     max_chunk_chars: int = 6000,
 ) -> list[ParsedChunk]:
-    """Split `text` (the content of `path`) into chunks in line order.
+    """Split `text` (the content of `path`) into chunks in line order (see `parse_file`)."""
+    return parse_file(
+        path, text, language, symbols=False,
+        max_chunk_lines=max_chunk_lines, max_chunk_chars=max_chunk_chars,
+    ).chunks
+
+
+def parse_file(
+    path: str,
+    text: str,
+    language: str,
+    *,
+    symbols: bool = True,
+    max_chunk_lines: int = 200,
+    max_chunk_chars: int = 6000,
+) -> ParsedFile:
+    """Split `text` (the content of `path`) into chunks in line order, and with `symbols`
+    extract its definitions, references and imports from the same syntax tree.
 
     Chunks stay within `max_chunk_chars` always, and within `max_chunk_lines` except where a
     short run of blank lines or closing brackets joins its neighbour. Never raises for bad
-    input: anything that fails splits by lines instead.
+    input: anything that fails splits by lines instead (and a failed extraction gives no
+    symbols, never fewer chunks).
     """
     lines = Lines(text, max(1, max_chunk_lines), max(1, max_chunk_chars))
     if not lines.count:
-        return []
+        return ParsedFile([])
+    found = FileSymbols()
     try:
-        spans = _merge_trivial(_spans(path, lines, text, language), lines)
+        raw, walk, root = _spans(path, lines, text, language)
+        spans = _merge_trivial(raw, lines)
         _check_tiling(spans, lines.count)
     except Exception:  # a parser or grammar-table bug must not lose the file
         log.warning("splitting %s as %s failed; using line chunks", path, language, exc_info=True)
         spans = [Span(s, e, lang.LINES, "") for s, e in lines.pack(0, lines.count - 1, ())]
+        walk = root = None
+    if symbols and walk is not None and root is not None:
+        found = _symbols(path, language, walk, root)
     chunks: list[ParsedChunk] = []
     for s in spans:
         text = lines.text(s.start, s.end)
         chunk = ParsedChunk(s.start + 1, s.end + 1, s.symbol, s.kind, text)
         chunks += _cut_long(chunk, lines.max_chars) if len(text) > lines.max_chars else [chunk]
-    return chunks
+    return ParsedFile(chunks, found)
+
+
+def _symbols(path: str, language: str, walk: CodeWalk, root: Node) -> FileSymbols:
+    rules = rules_for(language)
+    grammar_language = _language(walk.grammar.name)
+    if rules is None or grammar_language is None:
+        return FileSymbols()
+    try:
+        return Extractor(walk, grammar_language, rules, path).extract(root)
+    except Exception:  # a rule bug costs the file its symbols, never its chunks
+        log.warning("extracting symbols of %s failed", path, exc_info=True)
+        return FileSymbols()
 
 
 def grammar_installed(language: str) -> bool:
@@ -103,21 +149,26 @@ def grammar_installed(language: str) -> bool:
     return grammar is not None and _parser(grammar.name) is not None
 
 
-def _spans(path: str, lines: Lines, text: str, language: str) -> list[Span]:
+def _spans(
+    path: str, lines: Lines, text: str, language: str
+) -> tuple[list[Span], CodeWalk | None, Node | None]:
+    """The file's spans, and for code the walk and syntax tree they came from."""
     grammar = lang.grammar_for(language)
     parser = _parser(grammar.name) if grammar and _tree_affordable(lines, text) else None
     if grammar and parser:
         source = text.encode("utf-8", "surrogatepass")
         tree = _parse(parser, source)
         if tree is not None:
-            return CodeWalk(lines, grammar, source).spans(tree.root_node)
+            walk = CodeWalk(lines, grammar, source)
+            return walk.spans(tree.root_node), walk, tree.root_node
         log.warning("parsing %s as %s took too long; splitting it by paragraphs", path, language)
     if language == MARKDOWN:
-        return heading_spans(lines, *markdown_headings(lines))
+        return heading_spans(lines, *markdown_headings(lines)), None, None
     if language == RST:
-        return heading_spans(lines, *rst_headings(lines))
+        return heading_spans(lines, *rst_headings(lines)), None, None
     cuts = paragraph_starts(lines)
-    return [Span(s, e, lang.LINES, "") for s, e in lines.pack(0, lines.count - 1, cuts)]
+    spans = [Span(s, e, lang.LINES, "") for s, e in lines.pack(0, lines.count - 1, cuts)]
+    return spans, None, None
 
 
 def _tree_affordable(lines: Lines, text: str) -> bool:

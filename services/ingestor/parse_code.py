@@ -40,7 +40,7 @@ def _last(node: Node) -> int:
 
 
 @dataclass(slots=True)
-class _Item:
+class Item:
     """A definition found in the tree; its rows include the comments just above it."""
 
     start: int
@@ -68,8 +68,8 @@ class CodeWalk:
 
     # finding definitions
 
-    def _collect(self, nodes: list[Node], qualifier: str, *, in_type: bool) -> list[_Item]:
-        items: list[_Item] = []
+    def _collect(self, nodes: list[Node], qualifier: str, *, in_type: bool) -> list[Item]:
+        items: list[Item] = []
         run_start: int | None = None  # first row of the comments right above the next node
         prev_end = -1
         for node in nodes:
@@ -88,7 +88,7 @@ class CodeWalk:
             run_start, prev_end = None, _last(node)
         return items
 
-    def _definitions(self, node: Node, qualifier: str, *, in_type: bool) -> list[_Item]:
+    def _definitions(self, node: Node, qualifier: str, *, in_type: bool) -> list[Item]:
         grammar, node_type = self.grammar, node.type
         rule = grammar.definitions.get(node_type)
         if rule is not None:
@@ -115,9 +115,15 @@ class CodeWalk:
             parent = parent.parent
         return parent is not None
 
+    def definition(self, node: Node, qualifier: str, *, in_type: bool) -> Item | None:
+        """What `node` defines inside `qualifier` by the grammar's rules, or None (the symbol
+        extraction names definitions with this too, so chunk symbols and symbols agree)."""
+        rule = self.grammar.definitions.get(node.type)
+        return None if rule is None else self._definition(node, rule, qualifier, in_type=in_type)
+
     def _definition(
         self, node: Node, rule: Definition, qualifier: str, *, in_type: bool
-    ) -> _Item | None:
+    ) -> Item | None:
         if rule.needs_body and node.child_by_field_name("body") is None:
             return None
         kind = rule.kind
@@ -139,9 +145,14 @@ class CodeWalk:
         if kind == lang.FUNCTION and (in_type or "." in name):  # C++ `Circle::area` too
             kind = lang.METHOD
         symbol = f"{qualifier}.{name}" if qualifier and name else qualifier or name
-        return _Item(_first(node), _last(node), kind, symbol, node)
+        return Item(_first(node), _last(node), kind, symbol, node)
 
     def _name(self, node: Node, rule: Definition) -> str:
+        target = self.name_node(node, rule)
+        return (self._name_text(target) if target is not None else "") or rule.default_name
+
+    def name_node(self, node: Node, rule: Definition) -> Node | None:
+        """The node that names a definition (None for a nameless one)."""
         target = node.child_by_field_name(rule.name_field)
         # C declarators nest (pointer → function → identifier): follow them to the name.
         while target is not None and target.type.endswith("declarator"):
@@ -150,7 +161,7 @@ class CodeWalk:
             target = next(
                 (c for c in node.named_children if c.type in self.grammar.name_types), None
             )
-        return (self._name_text(target) if target is not None else "") or rule.default_name
+        return target
 
     def _receiver(self, node: Node, field: str) -> str:
         """Go: `func (r *Rect[T]) Area()` belongs to Rect."""
@@ -178,7 +189,7 @@ class CodeWalk:
         self,
         start: int,
         end: int,
-        items: list[_Item],
+        items: list[Item],
         gap_kind: str,
         gap_symbol: str,
         siblings: list[Node],
@@ -199,7 +210,7 @@ class CodeWalk:
             spans += self._pieces(cursor, end, gap_kind, gap_symbol, siblings)
         return spans
 
-    def _plan(self, item: _Item) -> list[Span]:
+    def _plan(self, item: Item) -> list[Span]:
         fits = self.lines.fits(item.start, item.end)
         if item.kind in lang.TYPE_KINDS and (not fits or item.end - item.start >= TINY_TYPE_LINES):
             children = self._members(item.node)

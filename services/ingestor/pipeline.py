@@ -14,16 +14,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from services.domain.errors import StorageUnavailable
 from services.domain.models import Chunk, FileRecord, Workspace, content_hash
-from services.ingestor.chunking import needs_parse_worker, parse_to_chunks
+from services.domain.symbols import FileSymbols
+from services.ingestor.chunking import ChunkedFile, needs_parse_worker, parse_to_file
 from services.ingestor.embed import EmbedStage
 from services.ingestor.enrich import Enricher
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
 from services.ingestor.progress import Progress
 from services.ingestor.text_budget import TextBudget
-from services.storage.port import Files
+from services.storage.port import Files, Symbols
 from services.workspace_files.languages import language_for
 from services.workspace_files.policy import ScannedFile, ScanRules, SkippedFile
 from services.workspace_files.read import read_source
@@ -47,6 +49,7 @@ class _File:
     text: str = ""
     file_hash: str = ""
     chunks: list[Chunk] = field(default_factory=list)
+    symbols: FileSymbols | None = None  # None: not parsed this run (or extraction is off)
     summary: str = ""
     reused: bool = False  # content unchanged (only touched): stored chunks are kept as they are
     held: int = 0  # bytes of the text budget this file holds while in the pipeline
@@ -61,15 +64,20 @@ class _File:
                           language=self.language, summary=self.summary)
 
 
+class _Store(Files, Symbols, Protocol):
+    """Files and chunks, and (kept for a file touched but unchanged) their symbols."""
+
+
 @dataclass
 class Pipeline:
     """Runs the five stages for one workspace. Stateless between runs."""
 
-    storage: Files
+    storage: _Store
     rules: ScanRules
     enricher: Enricher | None = None
     embedder: EmbedStage | None = None
     parse_pool: ParsePool | None = None  # None: always parse in threads
+    extract_symbols: bool = True  # off: chunks only (the symbols benchmark's baseline)
 
     async def run(self, workspace: Workspace, *, full: bool, progress: Progress,
                   cancelled: asyncio.Event) -> None:
@@ -152,23 +160,28 @@ class Pipeline:
             # Touched but not changed: keep chunks and summary, refresh size and mtime so the
             # fast path applies next time.
             item.chunks = await self.storage.get_chunks(workspace.id, item.path)
+            item.symbols = (await self.storage.get_symbols(workspace.id, [item.path])).get(
+                item.path)
             item.summary, item.reused = item.stored.summary, True
             return item
         try:
-            item.chunks = await self._parse(item)
+            parsed = await self._parse(item)
         except ParserCrashed as err:
             _failed(progress, item, "parse", err)
             return None
+        item.chunks = parsed.chunks
+        item.symbols = parsed.symbols if self.extract_symbols else None
         item.text = ""  # the chunks hold it now; a 10 MB file need not wait in a queue twice
         progress.add("files_parsed")
         return item
 
-    async def _parse(self, item: _File) -> list[Chunk]:
+    async def _parse(self, item: _File) -> ChunkedFile:
         # In this process when no grammar runs (see needs_parse_worker), or when there is no
         # pool (then a grammar crash would take this process down).
+        args = (parse_to_file, item.path, item.text, item.language, self.extract_symbols)
         if self.parse_pool is None or not needs_parse_worker(item.text):
-            return await asyncio.to_thread(parse_to_chunks, item.path, item.text, item.language)
-        return await self.parse_pool.run(parse_to_chunks, item.path, item.text, item.language)
+            return await asyncio.to_thread(*args)
+        return await self.parse_pool.run(*args)
 
     async def _enrich(self, item: _File, progress: Progress) -> _File | None:
         if self.enricher is not None and not item.reused:
@@ -222,7 +235,8 @@ class Pipeline:
         return files + reused
 
     async def _persist(self, workspace: Workspace, item: _File, progress: Progress) -> None:
-        await self.storage.replace_file(workspace.id, item.record(), item.chunks)
+        await self.storage.replace_file(workspace.id, item.record(), item.chunks,
+                                        symbols=item.symbols)
         progress.persisted(item.path, len(item.chunks))
 
 

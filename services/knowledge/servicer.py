@@ -27,6 +27,7 @@ from services.knowledge.wire import kinds
 from services.knowledge.wire.file_context import file_context_response
 from services.knowledge.wire.hits import search_response
 from services.knowledge.wire.overview import overview_response
+from services.knowledge.wire.symbol_requests import SymbolRequests
 from services.rpc import paging
 from services.rpc.requests import (
     WorkspaceResolver,
@@ -35,7 +36,8 @@ from services.rpc.requests import (
     known_names,
     page_size,
 )
-from services.storage.port import ChunkSearch, Files
+from services.rpc.response_cap import asked_budget
+from services.storage.port import ChunkSearch, Files, Symbols
 from services.workspace_files.languages import known_languages, language_for
 
 _MODES = {pb.SEARCH_MODE_UNSPECIFIED: Mode.HYBRID, pb.SEARCH_MODE_HYBRID: Mode.HYBRID,
@@ -87,11 +89,11 @@ def validate_path(path: str, root: str = "") -> str:
     return paths.normalise(path, root)
 
 
-class _Index(ChunkSearch, Files, Protocol):
-    """What retrieval reads: the rankings, and files with their chunks."""
+class _Index(ChunkSearch, Files, Symbols, Protocol):
+    """What retrieval reads: the rankings, files with their chunks, and their symbols."""
 
 
-class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
+class KnowledgeServicer(SymbolRequests, pb_grpc.KnowledgeServiceServicer):
     def __init__(self, storage: _Index, workspaces: WorkspaceResolver, *, budget_bytes: int,
                  query_embedder: QueryEmbedder | None = None) -> None:
         self._storage = storage
@@ -100,6 +102,7 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         self._query_embedder = query_embedder
         self._searcher = Searcher(storage, query_embedder)
         self._overviews = OverviewCache(storage)
+        self._symbols = storage
 
     async def Search(self, request: pb.SearchRequest,
                      context: ServicerContext) -> pb.SearchResponse:
@@ -124,7 +127,7 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
                                                  size, exclude))
         page.hits = [untag(hit, ids[0]) for hit in page.hits]
         is_stale = await self._staleness(workspaces, page.hits)
-        return search_response(page, offset, self._budget, is_stale,
+        return search_response(page, offset, asked_budget(context, self._budget), is_stale,
                                lambda position: paging.encode_token(position, owner),
                                request.query)
 
@@ -169,7 +172,7 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         return file_context_response(
             record, chunks, stale,
             file_context.LineRange(request.start_line, request.end_line, request.start_column),
-            min(position, len(chunks)), self._budget,
+            min(position, len(chunks)), asked_budget(context, self._budget),
             lambda index: paging.encode_token(index, owner))
 
     async def GetOverview(self, request: pb.GetOverviewRequest,
@@ -179,4 +182,5 @@ class KnowledgeServicer(pb_grpc.KnowledgeServiceServicer):
         workspace = await self._workspaces.resolve(request.workspace)
         overview = await self._overviews.get(workspace.id)
         return overview_response(workspace.id, workspace.root, overview,
-                                 limits.OVERVIEW_DEPTH.of(request.max_depth), self._budget)
+                                 limits.OVERVIEW_DEPTH.of(request.max_depth),
+                                 asked_budget(context, self._budget))

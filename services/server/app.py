@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -18,9 +21,11 @@ from knowport.v1 import (
 from knowport.v1 import ingest_service_pb2_grpc as ingest_grpc
 from knowport.v1 import knowledge_service_pb2_grpc as knowledge_grpc
 from knowport.v1 import lock_service_pb2_grpc as lock_grpc
+from knowport.v1 import system_service_pb2_grpc as system_grpc
 from knowport.v1 import workspace_service_pb2_grpc as workspace_grpc
 from services.config import Settings
 from services.domain.models import Workspace
+from services.http_gateway.serve import RunningGateway, start_gateway
 from services.inference.llm import OpenGate
 from services.ingestor.assembly import Ingestion, build_embedder, build_ingestion
 from services.ingestor.servicer import IngestServicer
@@ -30,6 +35,7 @@ from services.llm_lock.gate import LockGate
 from services.llm_lock.lock import LlmLock
 from services.llm_lock.servicer import LockServicer
 from services.server.health import HealthMonitor
+from services.server.status import SYSTEM_SERVICE, StatusServicer, product_version
 from services.server.transport import bind, make_grpc_server
 from services.storage.port import Storage
 from services.workspaces.registry import WorkspaceRegistry
@@ -54,6 +60,8 @@ class RunningServer:
     lock: LlmLock
     workspaces: WorkspaceRegistry
     ingestion: Ingestion | None = None
+    gateway: RunningGateway | None = None
+    gateway_dir: Path | None = None
 
 
 async def start_server(settings: Settings, storage: Storage,
@@ -94,21 +102,41 @@ async def start_server(settings: Settings, storage: Storage,
     names = [SERVICE_NAMES[name] for name in enabled] + [WORKSPACE_SERVICE]
     health = HealthMonitor(storage, names, runtime.knowport_health_interval_seconds)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
+    system_grpc.add_SystemServiceServicer_to_server(StatusServicer(health, names), server)
+    names.append(SYSTEM_SERVICE)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
     if runtime.knowport_reflection:
         reflection.enable_server_reflection([*names, health_name, reflection.SERVICE_NAME],
                                             server)
     port = bind(server, runtime)
+    # The HTTP gateway calls these services over a Unix socket in a private folder: the same
+    # server object (interceptors, token, budget), without the TCP port's TLS in between.
+    gateway_dir = Path(tempfile.mkdtemp(prefix="knowport-http-")) if settings.http.enabled else None
+    if gateway_dir is not None:
+        server.add_insecure_port(f"unix:{gateway_dir / 'grpc.sock'}")
     await server.start()
     await health.start()
-    return RunningServer(server=server, health=health, port=port, lock=lock,
-                         workspaces=workspaces, ingestion=ingestion)
+    running = RunningServer(server=server, health=health, port=port, lock=lock,
+                            workspaces=workspaces, ingestion=ingestion,
+                            gateway_dir=gateway_dir)
+    if gateway_dir is not None:
+        try:
+            running.gateway = await start_gateway(
+                settings, f"unix:{gateway_dir / 'grpc.sock'}", product_version())
+        except BaseException:  # e.g. the HTTP port was taken since it was checked
+            await stop_server(running, grace=0)
+            raise
+    return running
 
 
 async def stop_server(running: RunningServer, grace: float) -> None:
     """Health NOT_SERVING first, then stop accepting and let in-flight calls finish."""
     await running.health.shutdown()
+    if running.gateway is not None:
+        await running.gateway.stop()
     await running.server.stop(grace)
+    if running.gateway_dir is not None:
+        shutil.rmtree(running.gateway_dir, ignore_errors=True)
     if running.ingestion is not None:
         await running.ingestion.close()
     await running.lock.close()

@@ -27,6 +27,8 @@ async def serve(settings: Settings) -> None:
     # Before anything starts: a port in use or a bad host is one line and exit 2, not a
     # traceback after the embedded database came up.
     check_can_listen(runtime.grpc_host, runtime.grpc_port)
+    if settings.http.knowport_http_port:
+        check_can_listen(settings.http.knowport_http_host, settings.http.knowport_http_port)
     # Handlers first: a SIGTERM that arrives while starting still means an orderly stop.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -49,6 +51,12 @@ async def serve(settings: Settings) -> None:
         for other in extra:
             print(f"  also workspace {other.id} = {other.root}", flush=True)
         print(f"try: grpcurl -plaintext {address} list", flush=True)
+        if running.gateway is not None:
+            gateway = running.gateway
+            host = settings.http.knowport_http_host
+            shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+            print(f"knowport HTTP/JSON on {gateway.scheme}://{shown}:{gateway.port} "
+                  "(routes: /openapi.json)", flush=True)
         await stop.wait()
         log.info("shutting down: health NOT_SERVING, %.1fs grace for in-flight calls",
                  runtime.knowport_shutdown_grace_seconds)

@@ -26,6 +26,13 @@ from services.domain.models import (
     StorageStats,
     Workspace,
 )
+from services.domain.symbol_queries import DefinitionMatch
+from services.domain.symbols import (
+    FileSymbols,
+    ImportBinding,
+    SymbolDefinition,
+    SymbolReference,
+)
 
 
 class Backend(Protocol):
@@ -66,15 +73,16 @@ class Files(Protocol):
     """Each workspace's file records and their chunks: written a whole file at a time."""
 
     async def replace_file(self, workspace_id: str, file: FileRecord,
-                           chunks: Sequence[Chunk]) -> None:
-        """Atomically replace a file's record and all its chunks.
+                           chunks: Sequence[Chunk], symbols: FileSymbols | None = None) -> None:
+        """Atomically replace a file's record, all its chunks and its symbols.
 
-        A concurrent reader sees either the old record and chunks or the new ones, never a
-        mix; the file record is never visible without its chunks.
+        A concurrent reader sees either the old record, chunks and symbols or the new ones,
+        never a mix; the file record is never visible without its chunks and symbols. None
+        stores no symbols for the file (its old ones go).
         """
 
     async def delete_files(self, workspace_id: str, paths: Iterable[str]) -> int:
-        """Remove files and their chunks; returns how many files were removed."""
+        """Remove files with their chunks and symbols; returns how many files were removed."""
 
     async def get_file(self, workspace_id: str, path: str) -> FileRecord | None: ...
 
@@ -120,6 +128,36 @@ class ChunkSearch(Protocol):
 
         Only chunks whose embedding has the query's dimension take part.
         """
+
+
+class Symbols(Protocol):
+    """Each file's definitions, references and imports, as Files.replace_file stored them.
+
+    Records come back with `path` filled in. Lists are ordered by path (byte order), then
+    line (definitions: start line, then qualified name; references: line, then column).
+    """
+
+    async def find_definitions(self, workspace_id: str, match: DefinitionMatch,
+                               limit: int, offset: int = 0) -> list[SymbolDefinition]:
+        """The definitions `match` selects, from `offset`, at most `limit` of them."""
+
+    async def find_references(self, workspace_id: str, names: Iterable[str],
+                              paths: Iterable[str] = ()) -> list[SymbolReference]:
+        """Every reference whose name is one of `names` (in `paths` only, when given)."""
+
+    async def get_symbols(self, workspace_id: str,
+                          paths: Iterable[str]) -> dict[str, FileSymbols]:
+        """The whole symbols of those files that are indexed, by path (empty FileSymbols for
+        a file stored without)."""
+
+    async def get_imports(self, workspace_id: str,
+                          paths: Iterable[str]) -> dict[str, list[ImportBinding]]:
+        """The import bindings of those files, by path (files without imports left out)."""
+
+    async def line_texts(self, workspace_id: str,
+                         lines: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The indexed text of each (path, line), from the file's chunks, in one read (a long
+        line split into pieces gives its first piece); lines not indexed are left out."""
 
 
 class ModelCaches(Protocol):
@@ -206,5 +244,6 @@ class Leases(Protocol):
         StorageUnavailable when the backend connection is lost."""
 
 
-class Storage(Backend, Workspaces, Files, ChunkSearch, ModelCaches, Jobs, Leases, Protocol):
+class Storage(Backend, Workspaces, Files, ChunkSearch, Symbols, ModelCaches, Jobs, Leases,
+              Protocol):
     """Every role: what one adapter per backend provides to the composition root."""

@@ -13,7 +13,7 @@ import rich
 
 from services.domain import bm25
 from services.domain.models import Chunk, FileRecord, content_hash
-from services.ingestor.pipeline import parse_to_chunks
+from services.ingestor.chunking import parse_to_chunks
 from services.knowledge.query_terms import lexical_query
 from services.storage.memory.adapter import MemoryStorage
 from services.storage.memory.bm25 import Bm25Index

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from services.ingestor.chunking import parse_to_chunks
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
-from services.ingestor.pipeline import parse_to_chunks
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -26,6 +26,9 @@ BY_NAME = {
     "workspaces": [limits.MAX_SEARCH_WORKSPACES, limits.WORKSPACE_BYTES],
     "display_name": [limits.WORKSPACE_NAME_BYTES],
     "root": [limits.PATH_BYTES],
+    "name": [limits.SYMBOL_NAME_BYTES],
+    "prefix": [limits.SYMBOL_NAME_BYTES],
+    "qualified_name": [limits.SYMBOL_NAME_BYTES],
 }
 BY_FIELD = {
     ("SearchRequest", "page_size"): limits.SEARCH_PAGE,
@@ -34,6 +37,16 @@ BY_FIELD = {
     ("GetOverviewRequest", "max_depth"): limits.OVERVIEW_DEPTH,
     ("ListWorkspacesRequest", "page_size"): limits.WORKSPACES_PAGE,
     ("GetFileContextRequest", "path"): limits.PATH_BYTES,
+    ("FindSymbolsRequest", "page_size"): limits.SYMBOLS_PAGE,
+    ("FindSymbolsRequest", "path_glob"): limits.PATH_GLOB_BYTES,
+    ("FindReferencesRequest", "path"): limits.PATH_BYTES,
+    ("FindReferencesRequest", "page_size"): limits.REFERENCES_PAGE,
+    ("FindReferencesRequest", "reference_kinds"): limits.MAX_REFERENCE_KINDS,
+    ("GetCallGraphRequest", "path"): limits.PATH_BYTES,
+    ("GetCallGraphRequest", "depth"): limits.CALL_GRAPH_DEPTH,
+    ("GetCallGraphRequest", "max_nodes"): limits.CALL_GRAPH_NODES,
+    ("GetImpactRequest", "path"): limits.PATH_BYTES,
+    ("GetImpactRequest", "page_size"): limits.REFERENCES_PAGE,
 }
 
 

@@ -28,9 +28,11 @@ from services.domain.models import (
     StorageStats,
     Workspace,
 )
+from services.domain.symbols import FileSymbols
 from services.domain.terms import search_terms
 from services.storage import checks
 from services.storage.memory.space import Space, chunk_order, matcher, place
+from services.storage.memory.symbols import MemorySymbols
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class _HeldLease:
     expires_at: datetime  # the same moment as a time of day, fixed when set: this reports
 
 
-class MemoryStorage:
+class MemoryStorage(MemorySymbols):
     """The Storage port in process memory (see services/storage/port.py for the contract)."""
 
     name = "memory"
@@ -97,13 +99,13 @@ class MemoryStorage:
 
     # --- files and chunks --------------------------------------------------------------
     async def replace_file(self, workspace_id: str, file: FileRecord,
-                           chunks: Sequence[Chunk]) -> None:
+                           chunks: Sequence[Chunk], symbols: FileSymbols | None = None) -> None:
         ordered = tuple(sorted(checks.replacement(file, chunks), key=chunk_order))
         file = replace(file, indexed_at=file.indexed_at or _now())
         with self._lock:
             space = self._spaces.setdefault(workspace_id, Space())
             space.drop(file.path)
-            space.add(file, ordered)
+            space.add(file, ordered, symbols)
 
     async def delete_files(self, workspace_id: str, paths: Iterable[str]) -> int:
         with self._lock:

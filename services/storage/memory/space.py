@@ -3,15 +3,14 @@ indexes, and the order and filters its chunks are searched by."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from services.domain.models import Chunk, FileRecord, SearchFilters
-from services.domain.path_glob import glob_to_regex
+from services.domain.symbols import FileSymbols
 from services.domain.terms import lexical_document
 from services.storage.memory.bm25 import Bm25Index
+from services.storage.memory.symbol_index import SymbolIndex, compiled_glob
 from services.storage.memory.vectors import VectorIndex
 
 
@@ -24,10 +23,12 @@ class Space:
     by_id: dict[str, Chunk] = field(default_factory=dict)
     lexical: Bm25Index = field(default_factory=Bm25Index)
     vectors: dict[int, VectorIndex] = field(default_factory=dict)  # one per dimension
+    symbols: SymbolIndex = field(default_factory=SymbolIndex)
 
     def drop(self, path: str) -> bool:
         if self.files.pop(path, None) is None:
             return False
+        self.symbols.drop(path)
         for chunk in self.chunks.pop(path, ()):
             del self.by_id[chunk.id]
             self.lexical.remove(chunk.id)
@@ -37,8 +38,10 @@ class Space:
                     index.remove(chunk.id)
         return True
 
-    def add(self, file: FileRecord, chunks: tuple[Chunk, ...]) -> None:
+    def add(self, file: FileRecord, chunks: tuple[Chunk, ...],
+            symbols: FileSymbols | None = None) -> None:
         self.files[file.path] = file
+        self.symbols.add(file.path, symbols or FileSymbols())
         kept = []
         for chunk in chunks:
             # The document is already its tokens, space-joined: what PostgreSQL indexes too.
@@ -65,7 +68,7 @@ def place(chunk: Chunk) -> tuple[str, int, str]:
 
 
 def matcher(filters: SearchFilters) -> Callable[[Chunk], bool]:
-    path = _glob(filters.path_glob).match if filters.path_glob else None
+    path = compiled_glob(filters.path_glob).match if filters.path_glob else None
 
     languages = frozenset(filters.languages)
     kinds = frozenset(filters.kinds)
@@ -77,7 +80,3 @@ def matcher(filters: SearchFilters) -> Callable[[Chunk], bool]:
 
     return keep
 
-
-@lru_cache(maxsize=256)
-def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile(glob_to_regex(pattern))

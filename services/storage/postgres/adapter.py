@@ -17,6 +17,7 @@ from services.domain.models import (
     StorageStats,
     Workspace,
 )
+from services.domain.symbols import FileSymbols
 from services.domain.terms import search_terms
 from services.storage import checks
 from services.storage.postgres import lexical, rows, terms
@@ -26,17 +27,19 @@ from services.storage.postgres.migrate import (
     embedding_expression,
     ensure_vector_index,
 )
+from services.storage.postgres.symbols import PostgresSymbols, write_symbols
 
 log = logging.getLogger(__name__)
 
 _WORKSPACE_COLUMNS = "id, root, created_at, name"
 # Every table with a workspace_id column, in an order that keeps foreign keys satisfied
 # (chunks before the files they reference). A new layer's table joins this list.
-WORKSPACE_TABLES = ("chunk_terms", "term_stats", "lexical_totals", "chunks", "files",
+WORKSPACE_TABLES = ("symbol_references", "symbol_imports", "symbol_definitions",
+                    "chunk_terms", "term_stats", "lexical_totals", "chunks", "files",
                     "ingest_jobs")
 
 
-class PostgresStorage(PostgresJobs, PostgresLeases):
+class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols):
     """The Storage port over PostgreSQL (see services/storage/port.py for the contract): the
     connection (pool.py), jobs (jobs.py) and the lease (lease.py) come from their role
     classes; workspaces, files, search and the model caches are here."""
@@ -84,7 +87,7 @@ class PostgresStorage(PostgresJobs, PostgresLeases):
 
     # --- files and chunks --------------------------------------------------------------
     async def replace_file(self, workspace_id: str, file: FileRecord,
-                           chunks: Sequence[Chunk]) -> None:
+                           chunks: Sequence[Chunk], symbols: FileSymbols | None = None) -> None:
         checked = checks.replacement(file, chunks)
         records = [rows.chunk_record(workspace_id, c) for c in checked]
         dimensions = {len(c.embedding) for c in checked if c.embedding is not None}
@@ -115,6 +118,7 @@ class PostgresStorage(PostgresJobs, PostgresLeases):
                                                      columns=rows.CHUNK_COPY_COLUMNS)
                 written = await terms.update(conn, workspace_id, rows.documents(old),
                                              [rows.record_document(r) for r in records])
+                await write_symbols(conn, workspace_id, file.path, symbols)
             await self._planner_statistics.written(conn, written)
 
     async def delete_files(self, workspace_id: str, paths: Iterable[str]) -> int:

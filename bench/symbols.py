@@ -1,0 +1,186 @@
+"""The symbol graph against an independent resolver, its ingest cost, its query latency.
+
+    .venv/bin/python -m bench.symbols [--part accuracy,overhead,latency]
+        [--packages click,jinja2,rich] [--targets 120] [--backends memory,postgres]
+        [--files 2000] [--chunks 100000] [--queries 300]
+
+Needs jedi, the oracle, installed for benchmarks only: `pip install -e '.[bench]'` (`make
+bench` does). Three parts, each on both storage backends:
+
+- accuracy: each package (installed, written by nobody here) is copied into a workspace of
+  its own and ingested (no models); for a fixed random sample of its functions and methods
+  (`--targets` each, dunders left out), jedi's references (bench/symbols_oracle.py) are the
+  truth and FindReferences over gRPC the answer, matched by file and line; call edges are
+  jedi's calling definitions against GetCallGraph's callers (depth 1). Precision and recall
+  count RESOLVED answers; "+ambiguous" counts those marked ambiguous too. "extracted" is
+  the share of jedi's references that extraction recorded at all (FindReferences by bare
+  name): what resolution had to work with. Targets: precision >= 0.9, recall >= 0.8.
+- overhead: the same ingest (scan, parse, persist; no models) of `--files` real .py files
+  with and without symbol extraction, alternated twice in one run (the faster of each
+  kept). Target: extraction adds <= 25 %.
+- latency: an index of about `--chunks` chunks of real files (as bench/search.py builds
+  it) with their symbols; FindReferences of `--queries` sampled definitions, one at a time,
+  beside health Check (an empty RPC) on the same server. Targets: p50 <= 10 ms (memory),
+  <= 30 ms (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from bench.symbols_latency import latency
+from bench.symbols_oracle import Oracle, Truth, copy_package
+from bench.symbols_scores import PackageScores, score_package
+from bench.workloads import copy_tree, say, timed
+from services.domain.models import Workspace, workspace_id_for
+from services.ingestor.assembly import build_ingestion
+from services.storage.memory.adapter import MemoryStorage
+from services.storage.port import Storage
+from services.storage.postgres.adapter import PostgresStorage
+from services.storage.postgres.embedded import EmbeddedPostgres
+from tests.support.grpc_server import settings_for
+from tests.support.postgres import temporary_postgres
+
+StorageFactory = Callable[[str], AbstractAsyncContextManager[Storage]]
+OVERHEAD_TARGET = 0.25
+
+
+async def ingest(storage: Storage, root: Path, *, symbols: bool = True) -> float:
+    """Seconds for a full ingest of `root` (no models) into `storage`."""
+    settings = settings_for(root, INGEST_PARSE_WORKERS=str(os.cpu_count() or 2),
+                            INGEST_INCLUDE_EXTENSIONS=".py")
+    workspace = Workspace(id=workspace_id_for(str(root)), root=str(root))
+    await storage.upsert_workspace(workspace)
+    ingestion = build_ingestion(settings, storage, extract_symbols=symbols)
+    try:
+        with timed() as elapsed:
+            job, _ = await ingestion.jobs.start(workspace, full=True)
+            job = await ingestion.jobs.wait(job.id)
+        assert job.counts.get("files_failed", 0) == 0, job.message
+        return elapsed[0]
+    finally:
+        await ingestion.close()
+
+
+# --- accuracy ----------------------------------------------------------------------------
+
+async def accuracy(storages: StorageFactory, backend: str, work: Path, packages: list[str],
+                   truths: dict[str, tuple[Oracle, list[Truth]]]) -> list[PackageScores]:
+    results = []
+    for package in packages:
+        root = work / "accuracy" / package
+        oracle, package_truths = truths[package]
+        async with storages(f"acc_{package}") as storage:
+            took = await ingest(storage, root)
+            scores = await score_package(storage, root, package, oracle, package_truths)
+        say(f"{backend}: {package} ingested in {took:.1f} s; {scores.row()}")
+        results.append(scores)
+    return results
+
+
+def oracle_truths(work: Path, packages: list[str],
+                  targets: int) -> dict[str, tuple[Oracle, list[Truth]]]:
+    found = {}
+    for package in packages:
+        root = work / "accuracy" / package
+        files = copy_package(package, root)
+        oracle = Oracle(root)
+        with timed() as took:
+            truths = [t for t in map(oracle.truth, oracle.targets(package, targets)) if t]
+        references = sum(len(t.references) for t in truths)
+        say(f"oracle: {package}: {files} files, {len(truths)} functions and methods, "
+            f"{references} references by jedi in {took[0]:.0f} s")
+        found[package] = (oracle, truths)
+    return found
+
+
+# --- overhead ----------------------------------------------------------------------------
+
+async def overhead(storages: StorageFactory, backend: str, tree: Path, files: int,
+                   size: int) -> float:
+    """The ingest time extraction adds, as a fraction of the ingest without it."""
+    runs: dict[bool, list[float]] = {False: [], True: []}
+    for round_ in range(2):
+        for symbols in (False, True):
+            async with storages(f"ovh_{int(symbols)}_{round_}") as storage:
+                runs[symbols].append(await ingest(storage, tree, symbols=symbols))
+    without, with_ = min(runs[False]), min(runs[True])
+    extra = with_ / without - 1
+    verdict = "met" if extra <= OVERHEAD_TARGET else "NOT met"
+    say(f"{backend}: ingest of {files} files ({size / 1e6:.1f} MB): without symbols "
+        f"{without:.2f} s, with {with_:.2f} s: +{extra:.1%} (target <= 25 %: {verdict}); "
+        f"runs {runs}")
+    return extra
+
+
+# --- the backends ------------------------------------------------------------------------
+
+@asynccontextmanager
+async def memory_storages(name: str) -> AsyncIterator[Storage]:
+    yield MemoryStorage()
+
+
+def postgres_storages(server: EmbeddedPostgres) -> StorageFactory:
+    @asynccontextmanager
+    async def open_one(name: str) -> AsyncIterator[Storage]:
+        storage = PostgresStorage(await asyncio.to_thread(server.create_database, name))
+        try:
+            await storage.open()
+            yield storage
+        finally:
+            await storage.close()
+
+    return open_one
+
+
+async def run_backend(backend: str, storages: StorageFactory, args: argparse.Namespace,
+                      work: Path, truths: dict, tree: tuple[Path, int, int] | None) -> None:
+    if "accuracy" in args.part:
+        results = await accuracy(storages, backend, work, args.packages, truths)
+        say(f"{backend}: pooled: {PackageScores.pooled(results).row()}")
+    if "overhead" in args.part and tree is not None:
+        await overhead(storages, backend, *tree)
+    if "latency" in args.part:
+        await latency(storages, backend, work, args.chunks, args.queries)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", default="accuracy,overhead,latency")
+    parser.add_argument("--packages", default="click,jinja2,rich")
+    parser.add_argument("--targets", type=int, default=120, help="functions per package")
+    parser.add_argument("--backends", default="memory,postgres")
+    parser.add_argument("--files", type=int, default=2000, help="files of the overhead tree")
+    parser.add_argument("--chunks", type=int, default=100_000, help="chunks of the big index")
+    parser.add_argument("--queries", type=int, default=300, help="FindReferences asked")
+    args = parser.parse_args()
+    args.part = args.part.split(",")
+    args.packages = args.packages.split(",")
+    work = Path(tempfile.mkdtemp(prefix="knowport-bench-symbols-"))
+    try:
+        truths = oracle_truths(work, args.packages, args.targets) \
+            if "accuracy" in args.part else {}
+        tree = None
+        if "overhead" in args.part:
+            files, size = copy_tree(work / "tree", args.files)
+            tree = (work / "tree", files, size)
+        backends = args.backends.split(",")
+        if "memory" in backends:
+            await run_backend("memory", memory_storages, args, work, truths, tree)
+        if "postgres" in backends:
+            with temporary_postgres("bench-symbols") as server:
+                await run_backend("postgres", postgres_storages(server), args, work, truths,
+                                  tree)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,112 @@
+"""Python: calls, decorators, bases, annotations, attribute uses; imports with relative ones
+resolved against the file's package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from services.domain.symbols import CALL, INHERITANCE, OTHER, TYPE_USE
+from services.ingestor.symbols.imports import text_of
+from services.ingestor.symbols.rules import Imported, Rules
+
+
+def _named_or_dotted(context: str) -> tuple[str, ...]:
+    """`context` around a bare name, and around the last name of `a.b.name`."""
+    return (
+        context.replace("{}", "(attribute attribute: (identifier) @name) @path"),
+        context.replace("{}", "(identifier) @name"),
+    )
+
+
+def module_of(path: str) -> str:
+    """The dotted module a workspace file is: `pkg/sub/mod.py` -> `pkg.sub.mod`."""
+    parts = path.removesuffix(".py").removesuffix(".pyi").split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(p for p in parts if p)
+
+
+def _package(path: str, level: int) -> str:
+    """The package `level` dots up from a file: 1 is the file's own package."""
+    parts = module_of(path).split(".")
+    if not path.endswith(("__init__.py", "__init__.pyi")):
+        parts = parts[:-1]
+    keep = len(parts) - (level - 1)
+    return ".".join(parts[: max(keep, 0)])
+
+
+def _read_import(statement: Node, source: bytes, path: str) -> Iterator[Imported]:
+    if statement.type == "import_statement":  # import a.b, import a.b as c
+        for name in statement.children_by_field_name("name"):
+            alias_node = name.child_by_field_name("alias")
+            dotted_node = name.child_by_field_name("name") if alias_node else name
+            module = text_of(dotted_node, source)
+            alias = text_of(alias_node, source) if alias_node else ""
+            # `import a.b` makes `a.b` usable as written: the binding is the dotted name.
+            last = dotted_node.named_children[-1] if dotted_node.named_child_count else None
+            yield Imported(alias or module, module, last, module.rpartition(".")[0])
+        return
+    module_node = statement.child_by_field_name("module_name")
+    if module_node is None:
+        return
+    if module_node.type == "relative_import":
+        prefix = next((c for c in module_node.children if c.type == "import_prefix"), None)
+        level = len(text_of(prefix, source)) if prefix is not None else 1
+        rest = next((c for c in module_node.named_children if c.type == "dotted_name"), None)
+        package = _package(path, level)
+        written = text_of(rest, source) if rest is not None else ""
+        module = ".".join(p for p in (package, written) if p)
+    else:
+        module = text_of(module_node, source)
+    for name in statement.children_by_field_name("name"):
+        alias_node = name.child_by_field_name("alias")
+        member_node = name.child_by_field_name("name") if alias_node else name
+        member = text_of(member_node, source)
+        alias = text_of(alias_node, source) if alias_node else ""
+        yield Imported(alias or member, f"{module}.{member}" if module else member,
+                       member_node, module)
+
+
+RULES = Rules(
+    references={
+        CALL: (
+            *_named_or_dotted("(call function: {})"),
+            *_named_or_dotted("(decorator {})"),
+        ),
+        INHERITANCE: _named_or_dotted("(class_definition superclasses: (argument_list {}))"),
+        TYPE_USE: (
+            *_named_or_dotted("(type {})"),
+            "(generic_type (identifier) @name)",
+        ),
+        OTHER: (
+            "(attribute attribute: (identifier) @name) @path",
+            "(argument_list (identifier) @name)",
+            "(keyword_argument value: (identifier) @name)",
+            # Where a function is handed on as a value: returned, stored, listed.
+            "(return_statement (identifier) @name)",
+            "(expression_list (identifier) @name)",
+            "(assignment right: (identifier) @name)",
+            "(pair value: (identifier) @name)",
+            "([(list) (tuple) (set)] (identifier) @name)",
+        ),
+    },
+    locals=(
+        "(parameters (identifier) @local)",
+        "(default_parameter name: (identifier) @local)",
+        "(typed_default_parameter name: (identifier) @local)",
+        "(typed_parameter . (identifier) @local)",
+        "(list_splat_pattern (identifier) @local)",
+        "(dictionary_splat_pattern (identifier) @local)",
+        "(lambda_parameters (identifier) @local)",
+        "(assignment left: (identifier) @local)",
+        "(assignment left: [(pattern_list) (tuple_pattern)] (identifier) @local)",
+        "(for_statement left: (identifier) @local)",
+        "(for_in_clause left: (identifier) @local)",
+        "(for_statement left: [(pattern_list) (tuple_pattern)] (identifier) @local)",
+        "(as_pattern alias: (as_pattern_target (identifier) @local))",
+    ),
+    import_statements=("import_statement", "import_from_statement"),
+    read_import=_read_import,
+)

@@ -1,0 +1,192 @@
+"""Which definition a reference means, cheaply and honestly.
+
+In order: an enclosing scope of the same file (a local definition shadows; `self.x` /
+`this.x` is the enclosing class's `x`), the file's imports (the local name bound to a dotted
+target, compared with each candidate's module and qualified name), a definition at the
+file's top level, then the only definition of the name in the workspace. When several
+remain they are returned ranked (same file > same folder > imported module > others) and
+marked ambiguous; when none does the reference is unresolved (a library, a builtin).
+Nothing is ever guessed silently.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from services.domain.symbol_queries import DefinitionMatch
+from services.domain.symbols import ImportBinding, SymbolDefinition, SymbolReference
+from services.knowledge.symbols.modules import (
+    absolute_target,
+    folder_of,
+    module_of,
+    names_match,
+)
+from services.storage.port import Symbols
+from services.workspace_files.languages import language_for
+
+RESOLVED = "resolved"
+AMBIGUOUS = "ambiguous"
+UNRESOLVED = "unresolved"
+
+# Qualifiers that name the object of the enclosing class.
+_SELF = frozenset({"self", "this", "cls", "Self", "@", "$this", "static"})
+# Languages where a bare name never means a method of the enclosing class.
+_NO_IMPLICIT_SELF = frozenset({"python", "javascript", "typescript", "tsx", "rust", "go",
+                               "ruby", "php"})
+_ALL = 1_000_000  # "every definition": a name rarely has more than a few hundred
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    reference: SymbolReference
+    status: str  # RESOLVED, AMBIGUOUS or UNRESOLVED
+    candidates: tuple[SymbolDefinition, ...] = ()  # the one meant, or the ranked candidates
+
+    @property
+    def target(self) -> SymbolDefinition | None:
+        return self.candidates[0] if self.status == RESOLVED else None
+
+    def may_mean(self, definitions: Iterable[SymbolDefinition]) -> bool:
+        keys = {key(d) for d in definitions}
+        return any(key(c) in keys for c in self.candidates)
+
+
+def key(d: SymbolDefinition) -> tuple[str, str, int]:
+    return d.path, d.qualified_name, d.start_line
+
+
+async def resolve(storage: Symbols, workspace_id: str,
+                  references: Sequence[SymbolReference]) -> list[Resolution]:
+    """Resolve `references` with two reads: the files' imports, then the definitions of
+    every name they may mean."""
+    imports = await storage.get_imports(workspace_id, {r.path for r in references})
+    bindings = {p: {b.local_name: b for b in found} for p, found in imports.items()}
+    names = {r.name for r in references}
+    for ref in references:
+        binding = bindings.get(ref.path, {}).get(_head(ref))
+        if binding is not None and not ref.qualifier:
+            names.add(binding.target.rsplit(".", 1)[-1].rsplit("/", 1)[-1])
+    found = await storage.find_definitions(workspace_id, DefinitionMatch(names=tuple(names)),
+                                           _ALL)
+    known = _Known(found, imports)
+    return [known.resolve(ref, bindings.get(ref.path, {})) for ref in references]
+
+
+def _head(ref: SymbolReference) -> str:
+    return ref.qualifier.split(".", 1)[0] if ref.qualifier else ref.name
+
+
+class _Known:
+    """The definitions a batch of references may mean, indexed for the lookups resolution
+    makes, and the outcomes already decided (many references share a file and a name)."""
+
+    def __init__(self, found: Iterable[SymbolDefinition],
+                 imports: dict[str, list[ImportBinding]]) -> None:
+        self.by_name: dict[str, list[SymbolDefinition]] = {}
+        self.in_file: dict[tuple[str, str], dict[str, SymbolDefinition]] = {}
+        for d in found:
+            self.by_name.setdefault(d.name, []).append(d)
+            self.in_file.setdefault((d.name, d.path), {}).setdefault(d.qualified_name, d)
+        self._imports = imports
+        self._decided: dict[tuple, tuple[str, tuple[SymbolDefinition, ...]]] = {}
+
+    def resolve(self, ref: SymbolReference, bindings: dict[str, ImportBinding]) -> Resolution:
+        language = language_for(ref.path)
+        if not ref.qualifier or ref.qualifier in _SELF:
+            scoped = self._in_enclosing_scope(ref, language)
+            if scoped is not None:
+                return Resolution(ref, RESOLVED, (scoped,))
+        binding = bindings.get(_head(ref))
+        if binding is not None and ref.qualifier not in _SELF:
+            target = absolute_target(binding.target, ref.path)
+            if ref.qualifier:
+                target = ".".join([target, *ref.qualifier.split(".", 1)[1:], ref.name])
+            return self._decide(ref, ("import", target), lambda: self._imported(target))
+        if not ref.qualifier:
+            top = self.in_file.get((ref.name, ref.path), {}).get(ref.name)
+            if top is not None:
+                return Resolution(ref, RESOLVED, (top,))
+            no_methods = language in _NO_IMPLICIT_SELF
+            return self._decide(ref, ("bare", no_methods), lambda: [
+                d for d in self.by_name.get(ref.name, ())
+                if not (no_methods and d.kind == "method")])
+        return self._decide(ref, ("member", ref.qualifier), lambda: self._members(ref))
+
+    def _decide(self, ref: SymbolReference, how: tuple,
+                candidates: Callable[[], list[SymbolDefinition]]) -> Resolution:
+        """The outcome for `ref`, decided once per (file, name, how it was looked up)."""
+        memo = (ref.path, ref.name, how)
+        decided = self._decided.get(memo)
+        if decided is None:
+            found = candidates()
+            if len(found) <= 1:
+                decided = (RESOLVED if found else UNRESOLVED, tuple(found))
+            else:
+                decided = (AMBIGUOUS, tuple(rank(ref, found, self._imports.get(ref.path, []))))
+            self._decided[memo] = decided
+        return Resolution(ref, *decided)
+
+    def _imported(self, target: str) -> list[SymbolDefinition]:
+        candidates = self.by_name.get(target.rsplit(".", 1)[-1], [])
+        exact = [d for d in candidates if any(names_match(full, target)
+                                              for full in _full_names(d))]
+        if exact:
+            return exact
+        # A package may re-export a name defined deeper inside it (pkg/__init__.py importing
+        # from pkg/_impl.py): the definitions of that name under the target's package remain.
+        package = target.split(".", 1)[0]
+        return [d for d in candidates if any(full.split(".", 1)[0] == package
+                                             for full in _full_names(d))]
+
+    def _members(self, ref: SymbolReference) -> list[SymbolDefinition]:
+        candidates = self.by_name.get(ref.name, [])
+        named = [d for d in candidates
+                 if names_match(d.qualified_name, f"{ref.qualifier}.{ref.name}")]
+        # `obj.name`: only a member of something can be meant, never a free function.
+        return named or [d for d in candidates if "." in d.qualified_name]
+
+    def _in_enclosing_scope(self, ref: SymbolReference,
+                            language: str) -> SymbolDefinition | None:
+        """The definition of the name in the innermost enclosing scope of the same file."""
+        same_file = self.in_file.get((ref.name, ref.path))
+        if not same_file or not ref.scope:
+            return None
+        parts = ref.scope.split(".")
+        for end in range(len(parts), 0, -1):
+            found = same_file.get(".".join([*parts[:end], ref.name]))
+            if found is None:
+                continue
+            if (not ref.qualifier and found.kind == "method"
+                    and language in _NO_IMPLICIT_SELF):
+                continue  # a bare name there never means a method of the class
+            return found
+        return None
+
+
+def _full_names(d: SymbolDefinition) -> tuple[str, ...]:
+    """The dotted names a definition is reachable by: through its file's module, and (Go,
+    Java, ...) through its folder's package."""
+    return (f"{module_of(d.path)}.{d.qualified_name}", f"{folder_of(d.path)}.{d.qualified_name}")
+
+
+def rank(ref: SymbolReference, candidates: list[SymbolDefinition],
+         imports: list[ImportBinding]) -> list[SymbolDefinition]:
+    """Most likely first: same file, same folder, an imported module, then the others."""
+    folder = posixpath.dirname(ref.path)
+    targets = [absolute_target(b.target, ref.path) for b in imports]
+
+    def closeness(d: SymbolDefinition) -> tuple[int, str, int, str]:
+        if d.path == ref.path:
+            tier = 0
+        elif posixpath.dirname(d.path) == folder:
+            tier = 1
+        elif any(names_match(module_of(d.path), t) or t.startswith(module_of(d.path) + ".")
+                 for t in targets):
+            tier = 2
+        else:
+            tier = 3
+        return tier, d.path, d.start_line, d.qualified_name
+
+    return sorted(candidates, key=closeness)
