@@ -35,7 +35,7 @@ def checked_root(raw: str) -> str:
         raise _bad_root(f"root {raw!r} does not exist", "ROOT_MISSING", raw)
     if not os.path.isdir(real):
         raise _bad_root(f"root {raw!r} is not a directory", "ROOT_NOT_DIRECTORY", raw)
-    return real if real != "//" else "/"
+    return real
 
 
 def _inside(path: str, root: str) -> bool:
