@@ -23,7 +23,8 @@ from knowport.v1 import knowledge_service_pb2_grpc as knowledge_grpc
 from knowport.v1 import lock_service_pb2_grpc as lock_grpc
 from knowport.v1 import system_service_pb2_grpc as system_grpc
 from knowport.v1 import workspace_service_pb2_grpc as workspace_grpc
-from services.config import Settings
+from services.config import ConfigError, Settings
+from services.domain.errors import FailedPrecondition, InvalidArgument
 from services.domain.models import Workspace
 from services.http_gateway.serve import RunningGateway, start_gateway
 from services.inference.llm import OpenGate
@@ -70,8 +71,12 @@ async def start_server(settings: Settings, storage: Storage,
     runtime = settings.runtime
     server = make_grpc_server(runtime)
     workspaces = WorkspaceRegistry(storage, default_workspace)
-    # WORKSPACES first: a root that is missing or nested stops the start with its reason.
-    await workspaces.register_at_start(runtime.extra_workspaces)
+    # WORKSPACES first: a root that is missing or nested stops the start with its reason
+    # (one line and exit 2 from `knowport serve`, as any bad setting).
+    try:
+        await workspaces.register_at_start(runtime.extra_workspaces)
+    except (InvalidArgument, FailedPrecondition) as err:
+        raise ConfigError(f"WORKSPACES: {err.message}") from None
     enabled = sorted(runtime.services)
     # The lock lives in storage: the ingest pipeline's gate needs it even where this process
     # does not serve LockService (another process sharing PostgreSQL may).

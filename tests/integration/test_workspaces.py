@@ -16,6 +16,7 @@ from knowport.v1 import knowledge_service_pb2 as kpb
 from knowport.v1 import lock_service_pb2 as lock_pb
 from knowport.v1 import workspace_service_pb2 as pb
 from knowport.v1 import workspace_service_pb2_grpc as pb_grpc
+from services.config import ConfigError
 from services.server.app import start_server
 from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server, settings_for
@@ -156,7 +157,7 @@ async def test_workspaces_at_start_and_nested_ones_refused(tmp_path):
         assert sorted(w.root for w in listed.workspaces) == sorted([str(main), str(lib)])
     (main / "inner").mkdir()
     settings = settings_for(main, WORKSPACES=str(main / "inner"))
-    with pytest.raises(Exception, match="inside the root of workspace"):
+    with pytest.raises(ConfigError, match="WORKSPACES: .* is inside the root of workspace"):
         await within(30, start_server(settings, MemoryStorage(), server.workspace), "start")
 
 
