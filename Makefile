@@ -32,6 +32,7 @@ lint: setup proto-check
 	else echo "buf breaking: no main branch yet, nothing to compare"; fi
 
 bench: setup
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench.parse
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.docs_index
@@ -40,6 +41,7 @@ bench: setup
 	$(BIN)/python -m bench.embed
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.pathological
+	$(BIN)/python -m bench.symbols
 
 # Generated Python is committed; the import path equals the proto package (knowport.v1).
 proto: setup

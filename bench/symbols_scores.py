@@ -19,7 +19,7 @@ from services.storage.port import Storage
 from tests.support.grpc_server import running_server
 
 Line = tuple[str, int]  # path, line
-EXAMPLES = 6  # misses and false hits printed per package, to say why
+EXAMPLES = 8  # misses and false hits printed per package, to say why
 
 
 @dataclass
@@ -110,8 +110,9 @@ async def score_package(storage: Storage, root: Path, package: str, oracle: Orac
             target = truth.target
             answers = await _references(stub, pb.FindReferencesRequest(
                 qualified_name=target.qualified_name, path=target.path))
-            resolved = {(p, r.line) for p, r in answers
-                        if r.resolution == pb.RESOLUTION_RESOLVED}
+            resolved_refs = {(p, r.line): r for p, r in answers
+                             if r.resolution == pb.RESOLUTION_RESOLVED}
+            resolved = set(resolved_refs)
             any_ = {(p, r.line) for p, r in answers}
             name = target.qualified_name.rsplit(".", 1)[-1]
             by_name = await _references(stub, pb.FindReferencesRequest(name=name))
@@ -131,8 +132,11 @@ async def score_package(storage: Storage, root: Path, package: str, oracle: Orac
                                 f"{line[0]}:{line[1]}: {oracle.line((*line, 0))[:90]}")
             for line in sorted(resolved - truth_lines):
                 scores.causes["false hit"] += 1
+                ref = resolved_refs[line]
+                written = f"{ref.qualifier}.{ref.name}".lstrip(".")
                 examples.append(f"  false hit {target.qualified_name}: {line[0]}:{line[1]}: "
-                                f"{oracle.line((*line, 0))[:90]}")
+                                f"`{written}` ({pb.ReferenceKind.Name(ref.kind)[15:].lower()})"
+                                f": {oracle.line((*line, 0))[:80]}")
     for example in examples[:EXAMPLES * 2]:
         say(example)
     return scores

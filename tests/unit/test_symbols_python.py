@@ -186,3 +186,28 @@ def test_local_variables_are_not_references() -> None:
     assert ("echo", 9) not in bare and ("total", 12) not in bare
     # A nested definition, the enclosing function and a class attribute do not shadow.
     assert {("inner", 12), ("helper", 12), ("ask", 12), ("prompt", 18)} <= bare
+
+
+def test_overload_stubs_declare_and_the_implementation_defines() -> None:
+    source = """
+    import typing
+    from typing import overload
+
+    @overload
+    def convert(value: int) -> int: ...
+    @typing.overload
+    def convert(value: str) -> str: ...
+    def convert(value):
+        return value
+    """
+    found = extract("convert.py", source, "python")
+    assert definitions(found) == {("function", "convert", 8)}
+    # Their names are not uses of the function, their annotations are still type uses.
+    assert {r[3] for r in references(found) if r[2] == "convert"} == set()
+    assert {("str", 7), ("int", 5)} <= {(r[2], r[3]) for r in references(found)}
+
+
+def test_members_of_literals_are_builtin_and_not_recorded() -> None:
+    source = "def f(parts):\n    return ''.join(parts) + sep.join(parts)\n"
+    found = references(extract("j.py", source, "python"))
+    assert {(r[1], r[2]) for r in found if r[2] == "join"} == {("sep", "join")}

@@ -86,6 +86,7 @@ class Extractor:
         self.rules = rules
         self.path = path
         self.query = _query(language, walk.grammar, rules)
+        self.declarations: set[int] = set()  # start bytes of definitions that only declare
 
     def extract(self, root: Node) -> FileSymbols:
         q = self.query
@@ -125,7 +126,7 @@ class Extractor:
             if open_
         }
         return FileSymbols(
-            definitions=tuple(d for *_, d in definitions),
+            definitions=tuple(d for _, at, *_, d in definitions if at not in self.declarations),
             references=tuple(self._scoped(found, definitions, locals_)),
             imports=tuple(
                 ImportBinding(i.local_name, i.target, _line(i.name_node or root))
@@ -165,6 +166,10 @@ class Extractor:
                 end_line=node.end_point.row + 1,
                 signature=self._signature(node),
             )
+            if self.rules.declares_only is not None and self.rules.declares_only(
+                node, self.source
+            ):
+                self.declarations.add(node.start_byte)  # scopes its body, defines nothing
             found.append((name_at, node.start_byte, node.end_byte, item.symbol, definition))
             open_.append((node.end_byte, item))
         return found
@@ -193,7 +198,10 @@ class Extractor:
             known = best.get(name.start_byte)
             if known is None or index < known[0]:
                 best[name.start_byte] = (index, name, captures.get("path"))
+        literals = self.rules.literals
         for at, (index, name, paths) in best.items():
+            if paths and literals and paths[0].named_child(0).type in literals:
+                continue  # `"".join(...)`: a method of a builtin type, never the workspace's
             qualifier = self._qualifier(paths[0], name) if paths else ""
             yield at, self.query.kinds[index], name, qualifier
 

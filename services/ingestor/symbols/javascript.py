@@ -30,6 +30,7 @@ _CALLS = (
     *_bare_or_member("(new_expression constructor: {})"),
 )
 _OTHER = (_MEMBER,)
+_LITERALS = frozenset({"string", "template_string", "number", "array", "object", "regex"})
 
 JAVASCRIPT = Rules(
     references={
@@ -38,6 +39,7 @@ JAVASCRIPT = Rules(
         OTHER: _OTHER,
     },
     imports=_IMPORTS,
+    literals=_LITERALS,
 )
 
 TYPESCRIPT = Rules(
@@ -56,4 +58,5 @@ TYPESCRIPT = Rules(
         OTHER: _OTHER,
     },
     imports=_IMPORTS,
+    literals=_LITERALS,
 )

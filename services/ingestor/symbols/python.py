@@ -69,6 +69,19 @@ def _read_import(statement: Node, source: bytes, path: str) -> Iterator[Imported
                        member_node, module)
 
 
+def _overload_stub(node: Node, source: bytes) -> bool:
+    """`@overload` / `@typing.overload` above a function: a signature for type checkers; the
+    undecorated definition after it is the function."""
+    parent = node.parent
+    if parent is None or parent.type != "decorated_definition":
+        return False
+    return any(
+        text_of(d, source).lstrip("@").rsplit(".", 1)[-1] == "overload"
+        for d in parent.named_children
+        if d.type == "decorator"
+    )
+
+
 RULES = Rules(
     references={
         CALL: (
@@ -107,6 +120,11 @@ RULES = Rules(
         "(for_statement left: [(pattern_list) (tuple_pattern)] (identifier) @local)",
         "(as_pattern alias: (as_pattern_target (identifier) @local))",
     ),
+    declares_only=_overload_stub,
+    literals=frozenset({
+        "string", "concatenated_string", "integer", "float", "list", "dictionary", "set",
+        "tuple", "list_comprehension", "dictionary_comprehension", "set_comprehension",
+    }),
     import_statements=("import_statement", "import_from_statement"),
     read_import=_read_import,
 )

@@ -44,6 +44,12 @@ class Rules:
     # Node types of import statements read by `read_import` instead of patterns.
     import_statements: tuple[str, ...] = ()
     read_import: ImportReader | None = None
+    # Node types of literals (strings, lists, numbers): a member used on one (`"".join`)
+    # belongs to a builtin type and is not recorded.
+    literals: frozenset[str] = frozenset()
+    # True for a definition node that only declares what another one defines (Python's
+    # `@overload` stubs), as a C `struct x;` does: it is not a definition of its own.
+    declares_only: Callable[[Node, bytes], bool] | None = None
     # Patterns capturing `@local`: names a function binds (parameters, assignments). A bare
     # use of one inside that function is a local variable, not a reference to a definition.
     locals: tuple[str, ...] = ()
