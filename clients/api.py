@@ -73,6 +73,45 @@ class Api(abc.ABC):
         return self._unary("knowledge", "GetOverview",
                            kpb.GetOverviewRequest(workspace=workspace, max_depth=max_depth))
 
+    # --- the symbol graph --------------------------------------------------------------
+    def find_symbols(self, *, name: str = "", prefix: str = "", qualified_name: str = "",
+                     kinds: Iterable[str | int] | str | int = (), path_glob: str = "",
+                     page_size: int = 0, page_token: str = "", workspace: str = ""):
+        """FindSymbolsResponse: definitions by exact `name`, name `prefix` or
+        `qualified_name` (give one), ordered by path and line."""
+        return self._unary("knowledge", "FindSymbols", kpb.FindSymbolsRequest(
+            workspace=workspace, name=name, prefix=prefix, qualified_name=qualified_name,
+            kinds=enums.parse_all(enums.SymbolKind, kinds, "kind"), path_glob=path_glob,
+            page_size=page_size, page_token=page_token))
+
+    def find_references(self, *, name: str = "", qualified_name: str = "", path: str = "",
+                        reference_kinds: Iterable[str | int] | str | int = (),
+                        page_size: int = 0, page_token: str = "", workspace: str = ""):
+        """FindReferencesResponse: uses of a bare `name`, or of the definition
+        `qualified_name` in `path`, grouped by file, each resolved or ambiguous."""
+        return self._unary("knowledge", "FindReferences", kpb.FindReferencesRequest(
+            workspace=workspace, name=name, qualified_name=qualified_name, path=path,
+            reference_kinds=enums.parse_all(enums.ReferenceKind, reference_kinds,
+                                            "reference kind"),
+            page_size=page_size, page_token=page_token))
+
+    def call_graph(self, qualified_name: str, path: str, *, direction: str | int = "callers",
+                   depth: int = 0, max_nodes: int = 0, workspace: str = ""):
+        """GetCallGraphResponse: nodes (the root first) and edges (indexes into nodes) of
+        the callers or callees of a definition."""
+        return self._unary("knowledge", "GetCallGraph", kpb.GetCallGraphRequest(
+            workspace=workspace, qualified_name=qualified_name, path=path,
+            direction=enums.parse(enums.CallDirection, direction, "direction"), depth=depth,
+            max_nodes=max_nodes))
+
+    def impact(self, path: str, *, start_line: int = 0, end_line: int = 0, page_size: int = 0,
+               page_token: str = "", workspace: str = ""):
+        """GetImpactResponse: what the file (or line span) defines and the uses of it
+        elsewhere."""
+        return self._unary("knowledge", "GetImpact", kpb.GetImpactRequest(
+            workspace=workspace, path=path, start_line=start_line, end_line=end_line,
+            page_size=page_size, page_token=page_token))
+
     # --- ingest -----------------------------------------------------------------------
     def start_ingest(self, *, full: bool = False, request_id: str = "", workspace: str = ""):
         """StartIngestResponse. A request id is generated when none is given, so the

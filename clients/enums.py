@@ -44,12 +44,17 @@ def _from_descriptor(descriptor: EnumDescriptor) -> type[ProtoEnum]:
 SearchMode = _from_descriptor(kpb.SearchMode.DESCRIPTOR)
 SymbolKind = _from_descriptor(kpb.SymbolKind.DESCRIPTOR)
 FileRole = _from_descriptor(kpb.FileRole.DESCRIPTOR)
+ReferenceKind = _from_descriptor(kpb.ReferenceKind.DESCRIPTOR)
+Resolution = _from_descriptor(kpb.Resolution.DESCRIPTOR)
+CallDirection = _from_descriptor(kpb.CallDirection.DESCRIPTOR)
 IngestMode = _from_descriptor(ipb.IngestMode.DESCRIPTOR)
 IngestJobState = _from_descriptor(ipb.IngestJobState.DESCRIPTOR)
 ServingStatus = _from_descriptor(health_pb2.HealthCheckResponse.ServingStatus.DESCRIPTOR)
 
 _BY_DESCRIPTOR = {e.DESCRIPTOR.full_name: cls for e, cls in (
     (kpb.SearchMode, SearchMode), (kpb.SymbolKind, SymbolKind), (kpb.FileRole, FileRole),
+    (kpb.ReferenceKind, ReferenceKind), (kpb.Resolution, Resolution),
+    (kpb.CallDirection, CallDirection),
     (ipb.IngestMode, IngestMode),
     (ipb.IngestJobState, IngestJobState),
     (health_pb2.HealthCheckResponse.ServingStatus, ServingStatus))}

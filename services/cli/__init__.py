@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print the final job as JSON")
 
     _command("knowledge").add_parser(commands)
+    _command("symbols").add_parser(commands)
     _command("lock").add_parser(commands)
     _command("mcp").add_parser(commands)
 
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that share a module; every other command's module is named after it.
 _MODULES = {"search": "knowledge", "file": "knowledge", "overview": "knowledge",
-            "stats": "knowledge"}
+            "stats": "knowledge", "refs": "symbols", "calls": "symbols", "impact": "symbols"}
 
 
 def _command(name: str):

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from knowport.v1 import ingest_service_pb2 as ipb
 from knowport.v1 import knowledge_service_pb2 as kpb
+from services.mcp_bridge.symbol_results import (
+    CallEdgeView,
+    CallGraphResult,
+    CallNodeView,
+    DefinitionView,
+    ReferenceFileView,
+    ReferenceView,
+)
 from services.mcp_bridge.tool_results import (
     CodeHit,
     FileChunkView,
@@ -21,6 +29,8 @@ from services.mcp_bridge.tool_results import (
 
 KINDS = {enum_name(name, "SYMBOL_KIND_"): value for name, value in kpb.SymbolKind.items()
          if value}
+REFERENCE_KINDS = {enum_name(name, "REFERENCE_KIND_"): value
+                   for name, value in kpb.ReferenceKind.items() if value}
 _FINISHED = {ipb.INGEST_JOB_STATE_SUCCEEDED, ipb.INGEST_JOB_STATE_FAILED,
              ipb.INGEST_JOB_STATE_CANCELLED}
 
@@ -95,3 +105,29 @@ def job(j: ipb.IngestJob) -> IngestJobView:
             paused_reason=p.paused_reason),
         message=j.message,
         skipped_files=[SkippedFileView(path=s.path, reason=s.reason) for s in j.skipped_files])
+
+
+# --- the symbol graph -------------------------------------------------------------------------
+def definition(d: kpb.Definition) -> DefinitionView:
+    return DefinitionView(name=d.name, qualified_name=d.qualified_name, kind=kind(d.kind),
+                          path=d.path, start_line=d.start_line, end_line=d.end_line,
+                          signature=d.signature)
+
+
+def reference_files(files) -> list[ReferenceFileView]:
+    return [ReferenceFileView(path=f.path, references=[ReferenceView(
+        line=r.line, column=r.column,
+        kind=enum_name(kpb.ReferenceKind.Name(r.kind), "REFERENCE_KIND_"), snippet=r.snippet,
+        scope=r.scope, resolution=enum_name(kpb.Resolution.Name(r.resolution), "RESOLUTION_"),
+        target=definition(r.target) if r.HasField("target") else None,
+        candidates=[definition(c) for c in r.candidates]) for r in f.references])
+        for f in files]
+
+
+def call_graph(r: kpb.GetCallGraphResponse) -> CallGraphResult:
+    return CallGraphResult(
+        nodes=[CallNodeView(**definition(n.definition).model_dump(), depth=n.depth)
+               for n in r.nodes],
+        edges=[CallEdgeView(caller=e.caller, callee=e.callee, lines=list(e.lines),
+                            ambiguous=e.ambiguous) for e in r.edges],
+        truncated=r.truncated, unresolved_calls=r.unresolved_calls)

@@ -25,6 +25,7 @@ from services.mcp_bridge.bridge import Bridge
 from services.mcp_bridge.docs_index import DocsIndex
 from services.mcp_bridge.result_cap import MAX_RESULT_CHARS
 from services.mcp_bridge.search_chain import build_search_chain
+from services.mcp_bridge.symbol_tools import SYMBOL_TOOLS
 from services.mcp_bridge.tool_errors import invalid_arguments
 from services.mcp_bridge.tools import TOOLS
 
@@ -90,7 +91,7 @@ def build_server(settings: Settings, *, max_result_chars: int = MAX_RESULT_CHARS
 
     server = _BridgeServer("knowport", title="Knowledge Port", version=_version(),
                        instructions=INSTRUCTIONS, lifespan=lifespan)
-    for function, title, hints in TOOLS:
+    for function, title, hints in (*TOOLS, *SYMBOL_TOOLS):
         server.add_tool(function, title=title, annotations=hints,
                         description=inspect.cleandoc(function.__doc__ or ""))
     return server

@@ -44,14 +44,14 @@ Kind = Literal["function", "method", "class", "interface", "struct", "enum", "mo
 Role = Literal["tests", "docs"]  # knowport.v1.FileRole, read by name by the client
 
 
-def _cursor(page_token: str) -> tuple[str, int, int | None]:
+def _cursor(page_token: str, max_size: int = 50) -> tuple[str, int, int | None]:
     """(server page token, hits to skip on that page, page size) from a bridge cursor."""
     if not page_token:
         return "", 0, None
     cursor = decode_cursor(page_token)
     server_token, skip, size = cursor.get("p", ""), cursor.get("s", 0), cursor.get("n")
     if not (isinstance(server_token, str) and isinstance(skip, int) and skip >= 0
-            and (size is None or isinstance(size, int) and 1 <= size <= 50)):
+            and (size is None or isinstance(size, int) and 1 <= size <= max_size)):
         raise ToolError("INVALID_ARGUMENT: page_token is not one this tool returned; omit it "
                         "to start from the first page")
     return server_token, skip, size

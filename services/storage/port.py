@@ -146,6 +146,11 @@ class Symbols(Protocol):
                           paths: Iterable[str]) -> dict[str, list[ImportBinding]]:
         """The import bindings of those files, by path (files without imports left out)."""
 
+    async def line_texts(self, workspace_id: str,
+                         lines: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The indexed text of each (path, line), from the file's chunks, in one read (a long
+        line split into pieces gives its first piece); lines not indexed are left out."""
+
 
 class ModelCaches(Protocol):
     """What a model made for a text (description, vector), keyed by (content hash, model):

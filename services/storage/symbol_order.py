@@ -1,7 +1,9 @@
-"""The one order both adapters return symbols in, and a file's symbols with its path set."""
+"""The one order both adapters return symbols in, a file's symbols with its path set, and
+lines of text out of chunks."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 
 from services.domain.symbols import FileSymbols, SymbolDefinition, SymbolReference
@@ -24,3 +26,16 @@ def placed(path: str, symbols: FileSymbols) -> FileSymbols:
                                 key=reference_order)),
         imports=tuple(sorted((replace(i, path=path) for i in symbols.imports),
                              key=lambda i: (i.line, i.local_name, i.target))))
+
+
+def lines_of(pieces: Iterable[tuple[str, int, str]],
+             wanted: Collection[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """(path, line) -> the text of each wanted line in the pieces (path, start line, text)
+    of chunks that start a line (a long line's later pieces are left to the caller)."""
+    found: dict[tuple[str, int], str] = {}
+    for path, start_line, text in pieces:
+        for offset, line_text in enumerate(text.split("\n")):
+            key = (path, start_line + offset)
+            if key in wanted:
+                found.setdefault(key, line_text)
+    return found

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 
 import pytest
 
-from tests.support.process import start_serve, tool
+from tests.support.cli_server import knowport, served_and_indexed
 
 APP = '''"""Payment helpers."""
 
@@ -31,19 +29,8 @@ def served(tmp_path_factory):
     (root / "billing").mkdir()
     (root / "billing" / "payments.py").write_text(APP)
     (root / "README.md").write_text("# Billing\n\nCharges and refunds.\n")
-    proc = start_serve({"STORAGE_TYPE": "memory", "WORKSPACE": str(root),
-                        "KNOWPORT_INGEST_ON_START": "false", "EMBEDDING_BACKEND": "none"})
-    host, port = proc.address.rsplit(":", 1)
-    env = {**os.environ, "GRPC_HOST": host, "GRPC_PORT": port, "WORKSPACE": str(root)}
-    assert subprocess.run([tool("knowport"), "ingest"], env=env, capture_output=True,
-                          timeout=60).returncode == 0
-    yield env
-    assert proc.stop() == 0
-
-
-def knowport(env, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([tool("knowport"), *args], env=env, capture_output=True, text=True,
-                          timeout=60)
+    with served_and_indexed(root) as env:
+        yield env
 
 
 def test_search_human_and_json(served):

@@ -60,6 +60,9 @@ class _Builder:
         self.graph.nodes.append((definition, depth))
         return len(self.graph.nodes) - 1
 
+    def full(self) -> bool:
+        return len(self.graph.nodes) >= self._max_nodes
+
     def edge(self, caller: int, callee: int, line: int, ambiguous: bool) -> None:
         edge = self._edges.get((caller, callee))
         if edge is None:
@@ -77,6 +80,9 @@ async def call_graph(storage: Symbols, workspace_id: str, root: SymbolDefinition
     step = _callees if direction == CALLEES else _callers
     frontier = [root]
     for level in range(1, depth + 1):
+        if builder.full():  # no room for what this level would find: do not look
+            builder.graph.truncated = True
+            return builder.graph
         frontier = await step(storage, workspace_id, frontier, level, builder)
         if not frontier:
             return builder.graph

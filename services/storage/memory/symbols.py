@@ -13,6 +13,7 @@ from services.domain.symbols import (
     SymbolReference,
 )
 from services.storage.memory.space import Space
+from services.storage.symbol_order import lines_of
 
 
 class MemorySymbols:
@@ -46,3 +47,13 @@ class MemorySymbols:
                           paths: Iterable[str]) -> dict[str, list[ImportBinding]]:
         found = await self.get_symbols(workspace_id, paths)
         return {p: list(s.imports) for p, s in found.items() if s.imports}
+
+    async def line_texts(self, workspace_id: str,
+                         lines: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        wanted = set(lines)
+        with self._lock:
+            space = self._spaces.get(workspace_id)
+            chunks = [] if space is None else [
+                c for path in {p for p, _ in wanted} for c in space.chunks.get(path, ())]
+        return lines_of(((c.path, c.start_line, c.text) for c in chunks if not c.start_column),
+                        wanted)

@@ -16,6 +16,7 @@ from services.domain.symbols import (
     SymbolReference,
 )
 from services.storage.postgres.pool import PostgresPool
+from services.storage.symbol_order import lines_of
 
 _DEFINITION_COLUMNS = ("path", "name", "qualified_name", "kind", "start_line", "end_line",
                        "signature")
@@ -163,3 +164,18 @@ class PostgresSymbols(PostgresPool):
         for row in found:
             imports.setdefault(row["path"], []).append(_import(row))
         return imports
+
+    async def line_texts(self, workspace_id: str,
+                         lines: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        pairs = sorted(set(lines))
+        if not pairs:
+            return {}
+        # Only the chunks holding a wanted line, found through the (path, start_line) index.
+        async with self._connection() as conn:
+            found = await conn.fetch(
+                "SELECT DISTINCT c.path, c.start_line, c.text FROM chunks c "
+                "JOIN unnest($2::text[], $3::int[]) AS w(path, line) "
+                "ON c.path = w.path AND c.start_line <= w.line AND c.end_line >= w.line "
+                "WHERE c.workspace_id = $1 AND c.start_column = 0",
+                workspace_id, [p for p, _ in pairs], [n for _, n in pairs])
+        return lines_of(((r["path"], r["start_line"], r["text"]) for r in found), set(pairs))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 from services.domain.symbol_queries import DefinitionMatch
@@ -181,3 +182,19 @@ async def test_a_reader_never_sees_a_files_chunks_without_its_symbols(storage):
     await version(1)
     await asyncio.gather(writer(), reader(), reader())
     assert reads >= 10
+
+
+async def test_line_texts_come_from_the_stored_chunks(storage):
+    first = make_chunk("a.py", 1, "import os\n\ndef f():\n    return os.sep")
+    second = make_chunk("a.py", 5, "x = f()")
+    piece = make_chunk("a.py", 5, "y = 2", end=5)  # a later piece of line 5
+    piece = dataclasses.replace(piece, start_column=7)
+    await storage.replace_file(WS, make_file("a.py", [first, second, piece]),
+                               [first, second, piece])
+    await put(storage, "b.py", None, marker="g")
+    found = await storage.line_texts(WS, [("a.py", 4), ("a.py", 5), ("a.py", 1),
+                                          ("b.py", 1), ("b.py", 4), ("c.py", 1)])
+    assert found == {("a.py", 1): "import os", ("a.py", 4): "    return os.sep",
+                     ("a.py", 5): "x = f()", ("b.py", 1): "def g(): pass"}
+    assert await storage.line_texts(WS, []) == {}
+    assert await storage.line_texts(OTHER_WS, [("a.py", 1)]) == {}
