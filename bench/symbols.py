@@ -18,10 +18,9 @@ bench` does). Three parts, each on both storage backends:
 - overhead: the same ingest (scan, parse, persist; no models) of `--files` real .py files
   with and without symbol extraction, alternated twice in one run (the faster of each
   kept). Target: extraction adds <= 25 %.
-- latency: an index of about `--chunks` chunks of real files (as bench/search.py builds
-  it) with their symbols; FindReferences of `--queries` sampled definitions, one at a time,
-  beside health Check (an empty RPC) on the same server. Targets: p50 <= 10 ms (memory),
-  <= 30 ms (PostgreSQL).
+- latency: bench/symbol_queries.py (FindReferences, FindSymbols, GetCallGraph one at a
+  time on about `--chunks` chunks of real files with their symbols, beside health Check).
+  Targets: FindReferences p50 <= 10 ms (memory), <= 30 ms (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
-from bench.symbols_latency import latency
+from bench import symbol_queries
 from bench.symbols_oracle import Oracle, Truth, copy_package
 from bench.symbols_scores import PackageScores, score_package
 from bench.workloads import copy_tree, say, timed
@@ -147,8 +146,6 @@ async def run_backend(backend: str, storages: StorageFactory, args: argparse.Nam
         say(f"{backend}: pooled: {PackageScores.pooled(results).row()}")
     if "overhead" in args.part and tree is not None:
         await overhead(storages, backend, *tree)
-    if "latency" in args.part:
-        await latency(storages, backend, work, args.chunks, args.queries)
 
 
 async def main() -> None:
@@ -178,6 +175,9 @@ async def main() -> None:
             with temporary_postgres("bench-symbols") as server:
                 await run_backend("postgres", postgres_storages(server), args, work, truths,
                                   tree)
+        if "latency" in args.part:
+            await symbol_queries.main(argparse.Namespace(
+                chunks=args.chunks, queries=args.queries, backends=args.backends))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
