@@ -54,13 +54,16 @@ class PackageScores:
     calls_any: Score = field(default_factory=Score)
     extracted: Score = field(default_factory=Score)  # jedi's references recorded at all
     causes: Counter = field(default_factory=Counter)
+    # Resolved answers by how the name was written: (true, all) per form.
+    forms: dict[str, list[int]] = field(default_factory=dict)
 
     def row(self) -> str:
         return (f"references {self.references.text()}, +ambiguous "
                 f"{self.references_any.text()}; call edges {self.calls.text()}, +ambiguous "
                 f"{self.calls_any.text()}; extracted R "
                 f"{self.extracted.hits / max(self.extracted.true, 1):.3f}; "
-                f"causes {dict(self.causes)}")
+                f"causes {dict(self.causes)}; resolved answers right/all by form "
+                f"{ {form: f'{t}/{n}' for form, (t, n) in sorted(self.forms.items())} }")
 
     @staticmethod
     def pooled(results: list[PackageScores]) -> PackageScores:
@@ -69,6 +72,10 @@ class PackageScores:
             for name in ("references", "references_any", "calls", "calls_any", "extracted"):
                 getattr(total, name).__iadd__(getattr(r, name))
             total.causes.update(r.causes)
+            for form, (t, n) in r.forms.items():
+                counts = total.forms.setdefault(form, [0, 0])
+                counts[0] += t
+                counts[1] += n
         return total
 
 
@@ -124,6 +131,10 @@ async def score_package(storage: Storage, root: Path, package: str, oracle: Orac
             callers, callers_any = await _callers(stub, truth)
             scores.calls.add(callers, truth.callers)
             scores.calls_any.add(callers_any, truth.callers)
+            for line, ref in resolved_refs.items():
+                counts = scores.forms.setdefault(_form(ref), [0, 0])
+                counts[0] += line in truth_lines
+                counts[1] += 1
             for line in sorted(truth_lines - resolved):
                 ref = recorded.get(line)
                 cause = "extraction" if ref is None else f"resolution:{_state(ref)}"
@@ -140,6 +151,15 @@ async def score_package(storage: Storage, root: Path, package: str, oracle: Orac
     for example in examples[:EXAMPLES * 2]:
         say(example)
     return scores
+
+
+def _form(ref: pb.Reference) -> str:
+    """How the name was written: `f`, `self.f`, `a.b.f` (the receiver's type unknown)."""
+    if not ref.qualifier:
+        return "bare"
+    if ref.qualifier in ("self", "cls", "super()"):
+        return "self"
+    return "qualified"
 
 
 def _state(ref: pb.Reference) -> str:

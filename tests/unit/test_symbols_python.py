@@ -211,3 +211,27 @@ def test_members_of_literals_are_builtin_and_not_recorded() -> None:
     source = "def f(parts):\n    return ''.join(parts) + sep.join(parts)\n"
     found = references(extract("j.py", source, "python"))
     assert {(r[1], r[2]) for r in found if r[2] == "join"} == {("sep", "join")}
+
+
+def test_a_name_bound_and_defined_in_one_function_stays_a_reference() -> None:
+    source = """
+    class Box:
+        @property
+        def size(self):
+            return 1
+
+        @size.setter
+        def size(self, value):
+            pass
+
+    def install(translations):
+        if translations:
+            pgettext = translations.pgettext
+        else:
+            def pgettext(c, s):
+                return s
+        return use(pgettext=pgettext)
+    """
+    found = references(extract("box.py", source, "python"))
+    assert (OTHER, "", "size", 6, "Box") in found  # the property the decorator extends
+    assert (OTHER, "", "pgettext", 16, "install") in found

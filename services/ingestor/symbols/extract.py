@@ -120,10 +120,13 @@ class Extractor:
         found += [r for r in self._references(reference_matches) if r[0] not in named_at]
         found.sort(key=lambda f: f[0])
         local_nodes.sort(key=lambda n: n.start_byte)
+        # A name a function binds is its local, unless it also defines it there (`if ...:
+        # f = a.f` / `else: def f(): ...`): then it may be the definition, which resolves.
+        defined = {tuple(qualified.rpartition(".")[::2]) for _, _, _, qualified, _ in definitions}
         locals_ = {
-            (open_[-1][1], self._text(node))
+            local
             for node, open_ in zip(local_nodes, _sweep(local_nodes, definitions), strict=True)
-            if open_
+            if open_ and (local := (open_[-1][1], self._text(node))) not in defined
         }
         return FileSymbols(
             definitions=tuple(d for _, at, *_, d in definitions if at not in self.declarations),

@@ -95,6 +95,7 @@ RULES = Rules(
         ),
         OTHER: (
             "(attribute attribute: (identifier) @name) @path",
+            "(decorator (attribute object: (identifier) @name))",  # @prop.setter
             "(argument_list (identifier) @name)",
             "(keyword_argument value: (identifier) @name)",
             # Where a function is handed on as a value: returned, stored, listed.
