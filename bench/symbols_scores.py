@@ -154,12 +154,16 @@ async def score_package(storage: Storage, root: Path, package: str, oracle: Orac
 
 
 def _form(ref: pb.Reference) -> str:
-    """How the name was written: `f`, `self.f`, `a.b.f` (the receiver's type unknown)."""
+    """How the name was written (`f`, `self.f`, `a.b.f`) and used (call, import, ...)."""
+    kind = pb.ReferenceKind.Name(ref.kind).removeprefix("REFERENCE_KIND_").lower()
     if not ref.qualifier:
-        return "bare"
+        return f"bare {kind}"
     if ref.qualifier in ("self", "cls", "super()"):
-        return "self"
-    return "qualified"
+        # In the class that defines the target, or in another one (a subclass, or a class
+        # that only shares the attribute's name).
+        same = ref.scope.split(".", 1)[0] == ref.target.qualified_name.split(".", 1)[0]
+        return f"self {kind} {'in its class' if same else 'elsewhere'}"
+    return f"qualified {kind}"
 
 
 def _state(ref: pb.Reference) -> str:
