@@ -118,6 +118,10 @@ class Extractor:
         ]
         named_at.update(at for at, *_ in found)  # an imported name is an import, not `other`
         found += [r for r in self._references(reference_matches) if r[0] not in named_at]
+        if self.rules.builtins:  # a builtin's name, unless the file binds it: not recorded
+            bound = {i.local_name for i in imports} | {d.name for *_, d in definitions}
+            unbound = self.rules.builtins - bound
+            found = [r for r in found if r[3] or r[1] == IMPORT or self._text(r[2]) not in unbound]
         found.sort(key=lambda f: f[0])
         local_nodes.sort(key=lambda n: n.start_byte)
         # A name a function binds is its local, unless it also defines it there (`if ...:

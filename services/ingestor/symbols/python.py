@@ -3,6 +3,7 @@ resolved against the file's package."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 
 from tree_sitter import Node
@@ -122,6 +123,7 @@ RULES = Rules(
         "(as_pattern alias: (as_pattern_target (identifier) @local))",
     ),
     declares_only=_overload_stub,
+    builtins=frozenset(n for n in dir(builtins) if not n.startswith("_")),
     literals=frozenset({
         "string", "concatenated_string", "integer", "float", "list", "dictionary", "set",
         "tuple", "list_comprehension", "dictionary_comprehension", "set_comprehension",

@@ -47,6 +47,10 @@ class Rules:
     # Node types of literals (strings, lists, numbers): a member used on one (`"".join`)
     # belongs to a builtin type and is not recorded.
     literals: frozenset[str] = frozenset()
+    # Names every file sees without binding them (Python's builtins): a bare use of one
+    # that the file neither imports nor defines means the builtin, never the workspace's,
+    # and is not recorded (about one reference in eight in Python).
+    builtins: frozenset[str] = frozenset()
     # True for a definition node that only declares what another one defines (Python's
     # `@overload` stubs), as a C `struct x;` does: it is not a definition of its own.
     declares_only: Callable[[Node, bytes], bool] | None = None
