@@ -30,21 +30,19 @@ import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from bench import symbol_queries
+from bench.search import memory_storages, postgres_storages
 from bench.symbols_oracle import Oracle, Truth, copy_package
 from bench.symbols_scores import PackageScores, score_package
 from bench.workloads import copy_tree, say, timed
 from services.domain.models import Workspace, workspace_id_for
 from services.ingestor.assembly import build_ingestion
 from services.ingestor.chunking import parse_to_file
-from services.storage.memory.adapter import MemoryStorage
 from services.storage.port import Storage
-from services.storage.postgres.adapter import PostgresStorage
-from services.storage.postgres.embedded import EmbeddedPostgres
 from tests.support.grpc_server import settings_for
 from tests.support.postgres import temporary_postgres
 
@@ -140,24 +138,6 @@ async def overhead(storages: StorageFactory, backend: str, tree: Path, files: in
 
 
 # --- the backends ------------------------------------------------------------------------
-
-@asynccontextmanager
-async def memory_storages(name: str) -> AsyncIterator[Storage]:
-    yield MemoryStorage()
-
-
-def postgres_storages(server: EmbeddedPostgres) -> StorageFactory:
-    @asynccontextmanager
-    async def open_one(name: str) -> AsyncIterator[Storage]:
-        storage = PostgresStorage(await asyncio.to_thread(server.create_database, name))
-        try:
-            await storage.open()
-            yield storage
-        finally:
-            await storage.close()
-
-    return open_one
-
 
 async def run_backend(backend: str, storages: StorageFactory, args: argparse.Namespace,
                       work: Path, truths: dict, tree: tuple[Path, int, int] | None) -> None:

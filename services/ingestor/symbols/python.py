@@ -10,15 +10,10 @@ from tree_sitter import Node
 
 from services.domain.symbols import CALL, INHERITANCE, OTHER, TYPE_USE
 from services.ingestor.symbols.imports import text_of
-from services.ingestor.symbols.rules import Imported, Rules
+from services.ingestor.symbols.rules import Imported, Rules, filled
 
-
-def _named_or_dotted(context: str) -> tuple[str, ...]:
-    """`context` around a bare name, and around the last name of `a.b.name`."""
-    return (
-        context.replace("{}", "(attribute attribute: (identifier) @name) @path"),
-        context.replace("{}", "(identifier) @name"),
-    )
+# A bare name, and the last name of `a.b.name`.
+_NAMED_OR_DOTTED = ("(attribute attribute: (identifier) @name) @path", "(identifier) @name")
 
 
 def module_of(path: str) -> str:
@@ -86,12 +81,14 @@ def _overload_stub(node: Node, source: bytes) -> bool:
 RULES = Rules(
     references={
         CALL: (
-            *_named_or_dotted("(call function: {})"),
-            *_named_or_dotted("(decorator {})"),
+            *filled("(call function: {})", _NAMED_OR_DOTTED),
+            *filled("(decorator {})", _NAMED_OR_DOTTED),
         ),
-        INHERITANCE: _named_or_dotted("(class_definition superclasses: (argument_list {}))"),
+        INHERITANCE: filled(
+            "(class_definition superclasses: (argument_list {}))", _NAMED_OR_DOTTED
+        ),
         TYPE_USE: (
-            *_named_or_dotted("(type {})"),
+            *filled("(type {})", _NAMED_OR_DOTTED),
             "(generic_type (identifier) @name)",
         ),
         OTHER: (

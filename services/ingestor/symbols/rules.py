@@ -62,3 +62,9 @@ class Rules:
         unknown = set(self.references) - set(REFERENCE_KINDS)
         if unknown:
             raise ValueError(f"unknown reference kinds {sorted(unknown)}")
+
+
+def filled(context: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """`context`, a pattern with a `{}`, once for each way a name is written there (`f`,
+    `a.b.f`, `F<T>`, ...), most specific first."""
+    return tuple(context.replace("{}", name) for name in names)
