@@ -19,6 +19,7 @@ LANGUAGE_BYTES = 64  # each entry of filter.languages
 MAX_LANGUAGES = 32
 MAX_KINDS = 16
 ID_BYTES = 128  # job ids, idempotency keys (request_id), lease ids, lock holders
+INGEST_PATHS = 1_000  # StartIngest.paths; each at most PATH_BYTES
 PAGE_TOKEN_BYTES = 4_096  # what a client may send back; the server's tokens are far shorter
 
 

@@ -30,6 +30,7 @@ BY_FIELD = {
     ("ListSkippedFilesRequest", "page_size"): limits.SKIPPED_FILES_PAGE,
     ("GetOverviewRequest", "max_depth"): limits.OVERVIEW_DEPTH,
     ("GetFileContextRequest", "path"): limits.PATH_BYTES,
+    ("StartIngestRequest", "paths"): limits.INGEST_PATHS,
 }
 
 
