@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--request-id", default="",
                         help="idempotency key: a retry with the same key returns the same job")
     ingest.add_argument("--json", action="store_true", help="print the final job as JSON")
+    ingest.add_argument("paths", nargs="*", metavar="PATH",
+                        help="only these files or folders (e.g. the ones you just changed); "
+                        "a deleted one leaves the index")
 
     _command("knowledge").add_parser(commands)
     _command("lock").add_parser(commands)
