@@ -31,3 +31,30 @@ async def scoped(storage: Files, workspace: Workspace, rules: ScanRules,
     stored = {record.path: record for record in await storage.list_files(workspace.id)
               if record.path in paths or record.path.startswith(below)}
     return entries, stored
+
+
+async def worth_ingesting(storage: Files, workspace: Workspace, rules: ScanRules,
+                          paths: Sequence[str]) -> list[str]:
+    """Of changed paths (the watcher's), those an ingest would change anything for: files to
+    index, and declined or vanished paths the index holds (at, or below, the path). An
+    editor's swap file that came and went, or a write to an ignored folder, costs no job."""
+    pick = Pick(workspace.root, rules)
+
+    def judge() -> tuple[list[str], list[str]]:
+        kept, doubtful = [], []
+        for path in paths:
+            indexable = any(isinstance(item, ScannedFile) for item in pick.paths([path]))
+            (kept if indexable else doubtful).append(path)
+        return kept, doubtful
+
+    kept, doubtful = await asyncio.to_thread(judge)
+    if kept or not doubtful:  # a job runs anyway, and sorts the doubtful ones out cheaply
+        return kept + doubtful
+    stored = await storage.get_files(workspace.id, doubtful)
+    rest = [path for path in doubtful if path not in stored]
+    if rest:  # a folder renamed or deleted is one event: is anything indexed below it?
+        below = tuple(path + "/" for path in rest)
+        if any(record.path.startswith(below)
+               for record in await storage.list_files(workspace.id)):
+            return doubtful
+    return [path for path in doubtful if path in stored]

@@ -16,8 +16,9 @@ from knowport.v1 import lock_service_pb2_grpc as lock_grpc
 from services.config import Settings
 from services.domain.models import Workspace
 from services.inference.llm import OpenGate
-from services.ingestor.assembly import Ingestion, build_embedder, build_ingestion
+from services.ingestor.assembly import Ingestion, build_embedder, build_ingestion, build_watcher
 from services.ingestor.servicer import IngestServicer
+from services.ingestor.watcher import Watcher
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.servicer import KnowledgeServicer
 from services.llm_lock.gate import LockGate
@@ -44,6 +45,7 @@ class RunningServer:
     port: int
     lock: LlmLock
     ingestion: Ingestion | None = None
+    watcher: Watcher | None = None
 
 
 async def start_server(settings: Settings, storage: Storage,
@@ -87,13 +89,20 @@ async def start_server(settings: Settings, storage: Storage,
     port = bind(server, runtime)
     await server.start()
     await health.start()
-    return RunningServer(server=server, health=health, port=port, lock=lock, ingestion=ingestion)
+    watcher = None
+    if ingestion is not None and settings.ingest.knowport_watch:
+        watcher = build_watcher(settings, storage, ingestion, default_workspace)
+        watcher.start()
+    return RunningServer(server=server, health=health, port=port, lock=lock,
+                         ingestion=ingestion, watcher=watcher)
 
 
 async def stop_server(running: RunningServer, grace: float) -> None:
     """Health NOT_SERVING first, then stop accepting and let in-flight calls finish."""
     await running.health.shutdown()
     await running.server.stop(grace)
+    if running.watcher is not None:
+        await running.watcher.close()
     if running.ingestion is not None:
         await running.ingestion.close()
     await running.lock.close()
