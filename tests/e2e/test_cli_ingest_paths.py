@@ -1,6 +1,7 @@
 """`knowport ingest PATH...`: through a running server and with --local, only the named files
 are indexed; a PATH is taken relative to the current directory when that lies inside
-WORKSPACE; a path outside the workspace is refused in words."""
+WORKSPACE; a path outside the workspace is refused in words. And the text form of `search`
+and `file` marks what changed on disk since it was indexed, until `ingest PATH` catches up."""
 
 from __future__ import annotations
 
@@ -41,6 +42,16 @@ def test_ingest_named_paths_through_the_server_and_locally(tmp_path):
 
         outside = knowport("ingest", "/etc/hostname", cwd=root, **env)
         assert outside.returncode != 0 and "outside the workspace" in outside.stderr
+
+        (root / "sub" / "c.py").write_text("def f():\n    return 'edited since'\n")
+        found = knowport("search", "--mode", "lexical", "sub/c.py", cwd=root, **env).stdout
+        line = next(line for line in found.splitlines() if line.startswith("sub/c.py:"))
+        assert "[stale" in line and "note: stale hits" in found, found
+        shown = knowport("file", "sub/c.py", cwd=root, **env).stdout
+        assert "[stale" in shown.splitlines()[0], shown
+        assert knowport("ingest", "sub/c.py", cwd=root, **env).returncode == 0
+        fresh = knowport("file", "sub/c.py", cwd=root, **env).stdout
+        assert "[stale" not in fresh and "edited since" in fresh, fresh
     finally:
         assert served.stop() == 0
 
