@@ -154,3 +154,42 @@ async def test_without_file_events_a_timed_rescan_keeps_the_index_fresh(tmp_path
 async def test_knowport_watch_false_turns_the_watcher_off(tmp_path):
     async with running_server(MemoryStorage(), tmp_path, KNOWPORT_WATCH="false") as server:
         assert server.running.watcher is None
+
+
+async def test_two_watching_servers_on_one_postgres_take_turns(tmp_path, pg_dsn, llm):
+    """Both servers see each edit; the Jobs claim lets one write at a time, and the one that
+    found a job running queues behind it instead of being lost or writing beside it."""
+    from services.storage.postgres.adapter import PostgresStorage
+
+    llm.reset()
+    llm.delay = 0.05  # a slow model: the first server's job is still running when B looks
+    env = {**WATCH, "OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "m"}
+    root = write_files(tmp_path / "ws", {f"m{i}.py": f"def f{i}():\n    return {i}\n"
+                                         for i in range(10)})
+    first, second = PostgresStorage(pg_dsn), PostgresStorage(pg_dsn)
+    await first.open()
+    await second.open()
+    try:
+        async with running_server(first, root, **env) as a, \
+                running_server(second, root, **env) as b:
+            await ingest_to_end(a)
+            await watched(a)
+            await watched(b)
+            before = len(await jobs_of(a))
+            (root / "m3.py").write_text("def f3():\n    return 'sharedword'\n")
+            await eventually(finds(b, "sharedword", {"m3.py"}), "the edit is searchable")
+
+            async def settled() -> bool:
+                jobs = await jobs_of(a)
+                return len(jobs) >= before + 2 and all(j.state in FINISHED for j in jobs)
+
+            # Each server runs one job for the edit, one after the other: never two at once
+            # (a second writer would have ended the first as interrupted).
+            await eventually(settled, "both watchers' jobs ended")
+            jobs = await jobs_of(a)
+            assert len(jobs) == before + 2
+            assert all(j.state == ipb.INGEST_JOB_STATE_SUCCEEDED for j in jobs), jobs
+    finally:
+        llm.delay = 0.0
+        await first.close()
+        await second.close()
