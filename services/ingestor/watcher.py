@@ -130,6 +130,8 @@ class Watcher:
         """Absolute changed paths, from the OS."""
         for path in paths:
             rel = os.path.relpath(path, self._root).replace(os.sep, "/")
+            if rel == ".":  # the workspace folder itself: its files' own events say more
+                continue
             if os.path.basename(rel) in self._rules.ignore_file_names:
                 self._batch.whole = True
             self._batch.paths.add(rel)

@@ -11,6 +11,7 @@ reported, with the reason `IGNORED`.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -88,6 +89,21 @@ class _Entry:
         return stat.S_ISDIR(self.stat(follow_symlinks=follow_symlinks).st_mode)
 
 
+_ESCAPED_BYTE = re.compile(r"\\x([89a-fA-F][0-9a-fA-F])")
+
+
+def _entry(folder: str, name: str) -> _Entry:
+    """The entry by that name; a name as the index shows it (`caf\\xe9.py`, for a name that
+    is not UTF-8) is looked for under its bytes too."""
+    try:
+        return _Entry(folder, name)
+    except FileNotFoundError:
+        on_disk = _ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m[1], 16)), name)
+        if on_disk == name:
+            raise
+        return _Entry(folder, on_disk)
+
+
 @dataclass(frozen=True)
 class _Inside:
     """A folder on the way to named paths, with what applies to its entries."""
@@ -124,12 +140,12 @@ class Pick:
         folder = inside.folder
         rel = folder.rel + name
         try:
-            entry = _Entry(folder.abs_path, name)
+            entry = _entry(folder.abs_path, name)
         except (FileNotFoundError, NotADirectoryError):
             if (self.walk.match.skip_dir.match(name) or is_ignored(inside.ignores, rel)
                     or is_ignored(inside.ignores, rel + "/")):
                 return SkippedFile(display_name(rel), SkipReason.IGNORED)
-            return Gone(rel)
+            return Gone(display_name(rel))
         except OSError as exc:
             return SkippedFile(display_name(rel), os_error_reason(exc))
         shown, item = self.walk.entry(folder, entry, inside.ignores, inside.ancestors)
