@@ -64,14 +64,16 @@ class Server:
         self.client.close()
         self.process.stop()
 
-    def ingest(self, paths: list[str] | None = None) -> None:
-        """Start an ingest (of `paths`, or the workspace) and wait for it; a joined job need
-        not cover the paths, so then start again once it ended."""
+    def ingest(self, paths: list[str] | None = None, *, to_end: bool = True) -> None:
+        """Start an ingest (of `paths`, or the workspace); wait for its end when `to_end`.
+        A joined job need not cover the paths: then wait for it and start again."""
         while True:
             started = self.client.start_ingest(paths=paths or ())
-            self.wait(started.job.job_id)
             if not started.joined:
-                return
+                break
+            self.wait(started.job.job_id)
+        if to_end:
+            self.wait(started.job.job_id)
 
     def wait(self, job_id: str) -> ipb.IngestJob:
         while (job := self.client.ingest_job(job_id).job).state not in FINISHED:
@@ -146,7 +148,10 @@ def verdict(value: float, limit: float) -> str:
     return "met" if value <= limit else "NOT met"
 
 
-def on_backend(backend: str, tree: Path, work: Path, edits: int, embedding: str) -> None:
+def on_backend(backend: str, tree: Path, work: Path, edits: int, embedding: str,
+               first: int) -> None:
+    """The figures of one backend; its made-up words are numbered from `first` (each
+    backend's own: the tree is shared, and already holds the words of the ones before)."""
     files = sorted(str(p.relative_to(tree)) for p in tree.rglob("*.py"))
     step = max(1, len(files) // edits)
     chosen = files[::step][:edits]
@@ -157,16 +162,18 @@ def on_backend(backend: str, tree: Path, work: Path, edits: int, embedding: str)
     try:
         watched.ingest()
         with_watcher = idle_cpu(watched)
-        lexical, covered = edit_latencies(watched, tree, chosen, 0, vectors=vectors)
+        lexical, covered = edit_latencies(watched, tree, chosen, first, vectors=vectors)
     finally:
         watched.close()
     plain = Server(tree, work / f"data-{backend}-plain", backend, False, embedding)
     try:
         plain.ingest()
         without = idle_cpu(plain)
-        fast, _ = edit_latencies(plain, tree, chosen, 1000, then=lambda rel: plain.ingest([rel]))
-        whole, _ = edit_latencies(plain, tree, chosen[:BASELINE_EDITS], 2000,
-                                  then=lambda rel: plain.ingest())
+        # The client's request right after the write; the clock runs until search finds it.
+        fast, _ = edit_latencies(plain, tree, chosen, first + 1000,
+                                 then=lambda rel: plain.ingest([rel], to_end=False))
+        whole, _ = edit_latencies(plain, tree, chosen[:BASELINE_EDITS], first + 2000,
+                                  then=lambda rel: plain.ingest(to_end=False))
     finally:
         plain.close()
 
@@ -195,8 +202,8 @@ async def run(tree: Path, work: Path, *, edits: int = 100,
     """The live-update figures over `tree` (bench/freshness.py calls this); `work` holds the
     servers' data. The tree's files are edited."""
     say(f"live updates: {os.cpu_count()} cores; embeddings: {embedding}")
-    for backend in backends:
-        await asyncio.to_thread(on_backend, backend, tree, work, edits, embedding)
+    for n, backend in enumerate(backends):
+        await asyncio.to_thread(on_backend, backend, tree, work, edits, embedding, n * 10_000)
 
 
 def main() -> None:
