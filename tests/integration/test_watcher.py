@@ -10,6 +10,8 @@ import os
 import subprocess
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from knowport.v1 import ingest_service_pb2 as ipb
 from knowport.v1 import knowledge_service_pb2 as kpb
 from services.domain.models import content_hash
@@ -140,15 +142,17 @@ async def test_a_branch_switch_is_one_job_and_ends_as_a_clean_run(tmp_path, stor
         assert await index_state(clean, fresh.workspace.id) == watched_state
 
 
-async def test_without_file_events_a_timed_rescan_keeps_the_index_fresh(tmp_path):
+@pytest.mark.parametrize("mode", ["rescan", "poll"])
+async def test_without_file_events_polling_or_a_timed_rescan_keeps_the_index_fresh(tmp_path,
+                                                                                   mode):
     root = write_files(tmp_path / "ws", {"a.py": "def alpha():\n    return 1\n"})
     async with running_server(MemoryStorage(), root, KNOWPORT_WATCH="true",
-                              KNOWPORT_WATCH_MODE="rescan",
+                              KNOWPORT_WATCH_MODE=mode,
                               KNOWPORT_WATCH_RESCAN_SECONDS="0.5") as server:
         await ingest_to_end(server)
+        await watched(server)
         (root / "a.py").write_text("def alpha():\n    return 'rescanword'\n")
-        await eventually(finds(server, "rescanword", {"a.py"}), "a rescan finds the edit")
-        assert (await jobs_of(server))[0].mode == ipb.INGEST_MODE_INCREMENTAL
+        await eventually(finds(server, "rescanword", {"a.py"}), f"{mode} finds the edit")
 
 
 async def test_knowport_watch_false_turns_the_watcher_off(tmp_path):
