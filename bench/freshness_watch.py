@@ -64,9 +64,10 @@ class Server:
         self.client.close()
         self.process.stop()
 
-    def ingest(self, paths: list[str] | None = None, *, to_end: bool = True) -> None:
-        """Start an ingest (of `paths`, or the workspace); wait for its end when `to_end`.
-        A joined job need not cover the paths: then wait for it and start again."""
+    def ingest(self, paths: list[str] | None = None, *, to_end: bool = True) -> str:
+        """Start an ingest (of `paths`, or the workspace) and return its id; wait for its
+        end when `to_end`. A joined job need not cover the paths: then wait for it and start
+        again."""
         while True:
             started = self.client.start_ingest(paths=paths or ())
             if not started.joined:
@@ -74,6 +75,7 @@ class Server:
             self.wait(started.job.job_id)
         if to_end:
             self.wait(started.job.job_id)
+        return started.job.job_id
 
     def wait(self, job_id: str) -> ipb.IngestJob:
         while (job := self.client.ingest_job(job_id).job).state not in FINISHED:
@@ -111,18 +113,20 @@ def until(check, deadline: float = EDIT_DEADLINE) -> float:
 def edit_latencies(server: Server, tree: Path, files: list[str], first: int, *,
                    then=None, vectors: bool = False) -> tuple[list[float], list[float]]:
     """(seconds to lexically searchable, seconds to full vector coverage) per edited file;
-    `then(rel)` runs right after each write (the client's own ingest request)."""
+    `then(rel)` runs right after each write (the client's own ingest request; it returns the
+    job's id)."""
     lexical, covered = [], []
     for i, rel in enumerate(files):
         start = time.perf_counter()
         new = edit(tree, rel, first + i)
-        if then is not None:
-            then(rel)
+        job_id = then(rel) if then is not None else None
         until(lambda: server.finds(new, rel))  # noqa: B023 - called before the loop moves on
         lexical.append(time.perf_counter() - start)
         if vectors:
             until(server.vectors_complete)
             covered.append(time.perf_counter() - start)
+        if job_id is not None:  # a client (the CLI, refresh_files) waits for its job's end
+            server.wait(job_id)  # before its next edit; off the clock
     return lexical, covered
 
 
