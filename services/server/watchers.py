@@ -20,8 +20,8 @@ class Watchers:
         self._build = build
         self._running: dict[str, Watcher] = {}
 
-    def __contains__(self, workspace_id: str) -> bool:
-        return workspace_id in self._running
+    def get(self, workspace_id: str) -> Watcher | None:
+        return self._running.get(workspace_id)
 
     async def workspace_added(self, workspace: Workspace) -> None:
         if workspace.id not in self._running:

@@ -14,6 +14,8 @@ import pytest
 
 from knowport.v1 import ingest_service_pb2 as ipb
 from knowport.v1 import knowledge_service_pb2 as kpb
+from knowport.v1 import workspace_service_pb2 as wpb
+from knowport.v1 import workspace_service_pb2_grpc as wpb_grpc
 from services.domain.models import content_hash
 from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import running_server
@@ -54,8 +56,9 @@ async def jobs_of(server) -> list[ipb.IngestJob]:
         ipb.ListIngestJobsRequest(page_size=100))).jobs)
 
 
-async def watched(server) -> None:
-    await asyncio.wait_for(server.running.watcher.ready.wait(), 20)
+async def watched(server, workspace_id: str = "") -> None:
+    watcher = server.running.watchers.get(workspace_id or server.workspace.id)
+    await asyncio.wait_for(watcher.ready.wait(), 20)
 
 
 async def test_edits_deletes_renames_and_atomic_saves_reach_the_index(tmp_path, storage):
@@ -157,7 +160,28 @@ async def test_without_file_events_polling_or_a_timed_rescan_keeps_the_index_fre
 
 async def test_knowport_watch_false_turns_the_watcher_off(tmp_path):
     async with running_server(MemoryStorage(), tmp_path, KNOWPORT_WATCH="false") as server:
-        assert server.running.watcher is None
+        assert server.running.watchers is None
+
+
+async def test_a_workspace_created_while_serving_is_watched_until_deleted(tmp_path, storage):
+    """CreateWorkspace starts a watcher for the new root; DeleteWorkspace stops it."""
+    main = write_files(tmp_path / "main", {"m.py": "def m():\n    return 0\n"})
+    other = write_files(tmp_path / "other", {"o.py": "def o():\n    return 1\n"})
+    async with running_server(storage, main, **WATCH) as server:
+        spaces = wpb_grpc.WorkspaceServiceStub(server.channel)
+        created = (await spaces.CreateWorkspace(wpb.CreateWorkspaceRequest(
+            root=str(other)))).workspace
+        await watched(server, created.id)
+        (other / "o.py").write_text("def o():\n    return 'quokkaword'\n")
+
+        async def found() -> bool:
+            answer = await server.knowledge.Search(kpb.SearchRequest(
+                query="quokkaword", mode=kpb.SEARCH_MODE_LEXICAL, workspaces=[created.id]))
+            return [hit.path for hit in answer.hits] == ["o.py"]
+        await eventually(found, "an edit in the created workspace is searchable")
+
+        await spaces.DeleteWorkspace(wpb.DeleteWorkspaceRequest(workspace=created.id))
+        assert server.running.watchers.get(created.id) is None
 
 
 async def test_two_watching_servers_on_one_postgres_take_turns(tmp_path, pg_dsn, llm):
