@@ -7,7 +7,13 @@ import pytest
 
 from services.domain.symbols import FileSymbols, ImportBinding, SymbolReference
 from services.knowledge.symbols.modules import absolute_target, module_of, names_match
-from services.knowledge.symbols.resolve import AMBIGUOUS, RESOLVED, UNRESOLVED, resolve
+from services.knowledge.symbols.resolve import (
+    AMBIGUOUS,
+    RESOLVED,
+    UNRESOLVED,
+    ranked_candidates,
+    resolve,
+)
 from services.storage.memory.adapter import MemoryStorage
 from tests.support.symbol_fixture import define, store_workspace, use
 
@@ -41,7 +47,7 @@ async def resolved(files: dict[str, tuple[str, FileSymbols]],
                    refs: list[SymbolReference]) -> list[tuple[str, list[str]]]:
     storage = MemoryStorage()
     await store_workspace(storage, WS, files)
-    found = await resolve(storage, WS, refs)
+    found = await ranked_candidates(storage, WS, await resolve(storage, WS, refs), 10)
     return [(r.status, [f"{d.path}:{d.qualified_name}" for d in r.candidates]) for r in found]
 
 
