@@ -40,6 +40,8 @@ bench: setup
 	$(BIN)/python -m bench.embed
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.pathological
+	$(BIN)/python -m bench.http
+	$(BIN)/python -m bench.workspaces
 
 # Generated Python is committed; the import path equals the proto package (knowport.v1).
 proto: setup

@@ -17,15 +17,22 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from clients import enums
 from knowport.v1 import ingest_service_pb2 as ipb
-from knowport.v1 import ingest_service_pb2_grpc, knowledge_service_pb2_grpc, lock_service_pb2_grpc
+from knowport.v1 import (
+    ingest_service_pb2_grpc,
+    knowledge_service_pb2_grpc,
+    lock_service_pb2_grpc,
+    workspace_service_pb2_grpc,
+)
 from knowport.v1 import knowledge_service_pb2 as kpb
 from knowport.v1 import lock_service_pb2 as lpb
+from knowport.v1 import workspace_service_pb2 as wpb
 
 
 def make_stubs(channel) -> dict[str, Any]:
     return {"ingest": ingest_service_pb2_grpc.IngestServiceStub(channel),
             "lock": lock_service_pb2_grpc.LockServiceStub(channel),
             "knowledge": knowledge_service_pb2_grpc.KnowledgeServiceStub(channel),
+            "workspace": workspace_service_pb2_grpc.WorkspaceServiceStub(channel),
             "health": health_pb2_grpc.HealthStub(channel)}
 
 
@@ -44,8 +51,12 @@ class Api(abc.ABC):
     def search(self, query: str, *, mode: str | int = "hybrid", page_size: int = 0,
                page_token: str = "", path_glob: str = "", languages: Iterable[str] | str = (),
                kinds: Iterable[str | int] | str | int = (), workspace: str = "",
-               exclude_roles: Iterable[str | int] | str | int = ()):
+               exclude_roles: Iterable[str | int] | str | int = (),
+               workspaces: Iterable[str] = ()):
         """SearchResponse: hits best first, next_page_token, effective_mode, notices.
+
+        `workspaces=["a-1234", "b-5678"]` ranks across several workspaces (each hit names
+        its `workspace`); with neither it and `workspace`, the server's default.
 
         `mode`, `kinds` and `exclude_roles` take names in any case ("lexical", "FUNCTION",
         "SYMBOL_KIND_CLASS", "tests"), enums.SearchMode / SymbolKind / FileRole members or
@@ -53,7 +64,7 @@ class Api(abc.ABC):
         `exclude_roles=["tests", "docs"]` searches the implementation only."""
         return self._unary("knowledge", "Search", kpb.SearchRequest(
             workspace=workspace, query=query, page_size=page_size, page_token=page_token,
-            mode=enums.parse(enums.SearchMode, mode, "mode"),
+            workspaces=list(workspaces), mode=enums.parse(enums.SearchMode, mode, "mode"),
             filter=kpb.SearchFilter(
                 path_glob=path_glob,
                 languages=[languages] if isinstance(languages, str) else list(languages),
@@ -111,6 +122,27 @@ class Api(abc.ABC):
         return self._unary("knowledge", "GetImpact", kpb.GetImpactRequest(
             workspace=workspace, path=path, start_line=start_line, end_line=end_line,
             page_size=page_size, page_token=page_token))
+
+    # --- workspaces -------------------------------------------------------------------
+    def create_workspace(self, root: str, *, display_name: str = ""):
+        """CreateWorkspaceResponse: the workspace of `root` (an absolute path on the server),
+        and `created` (False when the root was registered already)."""
+        return self._unary("workspace", "CreateWorkspace", wpb.CreateWorkspaceRequest(
+            root=root, display_name=display_name))
+
+    def get_workspace(self, workspace: str = ""):
+        """GetWorkspaceResponse; empty: the server's default workspace."""
+        return self._unary("workspace", "GetWorkspace",
+                           wpb.GetWorkspaceRequest(workspace=workspace))
+
+    def list_workspaces(self, *, page_size: int = 0, page_token: str = ""):
+        return self._unary("workspace", "ListWorkspaces", wpb.ListWorkspacesRequest(
+            page_size=page_size, page_token=page_token))
+
+    def delete_workspace(self, workspace: str):
+        """DeleteWorkspaceResponse: its jobs cancelled, its index removed (not its files)."""
+        return self._unary("workspace", "DeleteWorkspace",
+                           wpb.DeleteWorkspaceRequest(workspace=workspace))
 
     # --- ingest -----------------------------------------------------------------------
     def start_ingest(self, *, full: bool = False, request_id: str = "", workspace: str = ""):

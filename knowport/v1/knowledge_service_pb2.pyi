@@ -1,3 +1,4 @@
+from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -98,23 +99,25 @@ class SearchFilter(_message.Message):
     def __init__(self, path_glob: _Optional[str] = ..., languages: _Optional[_Iterable[str]] = ..., kinds: _Optional[_Iterable[_Union[SymbolKind, str]]] = ..., exclude_roles: _Optional[_Iterable[_Union[FileRole, str]]] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("workspace", "query", "mode", "filter", "page_size", "page_token")
+    __slots__ = ("workspace", "query", "mode", "filter", "page_size", "page_token", "workspaces")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACES_FIELD_NUMBER: _ClassVar[int]
     workspace: str
     query: str
     mode: SearchMode
     filter: SearchFilter
     page_size: int
     page_token: str
-    def __init__(self, workspace: _Optional[str] = ..., query: _Optional[str] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., filter: _Optional[_Union[SearchFilter, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    workspaces: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, workspace: _Optional[str] = ..., query: _Optional[str] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., filter: _Optional[_Union[SearchFilter, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., workspaces: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SearchHit(_message.Message):
-    __slots__ = ("chunk_id", "path", "start_line", "end_line", "symbol", "kind", "language", "score", "snippet", "snippet_truncated", "description", "purpose", "stale", "start_column", "snippet_offset")
+    __slots__ = ("chunk_id", "path", "start_line", "end_line", "symbol", "kind", "language", "score", "snippet", "snippet_truncated", "description", "purpose", "stale", "start_column", "snippet_offset", "workspace")
     CHUNK_ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     START_LINE_FIELD_NUMBER: _ClassVar[int]
@@ -130,6 +133,7 @@ class SearchHit(_message.Message):
     STALE_FIELD_NUMBER: _ClassVar[int]
     START_COLUMN_FIELD_NUMBER: _ClassVar[int]
     SNIPPET_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     chunk_id: str
     path: str
     start_line: int
@@ -145,7 +149,8 @@ class SearchHit(_message.Message):
     stale: bool
     start_column: int
     snippet_offset: int
-    def __init__(self, chunk_id: _Optional[str] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., language: _Optional[str] = ..., score: _Optional[float] = ..., snippet: _Optional[str] = ..., snippet_truncated: _Optional[bool] = ..., description: _Optional[str] = ..., purpose: _Optional[str] = ..., stale: _Optional[bool] = ..., start_column: _Optional[int] = ..., snippet_offset: _Optional[int] = ...) -> None: ...
+    workspace: str
+    def __init__(self, chunk_id: _Optional[str] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., language: _Optional[str] = ..., score: _Optional[float] = ..., snippet: _Optional[str] = ..., snippet_truncated: _Optional[bool] = ..., description: _Optional[str] = ..., purpose: _Optional[str] = ..., stale: _Optional[bool] = ..., start_column: _Optional[int] = ..., snippet_offset: _Optional[int] = ..., workspace: _Optional[str] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
     __slots__ = ("hits", "next_page_token", "effective_mode", "truncated", "notices")

@@ -22,42 +22,55 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eknowport/v1/lock_service.proto\x12\x0bknowport.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x01\n\x07LlmLock\x12\x0e\n\x06locked\x18\x01 \x01(\x08\x12\x0e\n\x06holder\x18\x02 \x01(\t\x12\x15\n\rfencing_token\x18\x03 \x01(\x03\x12/\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cremaining_ms\x18\x05 \x01(\x03\"P\n\x15\x41\x63quireLlmLockRequest\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\x05\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"`\n\x16\x41\x63quireLlmLockResponse\x12\x10\n\x08\x61\x63quired\x18\x01 \x01(\x08\x12\x10\n\x08lease_id\x18\x02 \x01(\t\x12\"\n\x04lock\x18\x03 \x01(\x0b\x32\x14.knowport.v1.LlmLock\"<\n\x13RenewLlmLockRequest\x12\x10\n\x08lease_id\x18\x01 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\x05\":\n\x14RenewLlmLockResponse\x12\"\n\x04lock\x18\x01 \x01(\x0b\x32\x14.knowport.v1.LlmLock\")\n\x15ReleaseLlmLockRequest\x12\x10\n\x08lease_id\x18\x01 \x01(\t\"<\n\x16ReleaseLlmLockResponse\x12\"\n\x04lock\x18\x01 \x01(\x0b\x32\x14.knowport.v1.LlmLock\"\x13\n\x11GetLlmLockRequest\"8\n\x12GetLlmLockResponse\x12\"\n\x04lock\x18\x01 \x01(\x0b\x32\x14.knowport.v1.LlmLock\"\x15\n\x13WatchLlmLockRequest\":\n\x14WatchLlmLockResponse\x12\"\n\x04lock\x18\x01 \x01(\x0b\x32\x14.knowport.v1.LlmLock\"H\n\x11SetLlmLockRequest\x12\x0e\n\x06locked\x18\x01 \x01(\x08\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\x05\x12\x0e\n\x06holder\x18\x03 \x01(\t\"I\n\x12SetLlmLockResponse\x12\"\n\x04lock\x18\x01 \x01(\x0b\x32\x14.knowport.v1.LlmLock\x12\x0f\n\x07\x61pplied\x18\x02 \x01(\x08\x32\x8d\x04\n\x0bLockService\x12Y\n\x0e\x41\x63quireLlmLock\x12\".knowport.v1.AcquireLlmLockRequest\x1a#.knowport.v1.AcquireLlmLockResponse\x12S\n\x0cRenewLlmLock\x12 .knowport.v1.RenewLlmLockRequest\x1a!.knowport.v1.RenewLlmLockResponse\x12Y\n\x0eReleaseLlmLock\x12\".knowport.v1.ReleaseLlmLockRequest\x1a#.knowport.v1.ReleaseLlmLockResponse\x12M\n\nGetLlmLock\x12\x1e.knowport.v1.GetLlmLockRequest\x1a\x1f.knowport.v1.GetLlmLockResponse\x12U\n\x0cWatchLlmLock\x12 .knowport.v1.WatchLlmLockRequest\x1a!.knowport.v1.WatchLlmLockResponse0\x01\x12M\n\nSetLlmLock\x12\x1e.knowport.v1.SetLlmLockRequest\x1a\x1f.knowport.v1.SetLlmLockResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eknowport/v1/lock_service.proto\x12\x0bknowport.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x01\n\x07LlmLock\x12\x0e\n\x06locked\x18\x01 \x01(\x08\x12\x0e\n\x06holder\x18\x02 \x01(\t\x12\x15\n\rfencing_token\x18\x03 \x01(\x03\x12/\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cremaining_ms\x18\x05 \x01(\x03\"P\n\x15\x41\x63quireLlmLockRequest\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\x05\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"`\n\x16\x41\x63quireLlmLockResponse\x12\x10\n\x08\x61\x63quired\x18\x01 \x01(\x08\x12\x10\n\x08lease_id\x18\x02 \x01(\t\x12\"\n\x04lock\x18\x03 \x01(\x0b\x32\x14.knowport.v1.LlmLock\"<\n\x13RenewLlmLockRequest\x12\x10\n\x08lease_id\x18\x01 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\x05\":\n\x14RenewLlmLockResponse\x12\"\n\x04lock\x18\x01 \x01(\x0b\x32\x14.knowport.v1.LlmLock\")\n\x15ReleaseLlmLockRequest\x12\x10\n\x08lease_id\x18\x01 \x01(\t\"<\n\x16ReleaseLlmLockResponse\x12\"\n\x04lock\x18\x01 \x01(\x0b\x32\x14.knowport.v1.LlmLock\"\x13\n\x11GetLlmLockRequest\"8\n\x12GetLlmLockResponse\x12\"\n\x04lock\x18\x01 \x01(\x0b\x32\x14.knowport.v1.LlmLock\"\x15\n\x13WatchLlmLockRequest\":\n\x14WatchLlmLockResponse\x12\"\n\x04lock\x18\x01 \x01(\x0b\x32\x14.knowport.v1.LlmLock\"H\n\x11SetLlmLockRequest\x12\x0e\n\x06locked\x18\x01 \x01(\x08\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\x05\x12\x0e\n\x06holder\x18\x03 \x01(\t\"I\n\x12SetLlmLockResponse\x12\"\n\x04lock\x18\x01 \x01(\x0b\x32\x14.knowport.v1.LlmLock\x12\x0f\n\x07\x61pplied\x18\x02 \x01(\x08\x32\xc1\x05\n\x0bLockService\x12z\n\x0e\x41\x63quireLlmLock\x12\".knowport.v1.AcquireLlmLockRequest\x1a#.knowport.v1.AcquireLlmLockResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/v1/llm_lock:acquire:\x01*\x12r\n\x0cRenewLlmLock\x12 .knowport.v1.RenewLlmLockRequest\x1a!.knowport.v1.RenewLlmLockResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/v1/llm_lock:renew:\x01*\x12z\n\x0eReleaseLlmLock\x12\".knowport.v1.ReleaseLlmLockRequest\x1a#.knowport.v1.ReleaseLlmLockResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/v1/llm_lock:release:\x01*\x12g\n\nGetLlmLock\x12\x1e.knowport.v1.GetLlmLockRequest\x1a\x1f.knowport.v1.GetLlmLockResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/system/llm_lock\x12q\n\x0cWatchLlmLock\x12 .knowport.v1.WatchLlmLockRequest\x1a!.knowport.v1.WatchLlmLockResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/llm_lock:watch0\x01\x12j\n\nSetLlmLock\x12\x1e.knowport.v1.SetLlmLockRequest\x1a\x1f.knowport.v1.SetLlmLockResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/system/llm_lock:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'knowport.v1.lock_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LLMLOCK']._serialized_start=81
-  _globals['_LLMLOCK']._serialized_end=216
-  _globals['_ACQUIRELLMLOCKREQUEST']._serialized_start=218
-  _globals['_ACQUIRELLMLOCKREQUEST']._serialized_end=298
-  _globals['_ACQUIRELLMLOCKRESPONSE']._serialized_start=300
-  _globals['_ACQUIRELLMLOCKRESPONSE']._serialized_end=396
-  _globals['_RENEWLLMLOCKREQUEST']._serialized_start=398
-  _globals['_RENEWLLMLOCKREQUEST']._serialized_end=458
-  _globals['_RENEWLLMLOCKRESPONSE']._serialized_start=460
-  _globals['_RENEWLLMLOCKRESPONSE']._serialized_end=518
-  _globals['_RELEASELLMLOCKREQUEST']._serialized_start=520
-  _globals['_RELEASELLMLOCKREQUEST']._serialized_end=561
-  _globals['_RELEASELLMLOCKRESPONSE']._serialized_start=563
-  _globals['_RELEASELLMLOCKRESPONSE']._serialized_end=623
-  _globals['_GETLLMLOCKREQUEST']._serialized_start=625
-  _globals['_GETLLMLOCKREQUEST']._serialized_end=644
-  _globals['_GETLLMLOCKRESPONSE']._serialized_start=646
-  _globals['_GETLLMLOCKRESPONSE']._serialized_end=702
-  _globals['_WATCHLLMLOCKREQUEST']._serialized_start=704
-  _globals['_WATCHLLMLOCKREQUEST']._serialized_end=725
-  _globals['_WATCHLLMLOCKRESPONSE']._serialized_start=727
-  _globals['_WATCHLLMLOCKRESPONSE']._serialized_end=785
-  _globals['_SETLLMLOCKREQUEST']._serialized_start=787
-  _globals['_SETLLMLOCKREQUEST']._serialized_end=859
-  _globals['_SETLLMLOCKRESPONSE']._serialized_start=861
-  _globals['_SETLLMLOCKRESPONSE']._serialized_end=934
-  _globals['_LOCKSERVICE']._serialized_start=937
-  _globals['_LOCKSERVICE']._serialized_end=1462
+  _globals['_LOCKSERVICE'].methods_by_name['AcquireLlmLock']._loaded_options = None
+  _globals['_LOCKSERVICE'].methods_by_name['AcquireLlmLock']._serialized_options = b'\202\323\344\223\002\031\"\024/v1/llm_lock:acquire:\001*'
+  _globals['_LOCKSERVICE'].methods_by_name['RenewLlmLock']._loaded_options = None
+  _globals['_LOCKSERVICE'].methods_by_name['RenewLlmLock']._serialized_options = b'\202\323\344\223\002\027\"\022/v1/llm_lock:renew:\001*'
+  _globals['_LOCKSERVICE'].methods_by_name['ReleaseLlmLock']._loaded_options = None
+  _globals['_LOCKSERVICE'].methods_by_name['ReleaseLlmLock']._serialized_options = b'\202\323\344\223\002\031\"\024/v1/llm_lock:release:\001*'
+  _globals['_LOCKSERVICE'].methods_by_name['GetLlmLock']._loaded_options = None
+  _globals['_LOCKSERVICE'].methods_by_name['GetLlmLock']._serialized_options = b'\202\323\344\223\002\022\022\020/system/llm_lock'
+  _globals['_LOCKSERVICE'].methods_by_name['WatchLlmLock']._loaded_options = None
+  _globals['_LOCKSERVICE'].methods_by_name['WatchLlmLock']._serialized_options = b'\202\323\344\223\002\024\022\022/v1/llm_lock:watch'
+  _globals['_LOCKSERVICE'].methods_by_name['SetLlmLock']._loaded_options = None
+  _globals['_LOCKSERVICE'].methods_by_name['SetLlmLock']._serialized_options = b'\202\323\344\223\002\025\"\020/system/llm_lock:\001*'
+  _globals['_LLMLOCK']._serialized_start=111
+  _globals['_LLMLOCK']._serialized_end=246
+  _globals['_ACQUIRELLMLOCKREQUEST']._serialized_start=248
+  _globals['_ACQUIRELLMLOCKREQUEST']._serialized_end=328
+  _globals['_ACQUIRELLMLOCKRESPONSE']._serialized_start=330
+  _globals['_ACQUIRELLMLOCKRESPONSE']._serialized_end=426
+  _globals['_RENEWLLMLOCKREQUEST']._serialized_start=428
+  _globals['_RENEWLLMLOCKREQUEST']._serialized_end=488
+  _globals['_RENEWLLMLOCKRESPONSE']._serialized_start=490
+  _globals['_RENEWLLMLOCKRESPONSE']._serialized_end=548
+  _globals['_RELEASELLMLOCKREQUEST']._serialized_start=550
+  _globals['_RELEASELLMLOCKREQUEST']._serialized_end=591
+  _globals['_RELEASELLMLOCKRESPONSE']._serialized_start=593
+  _globals['_RELEASELLMLOCKRESPONSE']._serialized_end=653
+  _globals['_GETLLMLOCKREQUEST']._serialized_start=655
+  _globals['_GETLLMLOCKREQUEST']._serialized_end=674
+  _globals['_GETLLMLOCKRESPONSE']._serialized_start=676
+  _globals['_GETLLMLOCKRESPONSE']._serialized_end=732
+  _globals['_WATCHLLMLOCKREQUEST']._serialized_start=734
+  _globals['_WATCHLLMLOCKREQUEST']._serialized_end=755
+  _globals['_WATCHLLMLOCKRESPONSE']._serialized_start=757
+  _globals['_WATCHLLMLOCKRESPONSE']._serialized_end=815
+  _globals['_SETLLMLOCKREQUEST']._serialized_start=817
+  _globals['_SETLLMLOCKREQUEST']._serialized_end=889
+  _globals['_SETLLMLOCKRESPONSE']._serialized_start=891
+  _globals['_SETLLMLOCKRESPONSE']._serialized_end=964
+  _globals['_LOCKSERVICE']._serialized_start=967
+  _globals['_LOCKSERVICE']._serialized_end=1672
 # @@protoc_insertion_point(module_scope)

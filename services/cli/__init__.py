@@ -48,8 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--request-id", default="",
                         help="idempotency key: a retry with the same key returns the same job")
     ingest.add_argument("--json", action="store_true", help="print the final job as JSON")
+    ingest.add_argument("--workspace", default="", help="workspace id on the server "
+                        "(default: the server's default workspace)")
 
     _command("knowledge").add_parser(commands)
+    _command("workspace").add_parser(commands)
     _command("symbols").add_parser(commands)
     _command("lock").add_parser(commands)
     _command("mcp").add_parser(commands)

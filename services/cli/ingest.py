@@ -19,12 +19,17 @@ from services.domain.models import Workspace, workspace_id_for
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.local and args.workspace:
+        print("knowport: --local indexes WORKSPACE in this process; --workspace names a "
+              "workspace of the running server: use one or the other", file=sys.stderr)
+        return exit_codes.USAGE
     if args.local:
         job = asyncio.run(_run_locally(settings, args.full, quiet=args.json))
     else:
         try:
             with client_for(settings) as client:
-                job = _run_on_server(client, args.full, args.request_id, quiet=args.json)
+                job = _run_on_server(client, args.full, args.request_id, quiet=args.json,
+                                     workspace=args.workspace)
         except KnowportRpcError as err:
             line = describe_error(err, address_of(settings))
             if err.code.name == "UNAVAILABLE":
@@ -42,9 +47,9 @@ def _counts(job: pb.IngestJob) -> dict[str, object]:
 
 
 def _run_on_server(client: KnowportClient, full: bool, request_id: str, *,
-                   quiet: bool) -> pb.IngestJob:
+                   quiet: bool, workspace: str = "") -> pb.IngestJob:
     bar = None if quiet else ProgressBar()
-    started = client.start_ingest(full=full, request_id=request_id)
+    started = client.start_ingest(full=full, request_id=request_id, workspace=workspace)
     job = started.job
     if started.joined and bar is not None and not request_id:
         print(f"joining the ingest already running (job {job.job_id})", file=sys.stderr)

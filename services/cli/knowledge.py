@@ -57,9 +57,12 @@ def add_parser(commands) -> None:
                                    "entry points and the most referenced symbols")
     overview.add_argument("--max-depth", type=int, default=0)
     stats = commands.add_parser("stats", help="what the index holds (files, chunks, ...)")
-    for parser in (search, file, overview, stats):
+    search.add_argument("--workspace", action="append", default=[], help="workspace id "
+                        "(default: the server's); repeat it to search several as one ranking")
+    for parser in (file, overview, stats):
         parser.add_argument("--workspace", default="", help="workspace id (default: the "
                             "server's)")
+    for parser in (search, file, overview, stats):
         parser.add_argument("--json", action="store_true", help="print the answer as JSON")
 
 
@@ -83,7 +86,7 @@ def _ask(client, args: argparse.Namespace):
                              page_token=args.page_token, path_glob=args.path_glob,
                              languages=args.language, kinds=[KINDS[k] for k in args.kind],
                              exclude_roles=sorted({r for rs in args.exclude for r in rs}),
-                             workspace=args.workspace)
+                             workspaces=args.workspace)
     if args.command == "file":
         return client.file_context(args.path, start_line=args.start_line,
                                    end_line=args.end_line, workspace=args.workspace,
@@ -101,7 +104,9 @@ SNIPPET_LINES = 4  # of each hit's snippet in the text form of `search`
 
 
 def _show_search(answer) -> str:
-    lines = [f"{hit.path}:{hit.start_line}-{hit.end_line}  {hit.symbol or '-'} "
+    several = len({hit.workspace for hit in answer.hits}) > 1
+    lines = [(f"[{hit.workspace}] " if several else "")
+             + f"{hit.path}:{hit.start_line}-{hit.end_line}  {hit.symbol or '-'} "
              f"({_kind(hit.kind)}, score {hit.score:.3f})"
              + (f"\n    {hit.description}" if hit.description else "")
              + _snippet(hit.snippet)

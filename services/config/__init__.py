@@ -1,4 +1,4 @@
-"""Configuration by concern (runtime, storage, llm, llm_lock, ingest, mcp), as in the seed.
+"""Configuration by concern (runtime, storage, llm, llm_lock, ingest, mcp, http), as in the seed.
 
 Loaded once by the entry point with `load_settings()` and passed down; nothing reads the
 environment at import time.

@@ -26,6 +26,27 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def check_origins(value: str) -> str:
+    for origin in _split(value):
+        if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+            raise ValueError(f"{origin!r} is not an origin like http://localhost:3000")
+    return value
+
+
+def origin_forms(value: str) -> list[str]:
+    """Origins for the MCP SDK's transport check: each exactly, and on any port."""
+    return [form for origin in _split(value) for form in (origin, f"{origin}:*")]
+
+
+def host_forms(host: str) -> list[str]:
+    """Host headers an HTTP listener answers: loopback names and the bound host, any port."""
+    names = ["127.0.0.1", "localhost", "[::1]"]
+    bound = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    if bound not in names:
+        names.append(bound)
+    return [form for name in names for form in (name, f"{name}:*")]
+
+
 class McpSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
@@ -63,10 +84,7 @@ class McpSettings(BaseSettings):
     @field_validator("mcp_allowed_origins")
     @classmethod
     def _origins(cls, value: str) -> str:
-        for origin in _split(value):
-            if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
-                raise ValueError(f"{origin!r} is not an origin like http://localhost:3000")
-        return value
+        return check_origins(value)
 
     @field_validator("mcp_docs_patterns")
     @classmethod
@@ -91,16 +109,8 @@ class McpSettings(BaseSettings):
 
     @property
     def allowed_origins(self) -> list[str]:
-        """Origins for the SDK's check: each exactly, and on any port."""
-        origins = _split(self.mcp_allowed_origins)
-        return [form for origin in origins for form in (origin, f"{origin}:*")]
+        return origin_forms(self.mcp_allowed_origins)
 
     @property
     def allowed_hosts(self) -> list[str]:
-        """Host headers the HTTP transport answers: loopback names and the bound host."""
-        names = ["127.0.0.1", "localhost", "[::1]"]
-        host = self.mcp_http_host
-        bound = f"[{host}]" if ":" in host and not host.startswith("[") else host
-        if bound not in names:
-            names.append(bound)
-        return [form for name in names for form in (name, f"{name}:*")]
+        return host_forms(self.mcp_http_host)

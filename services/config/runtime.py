@@ -26,6 +26,9 @@ class RuntimeSettings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     workspace: Path = Field(default_factory=Path.cwd)
+    # More roots to register at start (comma-separated absolute paths), besides WORKSPACE,
+    # which stays the default one; WorkspaceService adds and removes others while serving.
+    workspaces: str = ""
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     knowport_data_dir: Path = Field(default_factory=default_data_dir)
@@ -114,6 +117,12 @@ class RuntimeSettings(BaseSettings):
         if self.knowport_tls_client_cert_file and not self.knowport_tls_ca_file:
             raise ValueError("KNOWPORT_TLS_CLIENT_CERT_FILE needs KNOWPORT_TLS_CA_FILE too")
         return self
+
+    @property
+    def extra_workspaces(self) -> list[str]:
+        """The roots of WORKSPACES, in order, WORKSPACE itself left out."""
+        roots = [root.strip() for root in self.workspaces.split(",") if root.strip()]
+        return [r for r in dict.fromkeys(roots) if r != str(self.workspace)]
 
     @property
     def client_tls_files(self) -> tuple[Path, Path | None, Path | None] | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from services.config.http import HttpSettings
 from services.config.ingest import IngestSettings
 from services.config.llm import LlmSettings
 from services.config.llm_lock import LlmLockSettings
@@ -26,6 +27,7 @@ class Settings:
     llm_lock: LlmLockSettings
     ingest: IngestSettings
     mcp: McpSettings
+    http: HttpSettings
 
 
 def _first_error(err: ValidationError) -> str:
@@ -41,8 +43,13 @@ def _first_error(err: ValidationError) -> str:
 def load_settings() -> Settings:
     """Read every concern from the environment (seed variable names accepted)."""
     try:
-        return Settings(runtime=RuntimeSettings(), storage=StorageSettings(), llm=LlmSettings(),
-                        llm_lock=LlmLockSettings(), ingest=IngestSettings(),
-                        mcp=McpSettings())
+        settings = Settings(runtime=RuntimeSettings(), storage=StorageSettings(),
+                            llm=LlmSettings(), llm_lock=LlmLockSettings(),
+                            ingest=IngestSettings(), mcp=McpSettings(), http=HttpSettings())
     except ValidationError as err:
         raise ConfigError(_first_error(err)) from None
+    try:
+        settings.http.check_remote(bool(settings.runtime.knowport_auth_token.get_secret_value()))
+    except ValueError as err:
+        raise ConfigError(f"bad configuration: {err}") from None
+    return settings

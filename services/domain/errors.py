@@ -69,6 +69,20 @@ class ResourceExhausted(KnowportError):
     default_reason = "RESOURCE_EXHAUSTED"
 
 
+class PermissionDenied(KnowportError):
+    """The caller may not do this from where it is (e.g. a browser page of another origin)."""
+
+    code = "PERMISSION_DENIED"
+    default_reason = "PERMISSION_DENIED"
+
+
+class Unauthenticated(KnowportError):
+    """The request lacks the access token (or has a wrong one)."""
+
+    code = "UNAUTHENTICATED"
+    default_reason = "UNAUTHENTICATED"
+
+
 class StorageUnavailable(Unavailable):
     """The storage backend cannot be reached."""
 

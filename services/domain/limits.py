@@ -19,7 +19,12 @@ LANGUAGE_BYTES = 64  # each entry of filter.languages
 MAX_LANGUAGES = 32
 MAX_KINDS = 16
 ID_BYTES = 128  # job ids, idempotency keys (request_id), lease ids, lock holders
+WORKSPACE_NAME_BYTES = 256  # a workspace's display name
+MAX_SEARCH_WORKSPACES = 16  # workspaces one search ranks across
 PAGE_TOKEN_BYTES = 4_096  # what a client may send back; the server's tokens are far shorter
+# The smallest response budget a caller may ask for (metadata knowport-budget-bytes, which the
+# HTTP gateway sends to fit its larger JSON); smaller asks are raised to it.
+MIN_ASKED_BUDGET_BYTES = 1_024
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ SEARCH_PAGE = Count(default=10, maximum=50)
 JOBS_PAGE = Count(default=20, maximum=100)
 SKIPPED_FILES_PAGE = Count(default=100, maximum=500)
 OVERVIEW_DEPTH = Count(default=3, maximum=8)
+WORKSPACES_PAGE = Count(default=50, maximum=200)
 
 # The symbol graph (FindSymbols, FindReferences, GetCallGraph, GetImpact).
 SYMBOL_NAME_BYTES = 512  # name, prefix, qualified_name

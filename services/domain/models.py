@@ -40,6 +40,7 @@ class Workspace:
     id: str
     root: str
     created_at: datetime | None = None
+    name: str = ""  # a display name given at creation; "" when none was given
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,7 @@ class ScoredChunk:
 
     chunk: Chunk
     score: float
+    workspace: str = ""  # the id of the workspace the chunk belongs to, once known
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from services.domain.errors import KnowportError, NotFound, StorageUnavailable
+from services.domain.errors import (
+    FailedPrecondition,
+    KnowportError,
+    NotFound,
+    StorageUnavailable,
+)
 from services.domain.models import INTERRUPTED_MESSAGE, IngestJob, JobState, Workspace
 from services.ingestor.pipeline import Pipeline
 from services.ingestor.progress import Progress
@@ -28,6 +33,8 @@ log = logging.getLogger(__name__)
 SNAPSHOT_SECONDS = 0.5
 # A running job whose heartbeat is older than this belongs to a process that died.
 STALE_AFTER = timedelta(seconds=15)
+STOP_TIMEOUT = 60.0  # seconds another process's job may take to stop before a delete gives up
+STOP_SCAN = 20  # newest jobs of a workspace looked at for running ones (only one can run)
 
 
 @dataclass
@@ -94,6 +101,35 @@ class IngestJobs:
             running.cancelled.set()
             return self._snapshot(running)
         return await self._storage.get_job(job_id) or job
+
+    async def stop_workspace(self, workspace_id: str) -> None:
+        """Cancel the workspace's unfinished jobs, this process's and those of other processes
+        sharing the storage, and return once none is running (before its data is deleted).
+
+        Another process's runner sees the cancel at its next snapshot; one that does not stop
+        within STOP_TIMEOUT seconds (and is not dead: a stale heartbeat) is FAILED_PRECONDITION.
+        """
+        if (mine := self._running_in(workspace_id)) is not None:
+            # Stopped at once, as at shutdown, not at the next file: a job paused at the LLM
+            # lock would otherwise hold the delete until the lock is released.
+            mine.cancelled.set()
+            if mine.task is not None:
+                mine.task.cancel()
+                await asyncio.wait([mine.task])
+        deadline = asyncio.get_running_loop().time() + STOP_TIMEOUT
+        while True:
+            live = [job for job in await self._storage.list_jobs(workspace_id, STOP_SCAN)
+                    if not job.state.finished and not self._is_stale(job)]
+            if not live:
+                return
+            for job in live:
+                await self._storage.request_cancel(job.id)
+            if asyncio.get_running_loop().time() > deadline:
+                raise FailedPrecondition(
+                    f"ingest {live[0].id} of workspace {workspace_id!r} did not stop within "
+                    f"{STOP_TIMEOUT:.0f} s; retry", reason="INGEST_STILL_RUNNING",
+                    metadata={"workspace": workspace_id, "job_id": live[0].id})
+            await asyncio.sleep(self._interval)
 
     async def wait(self, job_id: str) -> IngestJob:
         """Wait for a job of this process to finish and return its final record."""

@@ -7,6 +7,7 @@ through paths.py before anything else sees them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from grpc.aio import ServicerContext
@@ -15,9 +16,10 @@ from knowport.v1 import knowledge_service_pb2 as pb
 from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain import limits
 from services.domain.errors import InvalidArgument
-from services.domain.models import Chunk, SearchFilters
+from services.domain.models import FileRecord, ScoredChunk, SearchFilters, Workspace
 from services.domain.path_glob import glob_to_regex
 from services.knowledge import file_context, paths, priors
+from services.knowledge.across import Across, untag
 from services.knowledge.overview import OverviewCache
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.search import Mode, Searcher, SearchQuery
@@ -34,6 +36,7 @@ from services.rpc.requests import (
     known_names,
     page_size,
 )
+from services.rpc.response_cap import asked_budget
 from services.storage.port import ChunkSearch, Files, Symbols
 from services.workspace_files.languages import known_languages, language_for
 
@@ -96,6 +99,7 @@ class KnowledgeServicer(SymbolRequests, pb_grpc.KnowledgeServiceServicer):
         self._storage = storage
         self._workspaces = workspaces
         self._budget = budget_bytes
+        self._query_embedder = query_embedder
         self._searcher = Searcher(storage, query_embedder)
         self._overviews = OverviewCache(storage)
         self._symbols = storage
@@ -107,26 +111,47 @@ class KnowledgeServicer(SymbolRequests, pb_grpc.KnowledgeServiceServicer):
         size = page_size(request.page_size, limits.SEARCH_PAGE)
         filters = validate_filter(request.filter)
         exclude = validate_exclude_roles(request.filter)
-        workspace = await self._workspaces.resolve(request.workspace)
-        owner = paging.fingerprint("search", workspace.id, request.query, mode.value,
+        for name in request.workspaces:
+            bounded_text(name, "workspaces", max_bytes=limits.WORKSPACE_BYTES, required=True)
+        # `workspace` and `workspaces` together mean their union; neither, the default.
+        named = [request.workspace] if request.workspace else []
+        workspaces = await self._workspaces.resolve_many([*named, *request.workspaces])
+        ids = [w.id for w in workspaces]
+        owner = paging.fingerprint("search", *ids, request.query, mode.value,
                                    filters.path_glob, filters.languages, filters.kinds,
                                    *sorted(exclude))
         offset = paging.decode_token(request.page_token, owner, int) or 0
-        page = await self._searcher.search(SearchQuery(workspace.id, request.query, mode,
-                                                       filters, offset, size, exclude))
-        records = await self._storage.get_files(workspace.id, {h.chunk.path for h in page.hits})
-        disk = paths.DiskCheck(workspace.root)
-        stale: dict[str, bool] = {}
-
-        def is_stale(chunk: Chunk) -> bool:
-            if chunk.path not in stale:
-                record = records.get(chunk.path)
-                stale[chunk.path] = record is None or disk.stale(record)
-            return stale[chunk.path]
-
-        return search_response(page, offset, self._budget, is_stale,
+        searcher = (self._searcher if len(ids) == 1
+                    else Searcher(Across(self._storage, ids), self._query_embedder))
+        page = await searcher.search(SearchQuery(ids[0], request.query, mode, filters, offset,
+                                                 size, exclude))
+        page.hits = [untag(hit, ids[0]) for hit in page.hits]
+        is_stale = await self._staleness(workspaces, page.hits)
+        return search_response(page, offset, asked_budget(context, self._budget), is_stale,
                                lambda position: paging.encode_token(position, owner),
                                request.query)
+
+    async def _staleness(self, workspaces: list[Workspace],
+                         hits: list[ScoredChunk]) -> Callable[[ScoredChunk], bool]:
+        """Whether a hit's file changed on disk since it was indexed, each file stat-ed once,
+        inside its own workspace's root."""
+        roots = {w.id: w.root for w in workspaces}
+        records: dict[str, dict[str, FileRecord]] = {}
+        for workspace_id in roots:
+            paths_here = {h.chunk.path for h in hits if h.workspace == workspace_id}
+            if paths_here:
+                records[workspace_id] = await self._storage.get_files(workspace_id, paths_here)
+        disks = {workspace_id: paths.DiskCheck(root) for workspace_id, root in roots.items()}
+        stale: dict[tuple[str, str], bool] = {}
+
+        def is_stale(hit: ScoredChunk) -> bool:
+            key = (hit.workspace, hit.chunk.path)
+            if key not in stale:
+                record = records.get(hit.workspace, {}).get(hit.chunk.path)
+                stale[key] = record is None or disks[hit.workspace].stale(record)
+            return stale[key]
+
+        return is_stale
 
     async def GetFileContext(self, request: pb.GetFileContextRequest,
                              context: ServicerContext) -> pb.GetFileContextResponse:
@@ -147,7 +172,7 @@ class KnowledgeServicer(SymbolRequests, pb_grpc.KnowledgeServiceServicer):
         return file_context_response(
             record, chunks, stale,
             file_context.LineRange(request.start_line, request.end_line, request.start_column),
-            min(position, len(chunks)), self._budget,
+            min(position, len(chunks)), asked_budget(context, self._budget),
             lambda index: paging.encode_token(index, owner))
 
     async def GetOverview(self, request: pb.GetOverviewRequest,
@@ -157,4 +182,5 @@ class KnowledgeServicer(SymbolRequests, pb_grpc.KnowledgeServiceServicer):
         workspace = await self._workspaces.resolve(request.workspace)
         overview = await self._overviews.get(workspace.id)
         return overview_response(workspace.id, workspace.root, overview,
-                                 limits.OVERVIEW_DEPTH.of(request.max_depth), self._budget)
+                                 limits.OVERVIEW_DEPTH.of(request.max_depth),
+                                 asked_budget(context, self._budget))

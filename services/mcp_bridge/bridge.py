@@ -41,6 +41,7 @@ class Bridge:
     deadline: float
     docs: DocsIndex
     searcher: SearchManager | None = None  # set right after: the chain calls back into this
+    workspace: str = ""  # what an empty `workspace` argument means (workspace_check.py)
     max_result_chars: int = MAX_RESULT_CHARS
 
     async def rpc(self, method: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
@@ -63,6 +64,10 @@ class Bridge:
         except OSError as err:  # e.g. permission denied: the model can only pick another file
             raise ToolError(f"FAILED_PRECONDITION: cannot read it: {err.strerror or err}; "
                             "try another file") from None
+
+    def workspace_of(self, workspace: str) -> str:
+        """The workspace a tool asks about: the one named, else the bridge's own."""
+        return workspace or self.workspace
 
     def fit(self, model: BaseModel) -> CallToolResult:
         return fit(model, self.max_result_chars)

@@ -52,7 +52,8 @@ def hit(h: kpb.SearchHit) -> CodeHit:
                    kind=kind(h.kind), language=h.language, score=h.score, snippet=h.snippet,
                    snippet_truncated=h.snippet_truncated, description=h.description,
                    purpose=h.purpose, stale=h.stale, chunk_id=h.chunk_id,
-                   snippet_offset=h.snippet_offset, start_column=h.start_column)
+                   snippet_offset=h.snippet_offset, start_column=h.start_column,
+                   workspace=h.workspace)
 
 
 def symbol(s: kpb.FileSymbol) -> FileSymbolView:

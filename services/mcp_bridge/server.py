@@ -28,6 +28,7 @@ from services.mcp_bridge.search_chain import build_search_chain
 from services.mcp_bridge.symbol_tools import SYMBOL_TOOLS
 from services.mcp_bridge.tool_errors import invalid_arguments
 from services.mcp_bridge.tools import TOOLS
+from services.mcp_bridge.workspace_check import bridge_workspace
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def build_server(settings: Settings, *, max_result_chars: int = MAX_RESULT_CHARS
             bridge = Bridge(client=client, address=address, deadline=mcp.mcp_deadline_seconds,
                             docs=docs, max_result_chars=max_result_chars)
             searcher = bridge.searcher = build_search_chain(bridge, settings)
+            bridge.workspace = await bridge_workspace(client, runtime.workspace, address)
             log.info("MCP bridge ready: server %s, docs of %s (%s)", address, runtime.workspace,
                      ", ".join(mcp.docs_patterns))
             try:

@@ -56,7 +56,8 @@ async def find_symbol(
     r = await bridge.rpc(bridge.client.find_symbols, name=name, prefix=prefix,
                          qualified_name=qualified_name,
                          kinds=[from_wire.KINDS[k] for k in kinds or ()], path_glob=path_glob,
-                         page_size=size, page_token=server_token, workspace=workspace)
+                         page_size=size, page_token=server_token,
+                         workspace=bridge.workspace_of(workspace))
     definitions = [from_wire.definition(d) for d in r.definitions[skip:]]
     result = FindSymbolResult(definitions=definitions, truncated=r.truncated,
                               next_page_token="")
@@ -96,7 +97,8 @@ async def find_references(
     r = await bridge.rpc(bridge.client.find_references, name=name,
                          qualified_name=qualified_name, path=path,
                          reference_kinds=[from_wire.REFERENCE_KINDS[k] for k in kinds or ()],
-                         page_size=size, page_token=server_token, workspace=workspace)
+                         page_size=size, page_token=server_token,
+                         workspace=bridge.workspace_of(workspace))
     files = _skip_references(from_wire.reference_files(r.files), skip)
     result = FindReferencesResult(
         definition=from_wire.definition(r.definition) if r.HasField("definition") else None,
@@ -143,7 +145,7 @@ async def call_graph(
     """
     bridge = bridge_of(ctx)
     r = await bridge.rpc(bridge.client.call_graph, qualified_name, path, direction=direction,
-                         depth=depth, max_nodes=max_nodes, workspace=workspace)
+                         depth=depth, max_nodes=max_nodes, workspace=bridge.workspace_of(workspace))
     return bridge.fit(from_wire.call_graph(r))
 
 

@@ -19,6 +19,7 @@ def enum_name(value_name: str, prefix: str) -> str:
 # --- search_code ----------------------------------------------------------------------------
 class CodeHit(BaseModel):
     path: str = Field(description="Workspace-relative path")
+    workspace: str = Field(default="", description="The workspace the hit is from")
     start_line: int = Field(description="First line of the chunk, 1-based")
     end_line: int = Field(description="Last line of the chunk, inclusive")
     symbol: str = Field(description="Qualified symbol name; empty when none")

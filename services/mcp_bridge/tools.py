@@ -35,6 +35,7 @@ from services.mcp_bridge.tool_results import (
 Workspace = Annotated[str, Field(
     max_length=limits.WORKSPACE_BYTES,
     description="Workspace id from get_project_overview; empty for the default")]
+WorkspaceId = Annotated[str, Field(min_length=1, max_length=limits.WORKSPACE_BYTES)]
 PageToken = Annotated[str, Field(
     max_length=limits.PAGE_TOKEN_BYTES,
     description="next_page_token of the previous call; empty for the first page")]
@@ -90,6 +91,10 @@ async def search_code(
                                     description="Hits per page")] = limits.SEARCH_PAGE.default,
     page_token: PageToken = "",
     workspace: Workspace = "",
+    workspaces: Annotated[list[WorkspaceId] | None, Field(
+        max_length=limits.MAX_SEARCH_WORKSPACES, description=(
+            "Search these workspaces (ids) as one ranking, each hit naming its workspace; "
+            "instead of workspace"))] = None,
 ) -> Annotated[CallToolResult, SearchCodeResult]:
     """Search the indexed code base for functions, classes, methods and doc sections.
 
@@ -107,7 +112,8 @@ async def search_code(
         bridge.client.search, query, mode=mode, page_size=size, page_token=server_token,
         path_glob=path_glob, languages=languages or (),
         kinds=[from_wire.KINDS[k] for k in kinds or ()], exclude_roles=exclude or (),
-        workspace=workspace)
+        workspace="" if workspaces else bridge.workspace_of(workspace),
+        workspaces=workspaces or ())
     hits = [from_wire.hit(h) for h in response.hits[skip:]]
     result = SearchCodeResult(
         hits=hits, effective_mode=from_wire.search_mode(response.effective_mode),
@@ -144,7 +150,8 @@ async def get_file_context(
     bridge = bridge_of(ctx)
     server_token, skip, _ = _cursor(page_token)
     r = await bridge.rpc(bridge.client.file_context, path, start_line=start_line,
-                         end_line=end_line, page_token=server_token, workspace=workspace,
+                         end_line=end_line, page_token=server_token,
+                         workspace=bridge.workspace_of(workspace),
                          start_column=start_column)
     chunks = [from_wire.chunk(c) for c in r.chunks[skip:]]
     known_end = max([c.end_line for c in r.chunks] + [s.end_line for s in r.symbols], default=0)
@@ -185,7 +192,8 @@ async def get_project_overview(
     was cut to fit, continue_sections says which, and from which offset to ask again.
     """
     bridge = bridge_of(ctx)
-    r = await bridge.rpc(bridge.client.overview, max_depth=max_depth, workspace=workspace)
+    r = await bridge.rpc(bridge.client.overview, max_depth=max_depth,
+                         workspace=bridge.workspace_of(workspace))
     lists = from_wire.overview_lists(r)
     offsets: dict[str, int] = {}
     if section != "all":
@@ -278,7 +286,7 @@ async def start_ingest(
     """
     bridge = bridge_of(ctx)
     r = await bridge.rpc(bridge.client.start_ingest, full=full, request_id=request_id,
-                         workspace=workspace)
+                         workspace=bridge.workspace_of(workspace))
     return bridge.fit(IngestJobResult(job=from_wire.job(r.job), joined=r.joined))
 
 
@@ -299,7 +307,7 @@ async def get_ingest_status(
         job = (await bridge.rpc(bridge.client.ingest_job, job_id)).job
     else:
         jobs = (await bridge.rpc(bridge.client.list_ingest_jobs, page_size=1,
-                                 workspace=workspace)).jobs
+                                 workspace=bridge.workspace_of(workspace))).jobs
         if not jobs:
             raise ToolError("NOT_FOUND: no ingest has run in this workspace yet; start one with "
                             "start_ingest")

@@ -1,7 +1,8 @@
 """Optional access control: a shared token in `authorization: Bearer <token>` metadata.
 
-Health stays open (orchestrators probe without credentials); everything else, reflection
-included, needs the token when one is configured.
+Health stays open (orchestrators probe without credentials), and so does SystemService (the
+same status for HTTP health checks); everything else, reflection included, needs the token
+when one is configured.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import grpc
 from services.rpc.interceptor import replace_behaviour
 
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
+OPEN_PREFIXES = (HEALTH_PREFIX, "/knowport.v1.SystemService/")
 
 
 class TokenAuth(grpc.aio.ServerInterceptor):
@@ -20,7 +22,7 @@ class TokenAuth(grpc.aio.ServerInterceptor):
         self._expected = f"Bearer {token}".encode()
 
     def _allowed(self, details: grpc.HandlerCallDetails) -> bool:
-        if details.method.startswith(HEALTH_PREFIX):
+        if details.method.startswith(OPEN_PREFIXES):
             return True
         given = next((value for key, value in details.invocation_metadata or ()
                       if key == "authorization"), "")

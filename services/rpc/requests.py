@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Protocol
 
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
 
 from services.domain import limits
-from services.domain.errors import InvalidArgument, NotFound
+from services.domain.errors import InvalidArgument
 from services.domain.models import Workspace
-from services.storage.port import Workspaces
 
 
 def page_size(value: int, count: limits.Count, field: str = "page_size") -> int:
@@ -54,32 +54,17 @@ def bounded_text(value: str, field: str, *, max_bytes: int, required: bool = Fal
     return value
 
 
-class WorkspaceResolver:
-    """Maps a request's `workspace` field to a stored workspace; empty means the default.
+class WorkspaceResolver(Protocol):
+    """Maps a request's `workspace` field to a registered workspace whose root is still there
+    (services/workspaces/registry.py); empty means the default."""
 
-    The default workspace is registered on first use rather than at start, so a server whose
-    storage came up late still knows it.
-    """
+    default: Workspace
 
-    def __init__(self, storage: Workspaces, default: Workspace) -> None:
-        self._storage = storage
-        self.default = default
-        self._default_stored = False
+    async def resolve(self, name: str) -> Workspace: ...
 
-    async def resolve(self, name: str) -> Workspace:
-        workspace_id = (bounded_text(name, "workspace", max_bytes=limits.WORKSPACE_BYTES)
-                        or self.default.id)
-        if workspace_id == self.default.id:
-            if not self._default_stored:
-                await self._storage.upsert_workspace(self.default)
-                self._default_stored = True
-            return self.default
-        workspace = await self._storage.get_workspace(workspace_id)
-        if workspace is None:
-            raise NotFound(f"unknown workspace {workspace_id!r}; leave workspace empty for the "
-                           f"default one ({self.default.id!r})",
-                           reason="WORKSPACE_NOT_FOUND", metadata={"workspace": workspace_id})
-        return workspace
+    async def resolve_many(self, names: Sequence[str],
+                           field: str = "workspaces") -> list[Workspace]:
+        """Each named workspace once, in order; none named: the default."""
 
 
 def reject_nul_characters(message: object, prefix: str = "") -> None:

@@ -6,9 +6,26 @@ streamed, and turns anything larger into RESOURCE_EXHAUSTED so no code path can 
 
 from __future__ import annotations
 
+import grpc
 from google.protobuf.message import Message
 
-from services.domain.errors import ResourceExhausted
+from services.domain.errors import InvalidArgument, ResourceExhausted
+from services.domain.limits import MIN_ASKED_BUDGET_BYTES
+
+# A caller whose encoding is larger than protobuf (the HTTP/JSON gateway) asks for a smaller
+# budget with this metadata key; it can only lower the server's budget, never raise it.
+BUDGET_METADATA_KEY = "knowport-budget-bytes"
+
+
+def asked_budget(context: grpc.aio.ServicerContext, budget: int) -> int:
+    """The server's budget, lowered to what the caller asked for in its metadata."""
+    for key, value in context.invocation_metadata() or ():
+        if key == BUDGET_METADATA_KEY:
+            if not str(value).isdigit():
+                raise InvalidArgument(f"{BUDGET_METADATA_KEY} must be a number of bytes",
+                                      metadata={"field": BUDGET_METADATA_KEY})
+            return max(MIN_ASKED_BUDGET_BYTES, min(budget, int(value)))
+    return budget
 
 
 def check_response_size(message: Message, budget_bytes: int, method: str) -> int:

@@ -71,4 +71,5 @@ class HealthMonitor:
             # asyncio.wait, unlike suppress(CancelledError), keeps a cancellation of the
             # caller itself.
             await asyncio.wait({self._task})
+        self.serving = False
         await self.servicer.enter_graceful_shutdown()

@@ -27,6 +27,8 @@ async def serve(settings: Settings) -> None:
     # Before anything starts: a port in use or a bad host is one line and exit 2, not a
     # traceback after the embedded database came up.
     check_can_listen(runtime.grpc_host, runtime.grpc_port)
+    if settings.http.knowport_http_port:
+        check_can_listen(settings.http.knowport_http_host, settings.http.knowport_http_port)
     # Handlers first: a SIGTERM that arrives while starting still means an orderly stop.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -37,12 +39,24 @@ async def serve(settings: Settings) -> None:
     workspace = Workspace(id=workspace_id_for(root), root=root)
     async with open_storage(settings.storage, runtime.knowport_data_dir) as (storage, where):
         running = await start_server(settings, storage, workspace)
+        # WORKSPACES: this process's own roots besides the default (those created through
+        # WorkspaceService are ingested when asked, by whichever process is asked).
+        extra = [w for w in running.workspaces.at_start if w.id != workspace.id]
         if running.ingestion is not None and settings.ingest.knowport_ingest_on_start:
-            await _ingest_on_start(running.ingestion.jobs, workspace)
+            for each in [workspace, *extra]:
+                await _ingest_on_start(running.ingestion.jobs, each)
         address = f"{runtime.grpc_host}:{running.port}"
         print(f"knowport serving on {address} "
               f"(storage: {where}; workspace {workspace.id} = {root})", flush=True)
+        for other in extra:
+            print(f"  also workspace {other.id} = {other.root}", flush=True)
         print(f"try: grpcurl -plaintext {address} list", flush=True)
+        if running.gateway is not None:
+            gateway = running.gateway
+            host = settings.http.knowport_http_host
+            shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+            print(f"knowport HTTP/JSON on {gateway.scheme}://{shown}:{gateway.port} "
+                  "(routes: /openapi.json)", flush=True)
         await stop.wait()
         log.info("shutting down: health NOT_SERVING, %.1fs grace for in-flight calls",
                  runtime.knowport_shutdown_grace_seconds)

@@ -58,7 +58,15 @@ class Workspaces(Protocol):
 
     async def get_workspace(self, workspace_id: str) -> Workspace | None: ...
 
-    async def list_workspaces(self) -> list[Workspace]: ...
+    async def list_workspaces(self) -> list[Workspace]:
+        """All workspaces, sorted by id."""
+
+    async def delete_workspace(self, workspace_id: str) -> bool:
+        """Remove the workspace and every row of its data (files, chunks, postings, term
+        statistics, jobs), one transaction per table, the workspace's own row last, so an
+        interrupted delete can be retried; other workspaces and the model caches (shared by
+        content hash) are untouched. The caller stops the workspace's jobs first. Returns
+        False when no such workspace was registered."""
 
 
 class Files(Protocol):

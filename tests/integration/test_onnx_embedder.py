@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,8 @@ from services.ingestor.embed import EmbedStage
 from tests.support.grpc_server import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
-# A hang guard: the first test of the module exports the model (~25 s alone, minutes when other
-# work shares the two cores).
+# A hang guard: the first test of the module exports the model twice at once (the race fixture)
+# and once more as int8 (~25 s each alone, minutes when other work shares the two cores).
 pytestmark = pytest.mark.timeout(900)
 
 
@@ -44,9 +45,37 @@ def _real_code() -> list[str]:
     return [*texts, "renew the lease", "where is the file copied", "x"]
 
 
+@dataclass(frozen=True)
+class Race:
+    """Two processes that exported the fp32 model into one empty cache at once: their exit
+    codes and output, and the cache's files right after."""
+
+    cache: Path
+    codes: list[int]
+    outputs: list[tuple[str, str]]
+    files: list[str]
+
+
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("models")
+def race(tmp_path_factory) -> Race:
+    """The module's one fp32 export is this race's (an export costs ~25 s alone, minutes on a
+    busy machine): the other tests read the model it leaves."""
+    cache = tmp_path_factory.mktemp("models")
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        from services.inference.onnx_embedder import model_file
+        print(model_file(Path({str(cache)!r}), "fp32"))
+    """)
+    runs = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    return Race(cache, [run.returncode for run in runs], outputs,
+                sorted(p.name for p in cache.iterdir()))
+
+
+@pytest.fixture(scope="module")
+def cache_dir(race) -> Path:
+    return race.cache
 
 
 @pytest.fixture(scope="module")
@@ -136,18 +165,10 @@ def test_the_session_neither_spins_nor_oversubscribes(cache_dir):
     assert options.execution_mode == onnxruntime.ExecutionMode.ORT_SEQUENTIAL
 
 
-def test_two_processes_exporting_at_once_leave_one_valid_model(tmp_path):
-    script = textwrap.dedent(f"""
-        from pathlib import Path
-        from services.inference.onnx_embedder import model_file
-        print(model_file(Path({str(tmp_path)!r}), "fp32"))
-    """)
-    runs = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
-    outputs = [run.communicate(timeout=300) for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], outputs
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["all-MiniLM-L6-v2-fused-fp32.onnx"]
-    model = OnnxMiniLM.load(tmp_path / "all-MiniLM-L6-v2-fused-fp32.onnx")
+def test_two_processes_exporting_at_once_leave_one_valid_model(race):
+    assert race.codes == [0, 0], race.outputs
+    assert race.files == ["all-MiniLM-L6-v2-fused-fp32.onnx"]
+    model = OnnxMiniLM.load(race.cache / "all-MiniLM-L6-v2-fused-fp32.onnx")
     vector = model.encode(["def add(a, b):\n    return a + b"])
     assert vector.shape == (1, 384) and abs(float(np.linalg.norm(vector)) - 1) < 1e-4
 

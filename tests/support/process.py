@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,3 +67,31 @@ def start_serve(env: dict[str, str], timeout: float = 60) -> ServeProcess:
         proc.kill()
         raise RuntimeError("knowport serve printed no address:\n" + "".join(lines))
     return ServeProcess(proc, f"{banner.group(1)}:{banner.group(2)}", lines)
+
+
+GATEWAY_LINE = re.compile(r"knowport HTTP/JSON on (https?://\S+)")
+
+
+def gateway_base(served: ServeProcess, timeout: float = 30) -> str:
+    """The HTTP/JSON gateway's base URL, from the line `knowport serve` prints after its
+    banner (KNOWPORT_HTTP_PORT set)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in list(served.output):
+            if found := GATEWAY_LINE.search(line):
+                return found.group(1)
+        time.sleep(0.05)
+    raise RuntimeError("knowport serve printed no gateway address:\n" + "".join(served.output))
+
+
+def wait_ingest_succeeded(base: str, timeout: float = 300) -> None:
+    """Until the newest ingest job, asked over the gateway, has succeeded."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = httpx.get(f"{base}/v1/ingest/jobs").json().get("jobs", [])
+        if jobs and jobs[0]["state"] == "INGEST_JOB_STATE_SUCCEEDED":
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the ingest did not succeed in time")

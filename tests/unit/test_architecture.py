@@ -30,11 +30,14 @@ ALLOWED: dict[str, set[str]] = {
     "llm_lock": {"domain", "config", "storage", "rpc"},
     "ingestor": {"domain", "config", "storage", "inference", "workspace_files", "rpc"},
     "knowledge": {"domain", "config", "storage", "inference", "workspace_files", "rpc"},
+    "workspaces": {"domain", "storage", "workspace_files", "rpc"},
     "mcp_bridge": {"domain", "config", "workspace_files", "inference"},
+    # The HTTP/JSON gateway: a transport beside gRPC, at the composition roots' level.
+    "http_gateway": {"domain", "config", "rpc"},
     "server": {"domain", "config", "storage", "inference", "workspace_files", "rpc",
-               "llm_lock", "ingestor", "knowledge"},
+               "llm_lock", "ingestor", "knowledge", "http_gateway", "workspaces"},
     "cli": {"domain", "config", "storage", "inference", "workspace_files", "rpc", "llm_lock",
-            "ingestor", "knowledge", "server", "mcp_bridge"},
+            "ingestor", "knowledge", "server", "mcp_bridge", "http_gateway", "workspaces"},
 }
 # Outside storage and the composition roots, storage is reached through its ports only.
 STORAGE_PUBLIC = {"services.storage.port"}
@@ -70,7 +73,7 @@ def _is_wire(module: str) -> bool:
     wire modules (message building); never a use case or a port."""
     parts = module.split(".")
     return (parts[0] == "clients"
-            or _package(module) in {"rpc", "server", "cli"}
+            or _package(module) in {"rpc", "server", "cli", "http_gateway"}
             or parts[-1] == "servicer"
             or "wire" in parts
             or module == "services.mcp_bridge.from_wire")

@@ -55,3 +55,20 @@ def test_seed_postgres_variables_build_a_dsn_and_hide_the_password(monkeypatch):
     storage = load_settings().storage
     assert storage.external_dsn() == "postgresql://rag:p%40ss@db:5432/rag"
     assert "p@ss" not in repr(storage)
+
+
+def test_the_http_gateway_is_off_by_default_and_loopback_only_unless_asked(monkeypatch):
+    http = load_settings().http
+    assert not http.enabled and http.knowport_http_host == "127.0.0.1"
+    monkeypatch.setenv("KNOWPORT_HTTP_PORT", "8080")
+    monkeypatch.setenv("KNOWPORT_HTTP_HOST", "0.0.0.0")
+    with pytest.raises(ConfigError, match="KNOWPORT_HTTP_ALLOW_REMOTE"):
+        load_settings()
+    monkeypatch.setenv("KNOWPORT_HTTP_ALLOW_REMOTE", "true")
+    with pytest.raises(ConfigError, match="KNOWPORT_AUTH_TOKEN"):
+        load_settings()
+    monkeypatch.setenv("KNOWPORT_AUTH_TOKEN", "s3cret")
+    assert load_settings().http.enabled
+    monkeypatch.setenv("KNOWPORT_HTTP_ALLOWED_ORIGINS", "evil.example")
+    with pytest.raises(ConfigError, match="KNOWPORT_HTTP_ALLOWED_ORIGINS"):
+        load_settings()

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from knowport.v1 import knowledge_service_pb2 as pb
-from services.domain.models import Chunk, ScoredChunk
+from services.domain.models import ScoredChunk
 from services.knowledge.query_terms import word_forms
 from services.knowledge.search import Mode, SearchPage
 from services.knowledge.wire import kinds
@@ -52,7 +52,7 @@ def _hit(scored: ScoredChunk, stale: bool, field_max: int) -> tuple[pb.SearchHit
                        symbol=safe_text(chunk.symbol), kind=kinds.to_proto(chunk.kind),
                        language=safe_text(chunk.language), score=scored.score,
                        description=description, purpose=purpose, stale=stale,
-                       start_column=chunk.start_column)
+                       start_column=chunk.start_column, workspace=scored.workspace)
     return hit, cut_d or cut_p
 
 
@@ -95,7 +95,7 @@ def _shares(needs: Sequence[int], total: int) -> list[int]:
 
 
 def search_response(page: SearchPage, offset: int, budget: int,
-                    is_stale: Callable[[Chunk], bool],
+                    is_stale: Callable[[ScoredChunk], bool],
                     token_for: Callable[[int], str], query: str = "") -> pb.SearchResponse:
     """The response for `page` (hits from `offset` on), within `budget` bytes; snippets show
     the terms of `query`."""
@@ -113,7 +113,7 @@ def search_response(page: SearchPage, offset: int, budget: int,
     fixed = minimums = 0  # bytes of the shown hits without snippets; their least snippets
     for scored in page.hits:
         text = safe_text(scored.chunk.text)
-        hit, cut = _hit(scored, is_stale(scored.chunk), FIELD_MAX_BYTES)
+        hit, cut = _hit(scored, is_stale(scored), FIELD_MAX_BYTES)
         minimum = min(utf8_size(text), MIN_SNIPPET_BYTES)
         if not shown and entry_size(hit) + _OVERHEAD + minimum > room:
             # Alone on its page and still too big: shorter description and purpose.

@@ -90,6 +90,13 @@ class MemoryStorage(MemorySymbols):
         with self._lock:
             return sorted(self._workspaces.values(), key=lambda w: w.id)
 
+    async def delete_workspace(self, workspace_id: str) -> bool:
+        with self._lock:
+            self._spaces.pop(workspace_id, None)
+            for job_id in [j.id for j in self._jobs.values() if j.workspace_id == workspace_id]:
+                del self._jobs[job_id]
+            return self._workspaces.pop(workspace_id, None) is not None
+
     # --- files and chunks --------------------------------------------------------------
     async def replace_file(self, workspace_id: str, file: FileRecord,
                            chunks: Sequence[Chunk], symbols: FileSymbols | None = None) -> None:

@@ -31,6 +31,13 @@ from services.storage.postgres.symbols import PostgresSymbols, write_symbols
 
 log = logging.getLogger(__name__)
 
+_WORKSPACE_COLUMNS = "id, root, created_at, name"
+# Every table with a workspace_id column, in an order that keeps foreign keys satisfied
+# (chunks before the files they reference). A new layer's table joins this list.
+WORKSPACE_TABLES = ("symbol_references", "symbol_imports", "symbol_definitions",
+                    "chunk_terms", "term_stats", "lexical_totals", "chunks", "files",
+                    "ingest_jobs")
+
 
 class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols):
     """The Storage port over PostgreSQL (see services/storage/port.py for the contract): the
@@ -48,24 +55,35 @@ class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols):
             # Two statements, not one: a second statement sees a row that a concurrent
             # upsert committed while this INSERT waited on it.
             await conn.execute(
-                "INSERT INTO workspaces (id, root, created_at) VALUES ($1, $2, "
-                "coalesce($3, now())) ON CONFLICT (id) DO NOTHING",
-                workspace.id, workspace.root, workspace.created_at)
-            row = await conn.fetchrow("SELECT id, root, created_at FROM workspaces "
+                "INSERT INTO workspaces (id, root, created_at, name) VALUES ($1, $2, "
+                "coalesce($3, now()), $4) ON CONFLICT (id) DO NOTHING",
+                workspace.id, workspace.root, workspace.created_at, workspace.name)
+            row = await conn.fetchrow(f"SELECT {_WORKSPACE_COLUMNS} FROM workspaces "
                                       "WHERE id = $1", workspace.id)
         return rows.workspace(row)
 
     async def get_workspace(self, workspace_id: str) -> Workspace | None:
         async with self._connection() as conn:
-            row = await conn.fetchrow("SELECT id, root, created_at FROM workspaces "
+            row = await conn.fetchrow(f"SELECT {_WORKSPACE_COLUMNS} FROM workspaces "
                                       "WHERE id = $1", workspace_id)
         return None if row is None else rows.workspace(row)
 
     async def list_workspaces(self) -> list[Workspace]:
         async with self._connection() as conn:
-            found = await conn.fetch('SELECT id, root, created_at FROM workspaces '
+            found = await conn.fetch(f'SELECT {_WORKSPACE_COLUMNS} FROM workspaces '
                                      'ORDER BY id COLLATE "C"')
         return [rows.workspace(r) for r in found]
+
+    async def delete_workspace(self, workspace_id: str) -> bool:
+        async with self._connection() as conn:
+            # One transaction per table: a large workspace's postings are not held in one
+            # long transaction, and the workspace row goes last so a retry finishes the job.
+            for table in WORKSPACE_TABLES:
+                async with conn.transaction():
+                    await conn.execute(f"DELETE FROM {table} WHERE workspace_id = $1",
+                                       workspace_id)
+            done = await conn.execute("DELETE FROM workspaces WHERE id = $1", workspace_id)
+        return done != "DELETE 0"
 
     # --- files and chunks --------------------------------------------------------------
     async def replace_file(self, workspace_id: str, file: FileRecord,

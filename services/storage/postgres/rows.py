@@ -73,7 +73,8 @@ def file(row: Row) -> FileRecord:
 
 
 def workspace(row: Row) -> Workspace:
-    return Workspace(id=row["id"], root=row["root"], created_at=row["created_at"])
+    return Workspace(id=row["id"], root=row["root"], created_at=row["created_at"],
+                     name=row["name"])
 
 
 def job(row: Row) -> IngestJob:

@@ -1,0 +1,1 @@
+"""The registry of workspaces: the roots one server indexes, and WorkspaceService."""
