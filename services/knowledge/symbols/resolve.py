@@ -11,6 +11,7 @@ Nothing is ever guessed silently.
 
 from __future__ import annotations
 
+import heapq
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,9 +22,9 @@ from services.domain.symbols import ImportBinding, SymbolDefinition, SymbolRefer
 from services.knowledge.symbols.modules import (
     SuffixIndex,
     absolute_target,
+    dotted_suffixes,
     folder_of,
     module_of,
-    names_match,
 )
 from services.storage.port import Symbols
 from services.workspace_files.languages import language_for
@@ -214,30 +215,47 @@ def _full_names(d: SymbolDefinition) -> tuple[str, ...]:
 async def ranked_candidates(storage: Symbols, workspace_id: str,
                             resolutions: Sequence[Resolution],
                             limit: int) -> list[Resolution]:
-    """The resolutions with each ambiguous one's `limit` likeliest candidates, ranked."""
+    """The resolutions with each ambiguous one's `limit` likeliest candidates, ranked (once
+    per file and candidate tuple: a page's references share both)."""
     ambiguous = {r.reference.path for r in resolutions if r.status == AMBIGUOUS}
     imports = await storage.get_imports(workspace_id, ambiguous) if ambiguous else {}
-    return [r if r.status != AMBIGUOUS else Resolution(r.reference, AMBIGUOUS, tuple(
-        rank(r.reference, r.candidates, imports.get(r.reference.path, []))[:limit]))
-        for r in resolutions]
+    done: dict[tuple[str, int], tuple[SymbolDefinition, ...]] = {}
+    ranked = []
+    for r in resolutions:
+        if r.status == AMBIGUOUS:
+            memo = (r.reference.path, id(r.candidates))
+            if memo not in done:
+                done[memo] = tuple(rank(r.reference, r.candidates,
+                                        imports.get(r.reference.path, []), limit))
+            r = Resolution(r.reference, AMBIGUOUS, done[memo])
+        ranked.append(r)
+    return ranked
 
 
 def rank(ref: SymbolReference, candidates: Sequence[SymbolDefinition],
-         imports: list[ImportBinding]) -> list[SymbolDefinition]:
+         imports: list[ImportBinding], limit: int | None = None) -> list[SymbolDefinition]:
     """Most likely first: same file, same folder, an imported module, then the others."""
     folder = posixpath.dirname(ref.path)
-    targets = [absolute_target(b.target, ref.path) for b in imports]
+    # Every dotted prefix of every import target: a module is imported when one of its
+    # dotted suffixes (a source folder left out) is among them.
+    imported = {p for b in imports for p in _prefixes(absolute_target(b.target, ref.path))}
 
     def closeness(d: SymbolDefinition) -> tuple[int, str, int, str]:
         if d.path == ref.path:
             tier = 0
         elif posixpath.dirname(d.path) == folder:
             tier = 1
-        elif any(names_match(module_of(d.path), t) or t.startswith(module_of(d.path) + ".")
-                 for t in targets):
+        elif any(m in imported for m in dotted_suffixes(module_of(d.path))):
             tier = 2
         else:
             tier = 3
         return tier, d.path, d.start_line, d.qualified_name
 
-    return sorted(candidates, key=closeness)
+    if limit is None:
+        return sorted(candidates, key=closeness)
+    return heapq.nsmallest(limit, candidates, key=closeness)
+
+
+def _prefixes(dotted: str) -> list[str]:
+    parts = dotted.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
