@@ -32,6 +32,7 @@ lint: setup proto-check
 	else echo "buf breaking: no main branch yet, nothing to compare"; fi
 
 bench: setup
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench.parse
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.docs_index
@@ -42,6 +43,7 @@ bench: setup
 	$(BIN)/python -m bench.pathological
 	$(BIN)/python -m bench.http
 	$(BIN)/python -m bench.workspaces
+	$(BIN)/python -m bench.symbols
 
 # Generated Python is committed; the import path equals the proto package (knowport.v1).
 proto: setup

@@ -17,11 +17,10 @@ bench` does). Three parts, each on both storage backends:
   name): what resolution had to work with. Targets: precision >= 0.9, recall >= 0.8.
 - overhead: the same ingest (scan, parse, persist; no models) of `--files` real .py files
   with and without symbol extraction, alternated twice in one run (the faster of each
-  kept). Target: extraction adds <= 25 %.
-- latency: an index of about `--chunks` chunks of real files (as bench/search.py builds
-  it) with their symbols; FindReferences of `--queries` sampled definitions, one at a time,
-  beside health Check (an empty RPC) on the same server. Targets: p50 <= 10 ms (memory),
-  <= 30 ms (PostgreSQL).
+  kept), and the parse stage alone with and without it. Target: extraction adds <= 25 %.
+- latency: bench/symbol_queries.py (FindReferences, FindSymbols, GetCallGraph one at a
+  time on about `--chunks` chunks of real files with their symbols, beside health Check).
+  Targets: FindReferences p50 <= 10 ms (memory), <= 30 ms (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -31,20 +30,19 @@ import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from bench.symbols_latency import latency
+from bench import symbol_queries
+from bench.search import memory_storages, postgres_storages
 from bench.symbols_oracle import Oracle, Truth, copy_package
 from bench.symbols_scores import PackageScores, score_package
 from bench.workloads import copy_tree, say, timed
 from services.domain.models import Workspace, workspace_id_for
 from services.ingestor.assembly import build_ingestion
-from services.storage.memory.adapter import MemoryStorage
+from services.ingestor.chunking import parse_to_file
 from services.storage.port import Storage
-from services.storage.postgres.adapter import PostgresStorage
-from services.storage.postgres.embedded import EmbeddedPostgres
 from tests.support.grpc_server import settings_for
 from tests.support.postgres import temporary_postgres
 
@@ -103,6 +101,25 @@ def oracle_truths(work: Path, packages: list[str],
 
 # --- overhead ----------------------------------------------------------------------------
 
+def parse_cost(tree: Path) -> None:
+    """The parse stage alone, in this process: where extraction's own cost shows (the
+    ingest figures add the storage's cost of keeping the symbols)."""
+    sources = [(p.relative_to(tree).as_posix(), p.read_text(encoding="utf-8", errors="replace"))
+               for p in sorted(tree.rglob("*.py"))]
+    runs: dict[bool, list[float]] = {False: [], True: []}
+    references = 0
+    for _ in range(2):
+        for symbols in (False, True):
+            with timed() as took:
+                for rel, text in sources:
+                    parsed = parse_to_file(rel, text, "python", symbols)
+                    references += len(parsed.symbols.references)
+            runs[symbols].append(took[0])
+    without, with_ = min(runs[False]), min(runs[True])
+    say(f"parse stage alone (1 process): without symbols {without:.2f} s, with {with_:.2f} s:"
+        f" +{with_ / without - 1:.1%}; {references // 2:,} references")
+
+
 async def overhead(storages: StorageFactory, backend: str, tree: Path, files: int,
                    size: int) -> float:
     """The ingest time extraction adds, as a fraction of the ingest without it."""
@@ -122,24 +139,6 @@ async def overhead(storages: StorageFactory, backend: str, tree: Path, files: in
 
 # --- the backends ------------------------------------------------------------------------
 
-@asynccontextmanager
-async def memory_storages(name: str) -> AsyncIterator[Storage]:
-    yield MemoryStorage()
-
-
-def postgres_storages(server: EmbeddedPostgres) -> StorageFactory:
-    @asynccontextmanager
-    async def open_one(name: str) -> AsyncIterator[Storage]:
-        storage = PostgresStorage(await asyncio.to_thread(server.create_database, name))
-        try:
-            await storage.open()
-            yield storage
-        finally:
-            await storage.close()
-
-    return open_one
-
-
 async def run_backend(backend: str, storages: StorageFactory, args: argparse.Namespace,
                       work: Path, truths: dict, tree: tuple[Path, int, int] | None) -> None:
     if "accuracy" in args.part:
@@ -147,8 +146,6 @@ async def run_backend(backend: str, storages: StorageFactory, args: argparse.Nam
         say(f"{backend}: pooled: {PackageScores.pooled(results).row()}")
     if "overhead" in args.part and tree is not None:
         await overhead(storages, backend, *tree)
-    if "latency" in args.part:
-        await latency(storages, backend, work, args.chunks, args.queries)
 
 
 async def main() -> None:
@@ -171,6 +168,7 @@ async def main() -> None:
         if "overhead" in args.part:
             files, size = copy_tree(work / "tree", args.files)
             tree = (work / "tree", files, size)
+            parse_cost(work / "tree")
         backends = args.backends.split(",")
         if "memory" in backends:
             await run_backend("memory", memory_storages, args, work, truths, tree)
@@ -178,6 +176,9 @@ async def main() -> None:
             with temporary_postgres("bench-symbols") as server:
                 await run_backend("postgres", postgres_storages(server), args, work, truths,
                                   tree)
+        if "latency" in args.part:
+            await symbol_queries.main(argparse.Namespace(
+                chunks=args.chunks, queries=args.queries, backends=args.backends))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -20,12 +20,15 @@ Location = tuple[str, int, int]  # workspace-relative path, 1-based line, 0-base
 
 @dataclass(frozen=True)
 class Target:
-    """A function or method: its file, qualified name (as knowport names it) and name."""
+    """A function or method: its file, qualified name (as knowport names it), and where
+    each of its definitions names it: a property's getter and setter, `@overload`s and
+    conditional definitions share one qualified name in one file, and are one symbol to
+    knowport (FindReferences takes a qualified name and a path), so jedi is asked about each
+    and its answers joined."""
 
     path: str
     qualified_name: str
-    line: int
-    column: int
+    positions: tuple[tuple[int, int], ...]  # (line, column) of each definition's name
 
 
 @dataclass
@@ -110,24 +113,28 @@ class Oracle:
 
     def targets(self, package: str, count: int, seed: int = 5) -> list[Target]:
         """A fixed random sample of the package's functions and methods (no dunders)."""
-        found = []
+        found: dict[tuple[str, str], list[tuple[int, int]]] = {}
         for rel, scopes in self.scopes.items():
             if not rel.startswith(f"{package}/"):
                 continue
             for line, offset, qualified, name in scopes.functions:
                 column = self.sources[rel][line - 1].find(name, offset)
-                found.append(Target(rel, qualified, line, column))
-        found.sort(key=lambda t: (zlib.crc32(f"{t.path}:{t.qualified_name}".encode()), t.line))
-        return random.Random(seed).sample(found, min(count, len(found)))
+                found.setdefault((rel, qualified), []).append((line, column))
+        ordered = sorted(found, key=lambda k: (zlib.crc32(f"{k[0]}:{k[1]}".encode()), k))
+        picked = random.Random(seed).sample(ordered, min(count, len(ordered)))
+        return [Target(path, qualified, tuple(found[path, qualified]))
+                for path, qualified in picked]
 
     def truth(self, target: Target) -> Truth | None:
         """jedi's references to `target` in the workspace; None when jedi fails on it."""
         script = self.jedi.Script(path=str(self.root / target.path), project=self.project)
-        try:
-            names = script.get_references(target.line, target.column, scope="project",
-                                          include_builtins=False)
-        except Exception:  # jedi's own bugs: the target is left out, and counted
-            return None
+        names = []
+        for line, column in target.positions:
+            try:
+                names += script.get_references(line, column, scope="project",
+                                               include_builtins=False)
+            except Exception:  # jedi's own bugs: the target is left out, and counted
+                return None
         truth = Truth(target)
         for name in names:
             if name.module_path is None or name.line is None:

@@ -19,7 +19,7 @@ from services.storage.port import Storage
 from tests.support.grpc_server import running_server
 
 Line = tuple[str, int]  # path, line
-EXAMPLES = 6  # misses and false hits printed per package, to say why
+EXAMPLES = 8  # misses and false hits printed per package, to say why
 
 
 @dataclass
@@ -54,13 +54,16 @@ class PackageScores:
     calls_any: Score = field(default_factory=Score)
     extracted: Score = field(default_factory=Score)  # jedi's references recorded at all
     causes: Counter = field(default_factory=Counter)
+    # Resolved answers by how the name was written: (true, all) per form.
+    forms: dict[str, list[int]] = field(default_factory=dict)
 
     def row(self) -> str:
         return (f"references {self.references.text()}, +ambiguous "
                 f"{self.references_any.text()}; call edges {self.calls.text()}, +ambiguous "
                 f"{self.calls_any.text()}; extracted R "
                 f"{self.extracted.hits / max(self.extracted.true, 1):.3f}; "
-                f"causes {dict(self.causes)}")
+                f"causes {dict(self.causes)}; resolved answers right/all by form "
+                f"{ {form: f'{t}/{n}' for form, (t, n) in sorted(self.forms.items())} }")
 
     @staticmethod
     def pooled(results: list[PackageScores]) -> PackageScores:
@@ -69,6 +72,10 @@ class PackageScores:
             for name in ("references", "references_any", "calls", "calls_any", "extracted"):
                 getattr(total, name).__iadd__(getattr(r, name))
             total.causes.update(r.causes)
+            for form, (t, n) in r.forms.items():
+                counts = total.forms.setdefault(form, [0, 0])
+                counts[0] += t
+                counts[1] += n
         return total
 
 
@@ -110,8 +117,9 @@ async def score_package(storage: Storage, root: Path, package: str, oracle: Orac
             target = truth.target
             answers = await _references(stub, pb.FindReferencesRequest(
                 qualified_name=target.qualified_name, path=target.path))
-            resolved = {(p, r.line) for p, r in answers
-                        if r.resolution == pb.RESOLUTION_RESOLVED}
+            resolved_refs = {(p, r.line): r for p, r in answers
+                             if r.resolution == pb.RESOLUTION_RESOLVED}
+            resolved = set(resolved_refs)
             any_ = {(p, r.line) for p, r in answers}
             name = target.qualified_name.rsplit(".", 1)[-1]
             by_name = await _references(stub, pb.FindReferencesRequest(name=name))
@@ -123,6 +131,10 @@ async def score_package(storage: Storage, root: Path, package: str, oracle: Orac
             callers, callers_any = await _callers(stub, truth)
             scores.calls.add(callers, truth.callers)
             scores.calls_any.add(callers_any, truth.callers)
+            for line, ref in resolved_refs.items():
+                counts = scores.forms.setdefault(_form(ref), [0, 0])
+                counts[0] += line in truth_lines
+                counts[1] += 1
             for line in sorted(truth_lines - resolved):
                 ref = recorded.get(line)
                 cause = "extraction" if ref is None else f"resolution:{_state(ref)}"
@@ -131,11 +143,27 @@ async def score_package(storage: Storage, root: Path, package: str, oracle: Orac
                                 f"{line[0]}:{line[1]}: {oracle.line((*line, 0))[:90]}")
             for line in sorted(resolved - truth_lines):
                 scores.causes["false hit"] += 1
+                ref = resolved_refs[line]
+                written = f"{ref.qualifier}.{ref.name}".lstrip(".")
                 examples.append(f"  false hit {target.qualified_name}: {line[0]}:{line[1]}: "
-                                f"{oracle.line((*line, 0))[:90]}")
+                                f"`{written}` ({pb.ReferenceKind.Name(ref.kind)[15:].lower()})"
+                                f": {oracle.line((*line, 0))[:80]}")
     for example in examples[:EXAMPLES * 2]:
         say(example)
     return scores
+
+
+def _form(ref: pb.Reference) -> str:
+    """How the name was written (`f`, `self.f`, `a.b.f`) and used (call, import, ...)."""
+    kind = pb.ReferenceKind.Name(ref.kind).removeprefix("REFERENCE_KIND_").lower()
+    if not ref.qualifier:
+        return f"bare {kind}"
+    if ref.qualifier in ("self", "cls", "super()"):
+        # In the class that defines the target, or in another one (a subclass, or a class
+        # that only shares the attribute's name).
+        same = ref.scope.split(".", 1)[0] == ref.target.qualified_name.split(".", 1)[0]
+        return f"self {kind} {'in its class' if same else 'elsewhere'}"
+    return f"qualified {kind}"
 
 
 def _state(ref: pb.Reference) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -145,11 +145,13 @@ class Api(abc.ABC):
                            wpb.DeleteWorkspaceRequest(workspace=workspace))
 
     # --- ingest -----------------------------------------------------------------------
-    def start_ingest(self, *, full: bool = False, request_id: str = "", workspace: str = ""):
+    def start_ingest(self, *, full: bool = False, request_id: str = "", workspace: str = "",
+                     paths: Sequence[str] = ()):
         """StartIngestResponse. A request id is generated when none is given, so the
-        client's own retries never start a second job."""
+        client's own retries never start a second job. `paths`: only those files (relative
+        to the workspace, or absolute inside it)."""
         return self._unary("ingest", "StartIngest", ipb.StartIngestRequest(
-            workspace=workspace, request_id=request_id or uuid.uuid4().hex,
+            workspace=workspace, request_id=request_id or uuid.uuid4().hex, paths=paths,
             mode=ipb.INGEST_MODE_FULL if full else ipb.INGEST_MODE_INCREMENTAL))
 
     def ingest_job(self, job_id: str):

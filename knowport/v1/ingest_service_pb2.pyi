@@ -104,14 +104,16 @@ class IngestJob(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., workspace: _Optional[str] = ..., mode: _Optional[_Union[IngestMode, str]] = ..., state: _Optional[_Union[IngestJobState, str]] = ..., request_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[_Union[IngestProgress, _Mapping]] = ..., skipped_files: _Optional[_Iterable[_Union[SkippedFile, _Mapping]]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class StartIngestRequest(_message.Message):
-    __slots__ = ("workspace", "mode", "request_id")
+    __slots__ = ("workspace", "mode", "request_id", "paths")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PATHS_FIELD_NUMBER: _ClassVar[int]
     workspace: str
     mode: IngestMode
     request_id: str
-    def __init__(self, workspace: _Optional[str] = ..., mode: _Optional[_Union[IngestMode, str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    paths: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, workspace: _Optional[str] = ..., mode: _Optional[_Union[IngestMode, str]] = ..., request_id: _Optional[str] = ..., paths: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StartIngestResponse(_message.Message):
     __slots__ = ("job", "joined")

@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print the final job as JSON")
     ingest.add_argument("--workspace", default="", help="workspace id on the server "
                         "(default: the server's default workspace)")
+    ingest.add_argument("paths", nargs="*", metavar="PATH",
+                        help="only these files or folders (e.g. the ones you just changed); "
+                        "a deleted one leaves the index")
 
     _command("knowledge").add_parser(commands)
     _command("workspace").add_parser(commands)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from google.protobuf.json_format import MessageToDict, MessageToJson
@@ -17,19 +18,32 @@ from services.cli.progress_bar import ProgressBar
 from services.config import Settings
 from services.domain.models import Workspace, workspace_id_for
 
+# A job joined while asking for paths need not cover them: start again once it ends.
+_TRIES = 3
+
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.local and args.workspace:
         print("knowport: --local indexes WORKSPACE in this process; --workspace names a "
               "workspace of the running server: use one or the other", file=sys.stderr)
         return exit_codes.USAGE
+    # With --workspace the server judges PATHs against that workspace's root.
+    paths = args.paths if args.workspace else _workspace_paths(settings, args.paths)
     if args.local:
-        job = asyncio.run(_run_locally(settings, args.full, quiet=args.json))
+        from services.domain.errors import InvalidArgument
+        from services.workspace_files.pick import relative_path
+
+        try:
+            paths = [relative_path(path, str(settings.runtime.workspace)) for path in paths]
+        except InvalidArgument as err:
+            print(f"knowport: {err.message}", file=sys.stderr)
+            return exit_codes.USAGE
+        job = asyncio.run(_run_locally(settings, args.full, paths, quiet=args.json))
     else:
         try:
             with client_for(settings) as client:
-                job = _run_on_server(client, args.full, args.request_id, quiet=args.json,
-                                     workspace=args.workspace)
+                job = _run_on_server(client, args.full, args.request_id, paths,
+                                     quiet=args.json, workspace=args.workspace)
         except KnowportRpcError as err:
             line = describe_error(err, address_of(settings))
             if err.code.name == "UNAVAILABLE":
@@ -46,24 +60,43 @@ def _counts(job: pb.IngestJob) -> dict[str, object]:
                          always_print_fields_with_no_presence=True)
 
 
-def _run_on_server(client: KnowportClient, full: bool, request_id: str, *,
+def _workspace_paths(settings: Settings, raw: list[str]) -> list[str]:
+    """PATH arguments as the server takes them: one under this directory that lies inside
+    WORKSPACE becomes workspace-relative; others go as given (relative to the workspace, or
+    absolute), and the server judges them."""
+    root = str(settings.runtime.workspace)
+    bases = dict.fromkeys((root, os.path.realpath(root)))
+    paths = []
+    for path in raw:
+        here = os.path.abspath(path)
+        base = next((b for b in bases if here.startswith(b.rstrip("/") + "/")), None)
+        paths.append(os.path.relpath(here, base) if base is not None else path)
+    return paths
+
+
+def _run_on_server(client: KnowportClient, full: bool, request_id: str, paths: list[str], *,
                    quiet: bool, workspace: str = "") -> pb.IngestJob:
     bar = None if quiet else ProgressBar()
-    started = client.start_ingest(full=full, request_id=request_id, workspace=workspace)
-    job = started.job
-    if started.joined and bar is not None and not request_id:
-        print(f"joining the ingest already running (job {job.job_id})", file=sys.stderr)
-    # No deadline on the stream: it follows the job to its end, however long it takes.
-    for update in client.watch_ingest(job.job_id):
-        job = update.job
-        if bar is not None:
-            bar.update(_counts(job))
+    for _ in range(_TRIES if paths else 1):
+        started = client.start_ingest(full=full, request_id=request_id, paths=paths,
+                                     workspace=workspace)
+        job = started.job
+        if started.joined and bar is not None and not request_id:
+            print(f"joining the ingest already running (job {job.job_id})", file=sys.stderr)
+        # No deadline on the stream: it follows the job to its end, however long it takes.
+        for update in client.watch_ingest(job.job_id):
+            job = update.job
+            if bar is not None:
+                bar.update(_counts(job))
+        if not started.joined or request_id:
+            break
     if bar is not None:
         bar.close()
     return job
 
 
-async def _run_locally(settings: Settings, full: bool, *, quiet: bool) -> pb.IngestJob:
+async def _run_locally(settings: Settings, full: bool, paths: list[str], *,
+                       quiet: bool) -> pb.IngestJob:
     # The composition pieces the server uses, imported here so `knowport health` stays light.
     from services.domain.models import INTERRUPTED_MESSAGE
     from services.ingestor.assembly import build_ingestion
@@ -74,13 +107,14 @@ async def _run_locally(settings: Settings, full: bool, *, quiet: bool) -> pb.Ing
     runtime.knowport_data_dir.mkdir(parents=True, exist_ok=True)
     root = str(runtime.workspace)
     workspace = Workspace(id=workspace_id_for(root), root=root)
+    named = paths or None
     bar = None if quiet else ProgressBar()
     async with open_storage(settings.storage, runtime.knowport_data_dir) as (storage, _):
         await storage.upsert_workspace(workspace)
         ingestion = build_ingestion(settings, storage)
         try:
             while True:
-                job, joined = await ingestion.jobs.start(workspace, full=full)
+                job, joined = await ingestion.jobs.start(workspace, full=full, paths=named)
                 if joined and bar is not None:
                     print(f"an ingest of this workspace is already running (job {job.id}); "
                           "following it", file=sys.stderr)
@@ -88,8 +122,9 @@ async def _run_locally(settings: Settings, full: bool, *, quiet: bool) -> pb.Ing
                     job = snapshot
                     if bar is not None:
                         bar.update(job.counts)
-                # A followed job whose process died ends as interrupted: then take over.
-                if not (joined and job.message == INTERRUPTED_MESSAGE):
+                # A followed job whose process died ends as interrupted: then take over; one
+                # that did not cover the named paths: start again.
+                if not (joined and (job.message == INTERRUPTED_MESSAGE or named)):
                     break
         finally:
             await ingestion.close()

@@ -103,15 +103,21 @@ def _kind(number: int) -> str:
 SNIPPET_LINES = 4  # of each hit's snippet in the text form of `search`
 
 
+STALE = "  [stale: changed on disk since indexed]"
+
+
 def _show_search(answer) -> str:
     several = len({hit.workspace for hit in answer.hits}) > 1
     lines = [(f"[{hit.workspace}] " if several else "")
              + f"{hit.path}:{hit.start_line}-{hit.end_line}  {hit.symbol or '-'} "
-             f"({_kind(hit.kind)}, score {hit.score:.3f})"
+             f"({_kind(hit.kind)}, score {hit.score:.3f})" + (STALE if hit.stale else "")
              + (f"\n    {hit.description}" if hit.description else "")
              + _snippet(hit.snippet)
              for hit in answer.hits]
     lines += [f"note: {notice}" for notice in answer.notices]
+    if any(hit.stale for hit in answer.hits):
+        lines.append("note: stale hits show the text as indexed; `knowport ingest PATH` (or "
+                     "the server's watcher) indexes them again")
     if answer.next_page_token:
         lines.append(f"more: --page-token {answer.next_page_token}")
     return "\n".join(lines) or "no hits"
@@ -127,7 +133,8 @@ def _snippet(snippet: str) -> str:
 def _show_file(answer) -> str:
     """The code with its line numbers, then the symbols of the lines shown (not the whole
     file's list first: that buried the code asked for)."""
-    head = f"{answer.path} ({answer.language}, {answer.size_bytes} bytes)"
+    head = f"{answer.path} ({answer.language}, {answer.size_bytes} bytes)" + (
+        STALE + f"; `knowport ingest {answer.path}` indexes it again" if answer.stale else "")
     parts = [head, answer.summary, _numbered(answer)]
     if answer.next_start_column:  # cut inside a line too long for one answer
         parts.append(f"[cut: ask again with --start-line {answer.text_end_line} "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,6 +23,15 @@ class IngestSettings(BaseSettings):
     ingest_stale_after_seconds: float = Field(default=15.0, ge=1.0, le=3600)
     # `knowport serve` starts an incremental ingest of WORKSPACE when it starts.
     knowport_ingest_on_start: bool = True
+    # `knowport serve` watches WORKSPACE and ingests the files that change (ingestor/watcher.py).
+    knowport_watch: bool = True
+    # Changes are gathered until none came for this long, then ingested as one job.
+    knowport_watch_debounce_ms: int = Field(default=100, ge=10, le=60_000)
+    # auto: the OS's file events, falling back to `rescan` where they are unavailable;
+    # poll: watchfiles' polling (network or container mounts without events);
+    # rescan: an incremental ingest of the whole workspace every rescan interval.
+    knowport_watch_mode: Literal["auto", "poll", "rescan"] = "auto"
+    knowport_watch_rescan_seconds: float = Field(default=60.0, ge=0.5, le=86_400)
 
     @field_validator("ingest_include_extensions", "ingest_include_globs", "ingest_exclude_globs")
     @classmethod

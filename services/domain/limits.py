@@ -21,6 +21,7 @@ MAX_KINDS = 16
 ID_BYTES = 128  # job ids, idempotency keys (request_id), lease ids, lock holders
 WORKSPACE_NAME_BYTES = 256  # a workspace's display name
 MAX_SEARCH_WORKSPACES = 16  # workspaces one search ranks across
+INGEST_PATHS = 1_000  # StartIngest.paths; each at most PATH_BYTES
 PAGE_TOKEN_BYTES = 4_096  # what a client may send back; the server's tokens are far shorter
 # The smallest response budget a caller may ask for (metadata knowport-budget-bytes, which the
 # HTTP gateway sends to fit its larger JSON); smaller asks are raised to it.

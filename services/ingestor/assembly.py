@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from services.config import Settings
+from services.domain.models import Workspace
 from services.inference.embedder import Embedder
 from services.inference.llm import LlmGate, OpenGate, make_client
 from services.inference.onnx_embedder import OnnxEmbedder
@@ -21,6 +22,7 @@ from services.ingestor.enrich import Enricher
 from services.ingestor.jobs import IngestJobs
 from services.ingestor.parse_pool import ParsePool
 from services.ingestor.pipeline import Pipeline
+from services.ingestor.watcher import Watcher, WatchOptions
 from services.storage.port import Storage
 
 log = logging.getLogger(__name__)
@@ -110,3 +112,13 @@ def build_ingestion(settings: Settings, storage: Storage,
                       stale_after=timedelta(seconds=settings.ingest.ingest_stale_after_seconds),
                       paused_reason=lambda: getattr(gate, "paused_reason", ""))
     return Ingestion(jobs, notes, pool)
+
+
+def build_watcher(settings: Settings, storage: Storage, ingestion: Ingestion,
+                  workspace: Workspace) -> Watcher:
+    """The live-update watcher of `workspace` (started by the caller)."""
+    ingest = settings.ingest
+    options = WatchOptions(debounce_ms=ingest.knowport_watch_debounce_ms,
+                           mode=ingest.knowport_watch_mode,
+                           rescan_seconds=ingest.knowport_watch_rescan_seconds)
+    return Watcher(ingestion.jobs, storage, workspace, ingest.scan_rules(), options)

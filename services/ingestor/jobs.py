@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -43,6 +43,7 @@ class _Running:
     progress: Progress
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
+    paths: Sequence[str] | None = None  # only these (workspace-relative); None: the workspace
 
 
 def _now() -> datetime:
@@ -66,11 +67,13 @@ class IngestJobs:
         self._running: dict[str, _Running] = {}
         self._closing = False  # set by shutdown()
 
-    async def start(self, workspace: Workspace, *, full: bool,
-                    request_id: str = "") -> tuple[IngestJob, bool]:
+    async def start(self, workspace: Workspace, *, full: bool, request_id: str = "",
+                    paths: Sequence[str] | None = None) -> tuple[IngestJob, bool]:
         """Start a job, or return the one this request or a running ingest already made.
 
-        The boolean is True when no new job was started.
+        The boolean is True when no new job was started. `paths` restricts the job to those
+        workspace-relative files or folders; a joined job need not cover them (the watcher
+        and the clients start again once it ends).
         """
         if request_id:
             earlier = await self._storage.find_job_by_request_id(workspace.id, request_id)
@@ -84,7 +87,7 @@ class IngestJobs:
         claimed, created = await self._storage.claim_job(job, self._stale_after)
         if not created:
             return self._live(claimed), True
-        running = _Running(job, Progress())
+        running = _Running(job, Progress(), paths=paths)
         self._running[job.id] = running
         running.task = asyncio.create_task(self._run(workspace, running), name=f"ingest-{job.id}")
         return self._snapshot(running), False
@@ -163,6 +166,15 @@ class IngestJobs:
                 return
             await asyncio.sleep(self._interval)
 
+    async def until_finished(self, job_id: str) -> IngestJob | None:
+        """The job's last snapshot, once finished (or interrupted: its runner died)."""
+        if job_id in self._running:  # this process's: its end, at once
+            return await self.wait(job_id)
+        last = None
+        async for last in self.follow(job_id):  # noqa: B007 - the last snapshot is the end
+            pass
+        return last
+
     def _is_stale(self, job: IngestJob) -> bool:
         return job.heartbeat_at is None or _now() - job.heartbeat_at > self._stale_after
 
@@ -206,7 +218,7 @@ class IngestJobs:
         snapshots = asyncio.create_task(self._snapshots(running))
         try:
             await self._make_pipeline().run(workspace, full=job.full, progress=running.progress,
-                                            cancelled=running.cancelled)
+                                            cancelled=running.cancelled, paths=running.paths)
             cancelled = running.cancelled.is_set()
             job.state = JobState.CANCELLED if cancelled else JobState.SUCCEEDED
             job.message = self._summary(running.progress, cancelled)

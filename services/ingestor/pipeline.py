@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +24,7 @@ from services.ingestor.embed import EmbedStage
 from services.ingestor.enrich import Enricher
 from services.ingestor.parse_pool import ParsePool, ParserCrashed
 from services.ingestor.progress import Progress
+from services.ingestor.scope import scoped
 from services.ingestor.text_budget import TextBudget
 from services.storage.port import Files, Symbols
 from services.workspace_files.languages import language_for
@@ -80,8 +81,9 @@ class Pipeline:
     extract_symbols: bool = True  # off: chunks only (the symbols benchmark's baseline)
 
     async def run(self, workspace: Workspace, *, full: bool, progress: Progress,
-                  cancelled: asyncio.Event) -> None:
-        todo = await self._plan(workspace, full, progress)
+                  cancelled: asyncio.Event, paths: Sequence[str] | None = None) -> None:
+        """Ingest the workspace, or only `paths` (workspace-relative files or folders)."""
+        todo = await self._plan(workspace, full, progress, paths)
         if not todo:
             return
         if self.parse_pool is not None:
@@ -110,10 +112,15 @@ class Pipeline:
                                       lambda f: self._persist(workspace, f, progress),
                                       cancelled, leave, workers=PERSIST_WORKERS))
 
-    async def _plan(self, workspace: Workspace, full: bool, progress: Progress) -> list[_File]:
+    async def _plan(self, workspace: Workspace, full: bool, progress: Progress,
+                    paths: Sequence[str] | None) -> list[_File]:
         """Scan, skip what is unchanged (size + mtime), and drop files that left the tree."""
-        stored = {f.path: f for f in await self.storage.list_files(workspace.id)}
-        entries = await asyncio.to_thread(lambda: list(scan(Path(workspace.root), self.rules)))
+        if paths is not None:
+            entries, stored = await scoped(self.storage, workspace, self.rules, paths)
+        else:
+            stored = {f.path: f for f in await self.storage.list_files(workspace.id)}
+            entries = await asyncio.to_thread(lambda: list(scan(Path(workspace.root),
+                                                                self.rules)))
         todo, present = [], set()
         for entry in entries:
             if isinstance(entry, SkippedFile):

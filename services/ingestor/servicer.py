@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from grpc.aio import ServicerContext
@@ -10,17 +10,30 @@ from grpc.aio import ServicerContext
 from knowport.v1 import ingest_service_pb2 as pb
 from knowport.v1 import ingest_service_pb2_grpc as pb_grpc
 from services.domain import limits
-from services.domain.errors import NotFound
+from services.domain.errors import InvalidArgument, NotFound
 from services.domain.models import IngestJob
 from services.ingestor.jobs import IngestJobs
 from services.ingestor.wire import job_to_proto, stats_to_proto
 from services.rpc import paging
 from services.rpc.requests import WorkspaceResolver, bounded_text, enum_value, page_size
 from services.storage.port import Backend, Files, Jobs
+from services.workspace_files.pick import relative_path
 
 
 class _Records(Jobs, Files, Backend, Protocol):
     """What the ingest service reads itself: job records, index stats, the backend's name."""
+
+
+def _paths(requested: Sequence[str], root: str) -> list[str] | None:
+    """The request's paths, workspace-relative; None when it names none (the workspace)."""
+    if not requested:
+        return None
+    if len(requested) > limits.INGEST_PATHS:
+        raise InvalidArgument(f"paths names {len(requested)} paths; at most "
+                              f"{limits.INGEST_PATHS} (start an ingest without paths instead)",
+                              reason="TOO_MANY_PATHS", metadata={"field": "paths"})
+    return [relative_path(bounded_text(path, "paths", max_bytes=limits.PATH_BYTES,
+                                       required=True), root) for path in requested]
 
 
 class IngestServicer(pb_grpc.IngestServiceServicer):
@@ -44,7 +57,8 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
         request_id = bounded_text(request.request_id, "request_id", max_bytes=limits.ID_BYTES)
         workspace = await self._workspaces.resolve(request.workspace)
         job, joined = await self._jobs.start(workspace, full=mode == pb.INGEST_MODE_FULL,
-                                             request_id=request_id)
+                                             request_id=request_id,
+                                             paths=_paths(request.paths, workspace.root))
         return pb.StartIngestResponse(job=job_to_proto(job), joined=joined)
 
     async def CancelIngestJob(self, request: pb.CancelIngestJobRequest,

@@ -23,6 +23,7 @@ from clients import AsyncKnowportClient, tls
 from services.config import Settings
 from services.mcp_bridge.bridge import Bridge
 from services.mcp_bridge.docs_index import DocsIndex
+from services.mcp_bridge.refresh import REFRESH_TOOLS
 from services.mcp_bridge.result_cap import MAX_RESULT_CHARS
 from services.mcp_bridge.search_chain import build_search_chain
 from services.mcp_bridge.symbol_tools import SYMBOL_TOOLS
@@ -36,10 +37,11 @@ INSTRUCTIONS = """\
 Knowledge Port knows this code base: an index of its functions, classes and doc sections with \
 what each does. Start with get_project_overview in an unfamiliar repository; find code with \
 search_code and read it with get_file_context; find documentation with search_docs and read it \
-with read_doc. Before a long stretch of work on the LLM the indexer shares, take the lock with \
-acquire_llm_lock and release it when done. Results are capped at 50,000 characters: when one \
-says truncated, continue with the token, offset or line it gives. A tool error starts with a \
-status code and says what to do."""
+with read_doc. After editing files, call refresh_files with their paths so that search sees \
+the new text at once. Before a long stretch of work on the LLM the indexer shares, take the \
+lock with acquire_llm_lock and release it when done. Results are capped at 50,000 characters: \
+when one says truncated, continue with the token, offset or line it gives. A tool error starts \
+with a status code and says what to do."""
 
 
 def _version() -> str:
@@ -93,7 +95,7 @@ def build_server(settings: Settings, *, max_result_chars: int = MAX_RESULT_CHARS
 
     server = _BridgeServer("knowport", title="Knowledge Port", version=_version(),
                        instructions=INSTRUCTIONS, lifespan=lifespan)
-    for function, title, hints in (*TOOLS, *SYMBOL_TOOLS):
+    for function, title, hints in (*TOOLS, *SYMBOL_TOOLS, *REFRESH_TOOLS):
         server.add_tool(function, title=title, annotations=hints,
                         description=inspect.cleandoc(function.__doc__ or ""))
     return server

@@ -28,7 +28,7 @@ from services.domain.errors import FailedPrecondition, InvalidArgument
 from services.domain.models import Workspace
 from services.http_gateway.serve import RunningGateway, start_gateway
 from services.inference.llm import OpenGate
-from services.ingestor.assembly import Ingestion, build_embedder, build_ingestion
+from services.ingestor.assembly import Ingestion, build_embedder, build_ingestion, build_watcher
 from services.ingestor.servicer import IngestServicer
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.servicer import KnowledgeServicer
@@ -38,6 +38,7 @@ from services.llm_lock.servicer import LockServicer
 from services.server.health import HealthMonitor
 from services.server.status import SYSTEM_SERVICE, StatusServicer, product_version
 from services.server.transport import bind, make_grpc_server
+from services.server.watchers import Watchers
 from services.storage.port import Storage
 from services.workspaces.registry import WorkspaceRegistry
 from services.workspaces.servicer import WorkspaceServicer
@@ -63,6 +64,7 @@ class RunningServer:
     ingestion: Ingestion | None = None
     gateway: RunningGateway | None = None
     gateway_dir: Path | None = None
+    watchers: Watchers | None = None
 
 
 async def start_server(settings: Settings, storage: Storage,
@@ -121,9 +123,16 @@ async def start_server(settings: Settings, storage: Storage,
         server.add_insecure_port(f"unix:{gateway_dir / 'grpc.sock'}")
     await server.start()
     await health.start()
+    watchers = None
+    if ingestion is not None and settings.ingest.knowport_watch:
+        watchers = Watchers(lambda workspace: build_watcher(settings, storage, ingestion,
+                                                            workspace))
+        for workspace in (default_workspace, *workspaces.at_start):
+            await watchers.workspace_added(workspace)
+        workspaces.listeners.append(watchers)
     running = RunningServer(server=server, health=health, port=port, lock=lock,
                             workspaces=workspaces, ingestion=ingestion,
-                            gateway_dir=gateway_dir)
+                            gateway_dir=gateway_dir, watchers=watchers)
     if gateway_dir is not None:
         try:
             running.gateway = await start_gateway(
@@ -142,6 +151,8 @@ async def stop_server(running: RunningServer, grace: float) -> None:
     await running.server.stop(grace)
     if running.gateway_dir is not None:
         shutil.rmtree(running.gateway_dir, ignore_errors=True)
+    if running.watchers is not None:
+        await running.watchers.close()
     if running.ingestion is not None:
         await running.ingestion.close()
     await running.lock.close()

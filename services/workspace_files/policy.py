@@ -110,6 +110,7 @@ class SkipReason(StrEnum):
     SYMLINKED_FOLDER = "symlink to a folder inside the workspace; not followed"
     FILESYSTEM_LOOP = "folder already being scanned (filesystem loop)"
     SYMLINK_NOT_INDEXED = "symlink; these rules index none"  # index_symlinks=False
+    IGNORED = "matched an ignore file (.gitignore, .knowportignore)"  # reported when named
 
 
 @dataclass(frozen=True)

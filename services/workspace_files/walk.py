@@ -42,8 +42,8 @@ from services.workspace_files.policy import (
 
 
 @dataclass(frozen=True, slots=True)
-class _Folder:
-    """A real (not symlinked) folder still to list."""
+class Folder:
+    """A real (not symlinked) folder still to list (or, for `pick`, on the way to a file)."""
 
     abs_path: str
     rel: str  # workspace-relative, '' for the root, else ending in '/'
@@ -52,7 +52,7 @@ class _Folder:
     ancestors: frozenset[tuple[int, int]]  # (st_dev, st_ino) of the folders above it
 
 
-_Item = ScannedFile | SkippedFile | _Folder
+Item = ScannedFile | SkippedFile | Folder
 
 
 def scan(root: Path, rules: ScanRules) -> Iterator[ScannedFile | SkippedFile]:
@@ -87,19 +87,23 @@ class Walk:
         below it."""
         # Depth-first with an explicit stack (no recursion limit on deep trees). Each folder's
         # entries are sorted so that pushing them in reverse yields paths in sorted order.
-        base = self._base_ignores()
-        stack: list[_Item] = [
-            _Folder(os.path.join(self.root, rel.rstrip("/")) if rel else self.root, rel,
+        base = self.base_ignores()
+        stack: list[Item] = [
+            Folder(os.path.join(self.root, rel.rstrip("/")) if rel else self.root, rel,
                     display_name(rel), base, frozenset())
             for rel in reversed(list(start))]
+        yield from self.drain(stack)
+
+    def drain(self, stack: list[Item]) -> Iterator[ScannedFile | SkippedFile]:
+        """The files of the items on `stack` (listed from its end), folders listed in turn."""
         while stack:
             item = stack.pop()
-            if isinstance(item, _Folder):
+            if isinstance(item, Folder):
                 stack.extend(reversed(self._list(item)))
             else:
                 yield item
 
-    def _base_ignores(self) -> tuple[Ignore, ...]:
+    def base_ignores(self) -> tuple[Ignore, ...]:
         # .git/info/exclude ranks below every .gitignore, so it comes first (shallowest).
         if ".gitignore" not in self.rules.ignore_file_names:
             return ()
@@ -107,7 +111,7 @@ class Walk:
         spec = compile_ignore(read_ignore_lines(path), path) if os.path.isfile(path) else None
         return (("", spec),) if spec is not None else ()
 
-    def _list(self, folder: _Folder) -> list[_Item]:
+    def _list(self, folder: Folder) -> list[Item]:
         try:
             st = os.lstat(folder.abs_path)
             if not stat.S_ISDIR(st.st_mode):  # swapped for a symlink or a file since listed
@@ -123,22 +127,27 @@ class Walk:
             return [SkippedFile(folder.shown, SkipReason.FILESYSTEM_LOOP)]
         self.listed(folder.rel, st.st_mtime_ns)
 
-        ignores = folder.ignores
-        # Like git (2.32+), never follow a symlinked ignore file. One spec per folder, with
-        # .knowportignore's lines after .gitignore's so that they win.
-        own = (entries.get(name) for name in self.rules.ignore_file_names)
-        lines = [line for entry in own if entry is not None and entry.is_file(follow_symlinks=False)
-                 for line in read_ignore_lines(entry.path)]
-        if lines and (spec := compile_ignore(lines, folder.abs_path)) is not None:
-            ignores = (*ignores, (folder.rel, spec))
-
+        ignores = self.ignores_inside(folder, lambda name: (
+            (entry := entries.get(name)) is not None and entry.is_file(follow_symlinks=False)))
         ancestors = folder.ancestors | {here}
-        keyed = (self._entry(folder, entry, ignores, ancestors) for entry in entries.values())
+        keyed = (self.entry(folder, entry, ignores, ancestors) for entry in entries.values())
         # A folder sorts as "name/" so that "a.txt" < "a/b" holds as it does for the full paths.
         return [item for _, item in sorted(keyed, key=lambda pair: pair[0]) if item is not None]
 
-    def _entry(self, folder: _Folder, entry: os.DirEntry[str], ignores: tuple[Ignore, ...],
-               ancestors: frozenset[tuple[int, int]]) -> tuple[str, _Item | None]:
+    def ignores_inside(self, folder: Folder,
+                       is_file: Callable[[str], bool]) -> tuple[Ignore, ...]:
+        """The ignore specs that apply to `folder`'s entries: those above it and its own
+        ignore files (`is_file(name)`: a regular file, not a symlink, by that name is there)."""
+        # Like git (2.32+), never follow a symlinked ignore file. One spec per folder, with
+        # .knowportignore's lines after .gitignore's so that they win.
+        lines = [line for name in self.rules.ignore_file_names if is_file(name)
+                 for line in read_ignore_lines(os.path.join(folder.abs_path, name))]
+        if lines and (spec := compile_ignore(lines, folder.abs_path)) is not None:
+            return (*folder.ignores, (folder.rel, spec))
+        return folder.ignores
+
+    def entry(self, folder: Folder, entry: os.DirEntry[str], ignores: tuple[Ignore, ...],
+               ancestors: frozenset[tuple[int, int]]) -> tuple[str, Item | None]:
         name = entry.name
         rel = folder.rel + name
         shown = folder.shown + display_name(name)
@@ -157,7 +166,7 @@ class Walk:
                 return shown, None
             if self.match.exclude is not None and self.match.exclude.match_file(rel):
                 return shown, SkippedFile(shown, SkipReason.EXCLUDED)
-            return shown, _Folder(entry.path, rel, shown, ignores, ancestors)
+            return shown, Folder(entry.path, rel, shown, ignores, ancestors)
         # Git treats a symlink as a file, whatever it points to; so do the ignore rules.
         if self.known(rel) or is_ignored(ignores, rel):
             return shown, None
@@ -165,8 +174,8 @@ class Walk:
             return shown, self._symlink(folder, entry, rel, shown)
         return shown, self._file(entry, rel, shown, follow=False)
 
-    def _symlink(self, folder: _Folder, entry: os.DirEntry[str], rel: str,
-                 shown: str) -> _Item:
+    def _symlink(self, folder: Folder, entry: os.DirEntry[str], rel: str,
+                 shown: str) -> Item:
         if not self.rules.index_symlinks:
             return SkippedFile(shown, SkipReason.SYMLINK_NOT_INDEXED)
         try:
@@ -188,7 +197,7 @@ class Walk:
             return SkippedFile(shown, SkipReason.SECRET)
         return self._file(entry, rel, shown, follow=True)
 
-    def _file(self, entry: os.DirEntry[str], rel: str, shown: str, *, follow: bool) -> _Item:
+    def _file(self, entry: os.DirEntry[str], rel: str, shown: str, *, follow: bool) -> Item:
         reason = self.match.name_reason(entry.name, rel)
         if reason is not None:
             return SkippedFile(shown, reason)

@@ -19,7 +19,7 @@ from tests.support.grpc_server import running_server, settings_for
 TOOLS = {"search_code", "get_file_context", "get_project_overview", "acquire_llm_lock",
          "renew_llm_lock", "release_llm_lock", "get_llm_lock_status", "start_ingest",
          "get_ingest_status", "search_docs", "read_doc", "find_symbol", "find_references",
-         "call_graph"}
+         "call_graph", "refresh_files"}
 READ_ONLY = {"search_code", "get_file_context", "get_project_overview", "get_llm_lock_status",
              "get_ingest_status", "search_docs", "read_doc", "find_symbol", "find_references",
              "call_graph"}

@@ -53,7 +53,7 @@ def settings_for(workspace: Path, **env: str) -> Settings:
     """Settings as the server would load them, from an explicit environment."""
     values = {"WORKSPACE": str(workspace), "GRPC_HOST": "127.0.0.1", "GRPC_PORT": "0",
               "KNOWPORT_HEALTH_INTERVAL_SECONDS": "0.2", "EMBEDDING_BACKEND": "none",
-              "OPENAI_API_BASE": "", **env}
+              "OPENAI_API_BASE": "", "KNOWPORT_WATCH": "false", **env}
     clean = {k: v for k, v in os.environ.items() if k not in values}
     with mock.patch.dict(os.environ, {**clean, **values}, clear=True):
         return load_settings()

@@ -58,7 +58,9 @@ class LineWatch:
 
 
 def start_serve(env: dict[str, str], timeout: float = 60) -> ServeProcess:
-    full_env = {**os.environ, "GRPC_HOST": "127.0.0.1", "GRPC_PORT": "0", **env}
+    # No watcher unless a test asks for one: files a test changes must stay as it left them.
+    full_env = {**os.environ, "GRPC_HOST": "127.0.0.1", "GRPC_PORT": "0",
+                "KNOWPORT_WATCH": "false", **env}
     proc = subprocess.Popen([tool("knowport"), "serve"], env=full_env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []

@@ -47,6 +47,7 @@ BY_FIELD = {
     ("GetCallGraphRequest", "max_nodes"): limits.CALL_GRAPH_NODES,
     ("GetImpactRequest", "path"): limits.PATH_BYTES,
     ("GetImpactRequest", "page_size"): limits.REFERENCES_PAGE,
+    ("StartIngestRequest", "paths"): limits.INGEST_PATHS,
 }
 
 

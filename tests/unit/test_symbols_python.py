@@ -104,7 +104,6 @@ def test_bases_annotations_and_values() -> None:
     assert {
         (INHERITANCE, "", "Base", 16, "Service"),
         (INHERITANCE, "mixins", "Logged", 16, "Service"),
-        (TYPE_USE, "", "int", 19, "Service.start"),
         (TYPE_USE, "", "Optional", 19, "Service.start"),
         (TYPE_USE, "", "CoreEngine", 19, "Service.start"),
         (TYPE_USE, "mixins", "Handle", 19, "Service.start"),
@@ -186,3 +185,69 @@ def test_local_variables_are_not_references() -> None:
     assert ("echo", 9) not in bare and ("total", 12) not in bare
     # A nested definition, the enclosing function and a class attribute do not shadow.
     assert {("inner", 12), ("helper", 12), ("ask", 12), ("prompt", 18)} <= bare
+
+
+def test_overload_stubs_declare_and_the_implementation_defines() -> None:
+    source = """
+    import typing
+    from typing import overload
+
+    @overload
+    def convert(value: Small) -> int: ...
+    @typing.overload
+    def convert(value: Big) -> str: ...
+    def convert(value):
+        return value
+    """
+    found = extract("convert.py", source, "python")
+    assert definitions(found) == {("function", "convert", 8)}
+    # Their names are not uses of the function, their annotations are still type uses.
+    assert {r[3] for r in references(found) if r[2] == "convert"} == set()
+    assert {("Small", 5), ("Big", 7)} <= {(r[2], r[3]) for r in references(found)}
+
+
+def test_members_of_literals_are_builtin_and_not_recorded() -> None:
+    source = "def f(parts):\n    return ''.join(parts) + sep.join(parts)\n"
+    found = references(extract("j.py", source, "python"))
+    assert {(r[1], r[2]) for r in found if r[2] == "join"} == {("sep", "join")}
+
+
+def test_a_name_bound_and_defined_in_one_function_stays_a_reference() -> None:
+    source = """
+    class Box:
+        @property
+        def size(self):
+            return 1
+
+        @size.setter
+        def size(self, value):
+            pass
+
+    def install(translations):
+        if translations:
+            pgettext = translations.pgettext
+        else:
+            def pgettext(c, s):
+                return s
+        return use(pgettext=pgettext)
+    """
+    found = references(extract("box.py", source, "python"))
+    assert (OTHER, "", "size", 6, "Box") in found  # the property the decorator extends
+    assert (OTHER, "", "pgettext", 16, "install") in found
+
+
+def test_builtins_are_not_recorded_unless_the_file_binds_their_name() -> None:
+    source = """
+    from .compat import open
+
+    def format(value) -> str:
+        return str(len(value))
+
+    def main(path) -> int:
+        print(format(path))
+        return open(path)
+    """
+    found = references(extract("pkg/main.py", source, "python"))
+    bare = {name for _, qualifier, name, _, _ in found if not qualifier}
+    assert {"format", "open"} <= bare  # defined or imported here: they may be the workspace's
+    assert not {"str", "len", "int", "print"} & bare

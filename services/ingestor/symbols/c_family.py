@@ -4,7 +4,7 @@ classes, type uses, member uses; `#include` paths and `using` directives as impo
 from __future__ import annotations
 
 from services.domain.symbols import CALL, INHERITANCE, OTHER, TYPE_USE
-from services.ingestor.symbols.rules import Rules
+from services.ingestor.symbols.rules import Rules, filled
 
 _FIELD = "(field_expression field: (field_identifier) @name) @path"
 _INCLUDES = (
@@ -52,12 +52,11 @@ CPP = Rules(
 _MEMBER = "(member_access_expression name: (identifier) @name) @path"
 
 
-def _cs_type(context: str) -> tuple[str, ...]:
-    return (
-        context.replace("{}", "(qualified_name name: (identifier) @name) @path"),
-        context.replace("{}", "(generic_name (identifier) @name)"),
-        context.replace("{}", "(identifier) @name"),
-    )
+_CS_TYPES = (
+    "(qualified_name name: (identifier) @name) @path",
+    "(generic_name (identifier) @name)",
+    "(identifier) @name",
+)
 
 
 CSHARP = Rules(
@@ -66,15 +65,15 @@ CSHARP = Rules(
             f"(invocation_expression function: {_MEMBER})",
             "(invocation_expression function: (identifier) @name)",
             "(invocation_expression function: (generic_name (identifier) @name))",
-            *_cs_type("(object_creation_expression type: {})"),
+            *filled("(object_creation_expression type: {})", _CS_TYPES),
         ),
-        INHERITANCE: _cs_type("(base_list {})"),
+        INHERITANCE: filled("(base_list {})", _CS_TYPES),
         TYPE_USE: (
-            *_cs_type("(variable_declaration type: {})"),
-            *_cs_type("(parameter type: {})"),
-            *_cs_type("(method_declaration returns: {})"),
-            *_cs_type("(property_declaration type: {})"),
-            *_cs_type("(type_argument_list {})"),
+            *filled("(variable_declaration type: {})", _CS_TYPES),
+            *filled("(parameter type: {})", _CS_TYPES),
+            *filled("(method_declaration returns: {})", _CS_TYPES),
+            *filled("(property_declaration type: {})", _CS_TYPES),
+            *filled("(type_argument_list {})", _CS_TYPES),
         ),
         OTHER: (_MEMBER,),
     },

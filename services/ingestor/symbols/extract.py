@@ -86,6 +86,7 @@ class Extractor:
         self.rules = rules
         self.path = path
         self.query = _query(language, walk.grammar, rules)
+        self.declarations: set[int] = set()  # start bytes of definitions that only declare
 
     def extract(self, root: Node) -> FileSymbols:
         q = self.query
@@ -117,15 +118,22 @@ class Extractor:
         ]
         named_at.update(at for at, *_ in found)  # an imported name is an import, not `other`
         found += [r for r in self._references(reference_matches) if r[0] not in named_at]
+        if self.rules.builtins:  # a builtin's name, unless the file binds it: not recorded
+            bound = {i.local_name for i in imports} | {d.name for *_, d in definitions}
+            unbound = self.rules.builtins - bound
+            found = [r for r in found if r[3] or r[1] == IMPORT or self._text(r[2]) not in unbound]
         found.sort(key=lambda f: f[0])
         local_nodes.sort(key=lambda n: n.start_byte)
+        # A name a function binds is its local, unless it also defines it there (`if ...:
+        # f = a.f` / `else: def f(): ...`): then it may be the definition, which resolves.
+        defined = {tuple(qualified.rpartition(".")[::2]) for _, _, _, qualified, _ in definitions}
         locals_ = {
-            (open_[-1][1], self._text(node))
+            local
             for node, open_ in zip(local_nodes, _sweep(local_nodes, definitions), strict=True)
-            if open_
+            if open_ and (local := (open_[-1][1], self._text(node))) not in defined
         }
         return FileSymbols(
-            definitions=tuple(d for *_, d in definitions),
+            definitions=tuple(d for _, at, *_, d in definitions if at not in self.declarations),
             references=tuple(self._scoped(found, definitions, locals_)),
             imports=tuple(
                 ImportBinding(i.local_name, i.target, _line(i.name_node or root))
@@ -165,6 +173,10 @@ class Extractor:
                 end_line=node.end_point.row + 1,
                 signature=self._signature(node),
             )
+            if self.rules.declares_only is not None and self.rules.declares_only(
+                node, self.source
+            ):
+                self.declarations.add(node.start_byte)  # scopes its body, defines nothing
             found.append((name_at, node.start_byte, node.end_byte, item.symbol, definition))
             open_.append((node.end_byte, item))
         return found
@@ -193,7 +205,10 @@ class Extractor:
             known = best.get(name.start_byte)
             if known is None or index < known[0]:
                 best[name.start_byte] = (index, name, captures.get("path"))
+        literals = self.rules.literals
         for at, (index, name, paths) in best.items():
+            if paths and literals and paths[0].named_child(0).type in literals:
+                continue  # `"".join(...)`: a method of a builtin type, never the workspace's
             qualifier = self._qualifier(paths[0], name) if paths else ""
             yield at, self.query.kinds[index], name, qualifier
 

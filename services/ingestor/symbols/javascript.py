@@ -4,13 +4,12 @@ member uses; ES imports and `require`, relative paths made workspace-relative.""
 from __future__ import annotations
 
 from services.domain.symbols import CALL, INHERITANCE, OTHER, TYPE_USE
-from services.ingestor.symbols.rules import Rules
+from services.ingestor.symbols.rules import Rules, filled
 
 _MEMBER = "(member_expression property: (property_identifier) @name) @path"
 
 
-def _bare_or_member(context: str) -> tuple[str, ...]:
-    return (context.replace("{}", _MEMBER), context.replace("{}", "(identifier) @name"))
+_BARE_OR_MEMBER = (_MEMBER, "(identifier) @name")
 
 
 _SOURCE = "source: (string (string_fragment) @module)"
@@ -26,25 +25,27 @@ _IMPORTS = (
     ' @module))) (#eq? @_require "require"))',
 )
 _CALLS = (
-    *_bare_or_member("(call_expression function: {})"),
-    *_bare_or_member("(new_expression constructor: {})"),
+    *filled("(call_expression function: {})", _BARE_OR_MEMBER),
+    *filled("(new_expression constructor: {})", _BARE_OR_MEMBER),
 )
 _OTHER = (_MEMBER,)
+_LITERALS = frozenset({"string", "template_string", "number", "array", "object", "regex"})
 
 JAVASCRIPT = Rules(
     references={
         CALL: _CALLS,
-        INHERITANCE: _bare_or_member("(class_heritage {})"),
+        INHERITANCE: filled("(class_heritage {})", _BARE_OR_MEMBER),
         OTHER: _OTHER,
     },
     imports=_IMPORTS,
+    literals=_LITERALS,
 )
 
 TYPESCRIPT = Rules(
     references={
         CALL: _CALLS,
         INHERITANCE: (
-            *_bare_or_member("(extends_clause value: {})"),
+            *filled("(extends_clause value: {})", _BARE_OR_MEMBER),
             "(implements_clause (type_identifier) @name)",
             "(implements_clause (generic_type name: (type_identifier) @name))",
             "(extends_type_clause type: (type_identifier) @name)",
@@ -56,4 +57,5 @@ TYPESCRIPT = Rules(
         OTHER: _OTHER,
     },
     imports=_IMPORTS,
+    literals=_LITERALS,
 )

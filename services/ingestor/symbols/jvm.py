@@ -4,15 +4,13 @@ superclasses and interfaces, type uses, field uses; imports (aliases in Kotlin).
 from __future__ import annotations
 
 from services.domain.symbols import CALL, INHERITANCE, OTHER, TYPE_USE
-from services.ingestor.symbols.rules import Rules
+from services.ingestor.symbols.rules import Rules, filled
 
-
-def _type_or_generic(context: str) -> tuple[str, ...]:
-    return (
-        context.replace("{}", "(type_identifier) @name"),
-        context.replace("{}", "(generic_type (type_identifier) @name)"),
-        context.replace("{}", "(scoped_type_identifier (type_identifier) @name .) @path"),
-    )
+_TYPES = (
+    "(type_identifier) @name",
+    "(generic_type (type_identifier) @name)",
+    "(scoped_type_identifier (type_identifier) @name .) @path",
+)
 
 
 JAVA = Rules(
@@ -20,12 +18,12 @@ JAVA = Rules(
         CALL: (
             "(method_invocation object: (_) name: (identifier) @name) @path",
             "(method_invocation !object name: (identifier) @name)",
-            *_type_or_generic("(object_creation_expression type: {})"),
+            *filled("(object_creation_expression type: {})", _TYPES),
         ),
         INHERITANCE: (
-            *_type_or_generic("(superclass {})"),
-            *_type_or_generic("(super_interfaces (type_list {}))"),
-            *_type_or_generic("(extends_interfaces (type_list {}))"),
+            *filled("(superclass {})", _TYPES),
+            *filled("(super_interfaces (type_list {}))", _TYPES),
+            *filled("(extends_interfaces (type_list {}))", _TYPES),
         ),
         TYPE_USE: (
             "(scoped_type_identifier (type_identifier) @name .) @path",

@@ -3,21 +3,17 @@ resolved against the file's package."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 
 from tree_sitter import Node
 
 from services.domain.symbols import CALL, INHERITANCE, OTHER, TYPE_USE
 from services.ingestor.symbols.imports import text_of
-from services.ingestor.symbols.rules import Imported, Rules
+from services.ingestor.symbols.rules import Imported, Rules, filled
 
-
-def _named_or_dotted(context: str) -> tuple[str, ...]:
-    """`context` around a bare name, and around the last name of `a.b.name`."""
-    return (
-        context.replace("{}", "(attribute attribute: (identifier) @name) @path"),
-        context.replace("{}", "(identifier) @name"),
-    )
+# A bare name, and the last name of `a.b.name`.
+_NAMED_OR_DOTTED = ("(attribute attribute: (identifier) @name) @path", "(identifier) @name")
 
 
 def module_of(path: str) -> str:
@@ -69,19 +65,35 @@ def _read_import(statement: Node, source: bytes, path: str) -> Iterator[Imported
                        member_node, module)
 
 
+def _overload_stub(node: Node, source: bytes) -> bool:
+    """`@overload` / `@typing.overload` above a function: a signature for type checkers; the
+    undecorated definition after it is the function."""
+    parent = node.parent
+    if parent is None or parent.type != "decorated_definition":
+        return False
+    return any(
+        text_of(d, source).lstrip("@").rsplit(".", 1)[-1] == "overload"
+        for d in parent.named_children
+        if d.type == "decorator"
+    )
+
+
 RULES = Rules(
     references={
         CALL: (
-            *_named_or_dotted("(call function: {})"),
-            *_named_or_dotted("(decorator {})"),
+            *filled("(call function: {})", _NAMED_OR_DOTTED),
+            *filled("(decorator {})", _NAMED_OR_DOTTED),
         ),
-        INHERITANCE: _named_or_dotted("(class_definition superclasses: (argument_list {}))"),
+        INHERITANCE: filled(
+            "(class_definition superclasses: (argument_list {}))", _NAMED_OR_DOTTED
+        ),
         TYPE_USE: (
-            *_named_or_dotted("(type {})"),
+            *filled("(type {})", _NAMED_OR_DOTTED),
             "(generic_type (identifier) @name)",
         ),
         OTHER: (
             "(attribute attribute: (identifier) @name) @path",
+            "(decorator (attribute object: (identifier) @name))",  # @prop.setter
             "(argument_list (identifier) @name)",
             "(keyword_argument value: (identifier) @name)",
             # Where a function is handed on as a value: returned, stored, listed.
@@ -107,6 +119,12 @@ RULES = Rules(
         "(for_statement left: [(pattern_list) (tuple_pattern)] (identifier) @local)",
         "(as_pattern alias: (as_pattern_target (identifier) @local))",
     ),
+    declares_only=_overload_stub,
+    builtins=frozenset(n for n in dir(builtins) if not n.startswith("_")),
+    literals=frozenset({
+        "string", "concatenated_string", "integer", "float", "list", "dictionary", "set",
+        "tuple", "list_comprehension", "dictionary_comprehension", "set_comprehension",
+    }),
     import_statements=("import_statement", "import_from_statement"),
     read_import=_read_import,
 )

@@ -44,6 +44,16 @@ class Rules:
     # Node types of import statements read by `read_import` instead of patterns.
     import_statements: tuple[str, ...] = ()
     read_import: ImportReader | None = None
+    # Node types of literals (strings, lists, numbers): a member used on one (`"".join`)
+    # belongs to a builtin type and is not recorded.
+    literals: frozenset[str] = frozenset()
+    # Names every file sees without binding them (Python's builtins): a bare use of one
+    # that the file neither imports nor defines means the builtin, never the workspace's,
+    # and is not recorded (about one reference in eight in Python).
+    builtins: frozenset[str] = frozenset()
+    # True for a definition node that only declares what another one defines (Python's
+    # `@overload` stubs), as a C `struct x;` does: it is not a definition of its own.
+    declares_only: Callable[[Node, bytes], bool] | None = None
     # Patterns capturing `@local`: names a function binds (parameters, assignments). A bare
     # use of one inside that function is a local variable, not a reference to a definition.
     locals: tuple[str, ...] = ()
@@ -52,3 +62,9 @@ class Rules:
         unknown = set(self.references) - set(REFERENCE_KINDS)
         if unknown:
             raise ValueError(f"unknown reference kinds {sorted(unknown)}")
+
+
+def filled(context: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """`context`, a pattern with a `{}`, once for each way a name is written there (`f`,
+    `a.b.f`, `F<T>`, ...), most specific first."""
+    return tuple(context.replace("{}", name) for name in names)

@@ -9,14 +9,13 @@ from tree_sitter import Node
 
 from services.domain.symbols import CALL, INHERITANCE, OTHER, TYPE_USE
 from services.ingestor.symbols.imports import text_of
-from services.ingestor.symbols.rules import Imported, Rules
+from services.ingestor.symbols.rules import Imported, Rules, filled
 
 _SCOPED = "(scoped_identifier name: (identifier) @name) @path"
 _FIELD = "(field_expression field: (field_identifier) @name) @path"
 
 
-def _callees(context: str) -> tuple[str, ...]:
-    return tuple(context.replace("{}", c) for c in (_SCOPED, _FIELD, "(identifier) @name"))
+_CALLEES = (_SCOPED, _FIELD, "(identifier) @name")
 
 
 def _read_use(statement: Node, source: bytes, path: str) -> Iterator[Imported]:
@@ -56,8 +55,8 @@ def _use_tree(node: Node, prefix: str, source: bytes) -> Iterator[Imported]:
 RULES = Rules(
     references={
         CALL: (
-            *_callees("(call_expression function: {})"),
-            *_callees("(call_expression function: (generic_function function: {}))"),
+            *filled("(call_expression function: {})", _CALLEES),
+            *filled("(call_expression function: (generic_function function: {}))", _CALLEES),
             "(macro_invocation macro: (identifier) @name)",
         ),
         INHERITANCE: (

@@ -4,7 +4,7 @@ interfaces, type hints (PHP), constant uses; `require` and `use` as imports."""
 from __future__ import annotations
 
 from services.domain.symbols import CALL, INHERITANCE, OTHER, TYPE_USE
-from services.ingestor.symbols.rules import Rules
+from services.ingestor.symbols.rules import Rules, filled
 
 RUBY = Rules(
     references={
@@ -30,11 +30,7 @@ RUBY = Rules(
 )
 
 
-def _php_name(context: str) -> tuple[str, ...]:
-    return (
-        context.replace("{}", "(qualified_name (name) @name .) @path"),
-        context.replace("{}", "(name) @name"),
-    )
+_PHP_NAMES = ("(qualified_name (name) @name .) @path", "(name) @name")
 
 
 PHP = Rules(
@@ -43,15 +39,15 @@ PHP = Rules(
             "(member_call_expression name: (name) @name) @path",
             "(nullsafe_member_call_expression name: (name) @name) @path",
             "(scoped_call_expression name: (name) @name) @path",
-            *_php_name("(function_call_expression function: {})"),
-            *_php_name("(object_creation_expression {})"),
+            *filled("(function_call_expression function: {})", _PHP_NAMES),
+            *filled("(object_creation_expression {})", _PHP_NAMES),
         ),
         INHERITANCE: (
-            *_php_name("(base_clause {})"),
-            *_php_name("(class_interface_clause {})"),
-            *_php_name("(use_declaration {})"),
+            *filled("(base_clause {})", _PHP_NAMES),
+            *filled("(class_interface_clause {})", _PHP_NAMES),
+            *filled("(use_declaration {})", _PHP_NAMES),
         ),
-        TYPE_USE: _php_name("(named_type {})"),
+        TYPE_USE: filled("(named_type {})", _PHP_NAMES),
         OTHER: (
             "(member_access_expression name: (name) @name) @path",
             "(class_constant_access_expression (_) (name) @name .) @path",
