@@ -6,8 +6,19 @@ from __future__ import annotations
 import pytest
 
 from services.domain.symbols import FileSymbols, ImportBinding, SymbolReference
-from services.knowledge.symbols.modules import absolute_target, module_of, names_match
-from services.knowledge.symbols.resolve import AMBIGUOUS, RESOLVED, UNRESOLVED, resolve
+from services.knowledge.symbols.modules import (
+    SuffixIndex,
+    absolute_target,
+    module_of,
+    names_match,
+)
+from services.knowledge.symbols.resolve import (
+    AMBIGUOUS,
+    RESOLVED,
+    UNRESOLVED,
+    ranked_candidates,
+    resolve,
+)
 from services.storage.memory.adapter import MemoryStorage
 from tests.support.symbol_fixture import define, store_workspace, use
 
@@ -41,7 +52,7 @@ async def resolved(files: dict[str, tuple[str, FileSymbols]],
                    refs: list[SymbolReference]) -> list[tuple[str, list[str]]]:
     storage = MemoryStorage()
     await store_workspace(storage, WS, files)
-    found = await resolve(storage, WS, refs)
+    found = await ranked_candidates(storage, WS, await resolve(storage, WS, refs), 10)
     return [(r.status, [f"{d.path}:{d.qualified_name}" for d in r.candidates]) for r in found]
 
 
@@ -98,3 +109,16 @@ async def test_a_relative_import_and_a_re_export_resolve():
     assert await resolved(files, [at("pkg/__init__.py", use("build", 1, 20, kind="import")),
                                   at("tool.py", use("build", 3, 0))]) == [
         (RESOLVED, ["pkg/_impl.py:build"]), (RESOLVED, ["pkg/_impl.py:build"])]
+
+
+def test_the_suffix_index_finds_what_names_match_finds():
+    index = SuffixIndex()
+    names = ["src.pkg.mod.f", "pkg.f", "mod.f", "other.g", "f"]
+    for name in names:
+        index.add(name, name)
+    for target in ("pkg.mod.f", "x.pkg.f", "f", "mod.f", "g", "a.b"):
+        assert index.matching(target) == [n for n in names if names_match(n, target)], target
+
+
+async def test_no_references_need_no_definitions():
+    assert await resolve(MemoryStorage(), WS, []) == []

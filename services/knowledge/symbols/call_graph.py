@@ -16,13 +16,21 @@ from dataclasses import dataclass, field
 
 from services.domain.symbol_queries import DefinitionMatch
 from services.domain.symbols import CALL, SymbolDefinition, SymbolReference
-from services.knowledge.symbols.resolve import AMBIGUOUS, RESOLVED, key, resolve
+from services.knowledge.symbols.resolve import (
+    AMBIGUOUS,
+    RESOLVED,
+    MeansAny,
+    key,
+    ranked_candidates,
+    resolve,
+)
 from services.storage.port import Symbols
 
 CALLERS = "callers"
 CALLEES = "callees"
 _ALL = 1_000_000
 _CONTAINERS = frozenset({"class", "interface", "struct", "enum", "module"})
+AMBIGUOUS_EDGES = 5  # an ambiguous call links to its likeliest candidates, at most these
 
 
 @dataclass
@@ -104,7 +112,8 @@ async def _callees(storage: Symbols, workspace_id: str, frontier: list[SymbolDef
         for ref in file.references if file else ():
             if ref.kind == CALL and _inside(ref, d):
                 calls.append((caller, ref))
-    resolved = await resolve(storage, workspace_id, [ref for _, ref in calls])
+    resolved = await ranked_candidates(storage, workspace_id, await resolve(
+        storage, workspace_id, [ref for _, ref in calls]), AMBIGUOUS_EDGES)
     reached = []
     for (caller, ref), found in zip(calls, resolved, strict=True):
         if found.status not in (RESOLVED, AMBIGUOUS):
@@ -126,10 +135,9 @@ async def _callers(storage: Symbols, workspace_id: str, frontier: list[SymbolDef
                    level: int, builder: _Builder) -> list[SymbolDefinition]:
     found = await storage.find_references(workspace_id, {d.name for d in frontier})
     calls = [r for r in found if r.kind == CALL]
-    resolved = await resolve(storage, workspace_id, calls)
-    wanted = {key(d): d for d in frontier}
-    hits = [(r, c) for r in resolved if r.status in (RESOLVED, AMBIGUOUS)
-            for c in r.candidates if key(c) in wanted]
+    means = MeansAny(frontier)
+    resolved = [r for r in await resolve(storage, workspace_id, calls) if means(r)]
+    hits = [(r, c) for r in resolved for c in means.which(r)]
     scopes = await _enclosing(storage, workspace_id, [r.reference for r, _ in hits])
     reached = []
     for found_call, callee_definition in hits:

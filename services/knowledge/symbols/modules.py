@@ -54,3 +54,32 @@ def names_match(full: str, target: str) -> bool:
         return True
     long, short = (full, target) if len(full) > len(target) else (target, full)
     return long.endswith("." + short)
+
+
+def dotted_suffixes(name: str) -> list[str]:
+    """`a.b.c` -> [`a.b.c`, `b.c`, `c`]."""
+    parts = name.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+class SuffixIndex:
+    """Values by dotted name, found by `names_match` without comparing every name."""
+
+    def __init__(self) -> None:
+        self._by_suffix: dict[str, list[tuple[int, object]]] = {}  # every dotted suffix
+        self._by_name: dict[str, list[tuple[int, object]]] = {}
+        self._added = 0
+
+    def add(self, name: str, value: object) -> None:
+        entry = (self._added, value)
+        self._added += 1
+        self._by_name.setdefault(name, []).append(entry)
+        for suffix in dotted_suffixes(name):
+            self._by_suffix.setdefault(suffix, []).append(entry)
+
+    def matching(self, target: str) -> list:
+        """The values of the names that `names_match` target, each once, as added."""
+        found = dict(self._by_suffix.get(target, ()))  # target ends the name
+        for suffix in dotted_suffixes(target)[1:]:  # the name ends the target
+            found.update(self._by_name.get(suffix, ()))
+        return [found[i] for i in sorted(found)]

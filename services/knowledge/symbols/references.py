@@ -9,7 +9,7 @@ from typing import Protocol
 from services.domain.errors import NotFound
 from services.domain.symbol_queries import DefinitionMatch
 from services.domain.symbols import SymbolDefinition
-from services.knowledge.symbols.resolve import AMBIGUOUS, RESOLVED, Resolution, resolve
+from services.knowledge.symbols.resolve import MeansAny, Resolution, resolve
 from services.storage.port import Files, Symbols
 
 _ALL = 1_000_000
@@ -47,8 +47,8 @@ async def references_to(storage: Symbols, workspace_id: str,
     found = await storage.find_references(workspace_id, {d.name for d in targets})
     found = [r for r in found if (not kinds or r.kind in kinds)
              and not (outside and r.path == outside[0] and outside[1] <= r.line <= outside[2])]
-    resolved = await resolve(storage, workspace_id, found)
-    return [r for r in resolved if r.status in (RESOLVED, AMBIGUOUS) and r.may_mean(targets)]
+    means = MeansAny(targets)
+    return [r for r in await resolve(storage, workspace_id, found) if means(r)]
 
 
 async def impact(storage: SymbolIndex, workspace_id: str, path: str, start_line: int,

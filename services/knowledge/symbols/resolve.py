@@ -11,17 +11,20 @@ Nothing is ever guessed silently.
 
 from __future__ import annotations
 
+import heapq
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from services.domain.symbol_queries import DefinitionMatch
 from services.domain.symbols import ImportBinding, SymbolDefinition, SymbolReference
 from services.knowledge.symbols.modules import (
+    SuffixIndex,
     absolute_target,
+    dotted_suffixes,
     folder_of,
     module_of,
-    names_match,
 )
 from services.storage.port import Symbols
 from services.workspace_files.languages import language_for
@@ -35,6 +38,7 @@ _SELF = frozenset({"self", "this", "cls", "Self", "@", "$this", "static"})
 # Languages where a bare name never means a method of the enclosing class.
 _NO_IMPLICIT_SELF = frozenset({"python", "javascript", "typescript", "tsx", "rust", "go",
                                "ruby", "php"})
+_language = lru_cache(maxsize=65_536)(language_for)  # asked once per reference
 _ALL = 1_000_000  # "every definition": a name rarely has more than a few hundred
 
 
@@ -42,15 +46,38 @@ _ALL = 1_000_000  # "every definition": a name rarely has more than a few hundre
 class Resolution:
     reference: SymbolReference
     status: str  # RESOLVED, AMBIGUOUS or UNRESOLVED
-    candidates: tuple[SymbolDefinition, ...] = ()  # the one meant, or the ranked candidates
+    # RESOLVED: the one meant. AMBIGUOUS: every candidate, in storage order, until
+    # `ranked_candidates` ranks the few to show (a common name has thousands, and ranking is
+    # per file: rank only what is shown). References that share a file, a name and a way of
+    # looking it up share one tuple.
+    candidates: tuple[SymbolDefinition, ...] = ()
 
     @property
     def target(self) -> SymbolDefinition | None:
         return self.candidates[0] if self.status == RESOLVED else None
 
-    def may_mean(self, definitions: Iterable[SymbolDefinition]) -> bool:
-        keys = {key(d) for d in definitions}
-        return any(key(c) in keys for c in self.candidates)
+
+class MeansAny:
+    """Which of some definitions a resolution may mean; remembered for each candidate tuple,
+    which many references share."""
+
+    def __init__(self, definitions: Iterable[SymbolDefinition]) -> None:
+        self.keys = {key(d) for d in definitions}
+        # id(candidates) -> (candidates, which of them): holding the tuple keeps its id
+        # from being reused by another one
+        self._seen: dict[int, tuple[tuple, tuple[SymbolDefinition, ...]]] = {}
+
+    def which(self, found: Resolution) -> tuple[SymbolDefinition, ...]:
+        if found.status not in (RESOLVED, AMBIGUOUS):
+            return ()
+        seen = self._seen.get(id(found.candidates))
+        if seen is None:
+            meant = tuple(c for c in found.candidates if key(c) in self.keys)
+            seen = self._seen[id(found.candidates)] = (found.candidates, meant)
+        return seen[1]
+
+    def __call__(self, found: Resolution) -> bool:
+        return bool(self.which(found))
 
 
 def key(d: SymbolDefinition) -> tuple[str, str, int]:
@@ -61,6 +88,8 @@ async def resolve(storage: Symbols, workspace_id: str,
                   references: Sequence[SymbolReference]) -> list[Resolution]:
     """Resolve `references` with two reads: the files' imports, then the definitions of
     every name they may mean."""
+    if not references:
+        return []  # (and no names: a match of no names would be every definition)
     imports = await storage.get_imports(workspace_id, {r.path for r in references})
     bindings = {p: {b.local_name: b for b in found} for p, found in imports.items()}
     names = {r.name for r in references}
@@ -70,7 +99,7 @@ async def resolve(storage: Symbols, workspace_id: str,
             names.add(binding.target.rsplit(".", 1)[-1].rsplit("/", 1)[-1])
     found = await storage.find_definitions(workspace_id, DefinitionMatch(names=tuple(names)),
                                            _ALL)
-    known = _Known(found, imports)
+    known = _Known(found)
     return [known.resolve(ref, bindings.get(ref.path, {})) for ref in references]
 
 
@@ -82,18 +111,20 @@ class _Known:
     """The definitions a batch of references may mean, indexed for the lookups resolution
     makes, and the outcomes already decided (many references share a file and a name)."""
 
-    def __init__(self, found: Iterable[SymbolDefinition],
-                 imports: dict[str, list[ImportBinding]]) -> None:
+    def __init__(self, found: Iterable[SymbolDefinition]) -> None:
         self.by_name: dict[str, list[SymbolDefinition]] = {}
         self.in_file: dict[tuple[str, str], dict[str, SymbolDefinition]] = {}
         for d in found:
             self.by_name.setdefault(d.name, []).append(d)
             self.in_file.setdefault((d.name, d.path), {}).setdefault(d.qualified_name, d)
-        self._imports = imports
+        # name -> its definitions by qualified name and by full dotted name, built on demand
+        self._qualified: dict[str, SuffixIndex] = {}
+        self._full: dict[str, SuffixIndex] = {}
+        self._packages: dict[str, dict[str, list[SymbolDefinition]]] = {}  # by top package
         self._decided: dict[tuple, tuple[str, tuple[SymbolDefinition, ...]]] = {}
 
     def resolve(self, ref: SymbolReference, bindings: dict[str, ImportBinding]) -> Resolution:
-        language = language_for(ref.path)
+        language = _language(ref.path)
         if not ref.qualifier or ref.qualifier in _SELF:
             scoped = self._in_enclosing_scope(ref, language)
             if scoped is not None:
@@ -116,36 +147,46 @@ class _Known:
 
     def _decide(self, ref: SymbolReference, how: tuple,
                 candidates: Callable[[], list[SymbolDefinition]]) -> Resolution:
-        """The outcome for `ref`, decided once per (file, name, how it was looked up)."""
-        memo = (ref.path, ref.name, how)
+        """The outcome for `ref`, decided once per (name, how it was looked up): it does not
+        depend on the file (candidates are ranked per file later, see ranked_candidates)."""
+        memo = (ref.name, how)
         decided = self._decided.get(memo)
         if decided is None:
             found = candidates()
-            if len(found) <= 1:
-                decided = (RESOLVED if found else UNRESOLVED, tuple(found))
-            else:
-                decided = (AMBIGUOUS, tuple(rank(ref, found, self._imports.get(ref.path, []))))
-            self._decided[memo] = decided
+            status = AMBIGUOUS if len(found) > 1 else RESOLVED if found else UNRESOLVED
+            decided = self._decided[memo] = (status, tuple(found))
         return Resolution(ref, *decided)
 
     def _imported(self, target: str) -> list[SymbolDefinition]:
-        candidates = self.by_name.get(target.rsplit(".", 1)[-1], [])
-        exact = [d for d in candidates if any(names_match(full, target)
-                                              for full in _full_names(d))]
+        name = target.rsplit(".", 1)[-1]
+        exact = self._index(self._full, name, _full_names).matching(target)
         if exact:
-            return exact
+            return list(dict.fromkeys(exact))  # a definition may match by both its names
         # A package may re-export a name defined deeper inside it (pkg/__init__.py importing
         # from pkg/_impl.py): the definitions of that name under the target's package remain.
-        package = target.split(".", 1)[0]
-        return [d for d in candidates if any(full.split(".", 1)[0] == package
-                                             for full in _full_names(d))]
+        packages = self._packages.get(name)
+        if packages is None:
+            packages = self._packages[name] = {}
+            for d in self.by_name.get(name, ()):
+                for top in dict.fromkeys(full.split(".", 1)[0] for full in _full_names(d)):
+                    packages.setdefault(top, []).append(d)
+        return packages.get(target.split(".", 1)[0], [])
 
     def _members(self, ref: SymbolReference) -> list[SymbolDefinition]:
-        candidates = self.by_name.get(ref.name, [])
-        named = [d for d in candidates
-                 if names_match(d.qualified_name, f"{ref.qualifier}.{ref.name}")]
+        named = self._index(self._qualified, ref.name, lambda d: (d.qualified_name,)).matching(
+            f"{ref.qualifier}.{ref.name}")
         # `obj.name`: only a member of something can be meant, never a free function.
-        return named or [d for d in candidates if "." in d.qualified_name]
+        return named or [d for d in self.by_name.get(ref.name, ()) if "." in d.qualified_name]
+
+    def _index(self, indexes: dict[str, SuffixIndex], name: str,
+               names_of: Callable[[SymbolDefinition], tuple[str, ...]]) -> SuffixIndex:
+        index = indexes.get(name)
+        if index is None:
+            index = indexes[name] = SuffixIndex()
+            for d in self.by_name.get(name, ()):
+                for dotted in names_of(d):
+                    index.add(dotted, d)
+        return index
 
     def _in_enclosing_scope(self, ref: SymbolReference,
                             language: str) -> SymbolDefinition | None:
@@ -171,22 +212,50 @@ def _full_names(d: SymbolDefinition) -> tuple[str, ...]:
     return (f"{module_of(d.path)}.{d.qualified_name}", f"{folder_of(d.path)}.{d.qualified_name}")
 
 
-def rank(ref: SymbolReference, candidates: list[SymbolDefinition],
-         imports: list[ImportBinding]) -> list[SymbolDefinition]:
+async def ranked_candidates(storage: Symbols, workspace_id: str,
+                            resolutions: Sequence[Resolution],
+                            limit: int) -> list[Resolution]:
+    """The resolutions with each ambiguous one's `limit` likeliest candidates, ranked (once
+    per file and candidate tuple: a page's references share both)."""
+    ambiguous = {r.reference.path for r in resolutions if r.status == AMBIGUOUS}
+    imports = await storage.get_imports(workspace_id, ambiguous) if ambiguous else {}
+    done: dict[tuple[str, int], tuple[SymbolDefinition, ...]] = {}
+    ranked = []
+    for r in resolutions:
+        if r.status == AMBIGUOUS:
+            memo = (r.reference.path, id(r.candidates))
+            if memo not in done:
+                done[memo] = tuple(rank(r.reference, r.candidates,
+                                        imports.get(r.reference.path, []), limit))
+            r = Resolution(r.reference, AMBIGUOUS, done[memo])
+        ranked.append(r)
+    return ranked
+
+
+def rank(ref: SymbolReference, candidates: Sequence[SymbolDefinition],
+         imports: list[ImportBinding], limit: int | None = None) -> list[SymbolDefinition]:
     """Most likely first: same file, same folder, an imported module, then the others."""
     folder = posixpath.dirname(ref.path)
-    targets = [absolute_target(b.target, ref.path) for b in imports]
+    # Every dotted prefix of every import target: a module is imported when one of its
+    # dotted suffixes (a source folder left out) is among them.
+    imported = {p for b in imports for p in _prefixes(absolute_target(b.target, ref.path))}
 
     def closeness(d: SymbolDefinition) -> tuple[int, str, int, str]:
         if d.path == ref.path:
             tier = 0
         elif posixpath.dirname(d.path) == folder:
             tier = 1
-        elif any(names_match(module_of(d.path), t) or t.startswith(module_of(d.path) + ".")
-                 for t in targets):
+        elif any(m in imported for m in dotted_suffixes(module_of(d.path))):
             tier = 2
         else:
             tier = 3
         return tier, d.path, d.start_line, d.qualified_name
 
-    return sorted(candidates, key=closeness)
+    if limit is None:
+        return sorted(candidates, key=closeness)
+    return heapq.nsmallest(limit, candidates, key=closeness)
+
+
+def _prefixes(dotted: str) -> list[str]:
+    parts = dotted.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]

@@ -14,6 +14,7 @@ from services.domain.symbol_queries import DefinitionMatch
 from services.knowledge import paths
 from services.knowledge.symbols import call_graph as graphs
 from services.knowledge.symbols import references as refs
+from services.knowledge.symbols.resolve import Resolution, ranked_candidates
 from services.knowledge.symbols.snippets import line_snippets
 from services.knowledge.wire import kinds
 from services.knowledge.wire import symbols as wire
@@ -109,10 +110,9 @@ class SymbolRequests:
             found = await refs.references_to(self._symbols, workspace.id, targets, kinds_wanted)
             owner = paging.fingerprint("refs", workspace.id, qualified, path, kinds_wanted)
         offset = paging.decode_token(request.page_token, owner, int) or 0
-        page = found[offset:offset + size]
-        snippets = await line_snippets(self._symbols, workspace.id, [r.reference for r in page])
-        return wire.references_response(target, found, offset, size, snippets, self._budget,
-                                        lambda at: paging.encode_token(at, owner))
+        page, snippets = await self._page(workspace.id, found, offset, size)
+        return wire.references_response(target, page, offset, len(found), snippets,
+                                        self._budget, lambda at: paging.encode_token(at, owner))
 
     async def GetCallGraph(self, request: pb.GetCallGraphRequest,
                            context: ServicerContext) -> pb.GetCallGraphResponse:
@@ -142,7 +142,14 @@ class SymbolRequests:
         offset = paging.decode_token(request.page_token, owner, int) or 0
         defined, found = await refs.impact(self._symbols, workspace.id, path,
                                            request.start_line, request.end_line)
-        page = found[offset:offset + size]
-        snippets = await line_snippets(self._symbols, workspace.id, [r.reference for r in page])
-        return wire.impact_response(defined, found, offset, size, snippets, self._budget,
+        page, snippets = await self._page(workspace.id, found, offset, size)
+        return wire.impact_response(defined, page, offset, len(found), snippets, self._budget,
                                     lambda at: paging.encode_token(at, owner))
+
+    async def _page(self, workspace_id: str, found: list[Resolution], offset: int, size: int
+                    ) -> tuple[list[Resolution], dict[tuple[str, int], str]]:
+        """One page of references, candidates ranked, with the text of their lines."""
+        page = await ranked_candidates(self._symbols, workspace_id, found[offset:offset + size],
+                                       wire.MAX_CANDIDATES)
+        return page, await line_snippets(self._symbols, workspace_id,
+                                         [r.reference for r in page])

@@ -85,34 +85,34 @@ def fill_files(room: Room, page: Sequence[Resolution],
     return files, len(page)
 
 
-def references_response(target: SymbolDefinition | None, found: Sequence[Resolution],
-                        offset: int, size: int, snippets: Mapping[tuple[str, int], str],
+def references_response(target: SymbolDefinition | None, page: Sequence[Resolution],
+                        offset: int, total: int, snippets: Mapping[tuple[str, int], str],
                         budget: int, token: Token) -> pb.FindReferencesResponse:
-    response = pb.FindReferencesResponse(total_references=len(found))
+    """`page`: the references from `offset` of `total`, candidates ranked."""
+    response = pb.FindReferencesResponse(total_references=total)
     room = Room(budget - RESERVE_BYTES)
     if target is not None:
         response.definition.CopyFrom(definition(target))
         room.take(field_size(response.definition.ByteSize()))
-    page = found[offset:offset + size]
     files, count = fill_files(room, page, snippets)
     response.files.extend(files)
     response.truncated = count < len(page)
-    if offset + count < len(found):
+    if offset + count < total:
         response.next_page_token = token(offset + count)
     return response
 
 
-def impact_response(defined: Sequence[SymbolDefinition], found: Sequence[Resolution],
-                    offset: int, size: int, snippets: Mapping[tuple[str, int], str],
+def impact_response(defined: Sequence[SymbolDefinition], page: Sequence[Resolution],
+                    offset: int, total: int, snippets: Mapping[tuple[str, int], str],
                     budget: int, token: Token) -> pb.GetImpactResponse:
+    """`page`: the references from `offset` of `total`, candidates ranked."""
     room = Room(budget - RESERVE_BYTES)
     definitions, cut = fill(room, defined, definition)
-    page = found[offset:offset + size]
     files, count = fill_files(room, page, snippets)
     response = pb.GetImpactResponse(definitions=definitions, files=files,
                                     truncated=cut or count < len(page),
-                                    total_references=len(found))
-    if offset + count < len(found):
+                                    total_references=total)
+    if offset + count < total:
         response.next_page_token = token(offset + count)
     return response
 
