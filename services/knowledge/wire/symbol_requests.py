@@ -20,6 +20,7 @@ from services.knowledge.wire import kinds
 from services.knowledge.wire import symbols as wire
 from services.rpc import paging
 from services.rpc.requests import WorkspaceResolver, bounded_text, enum_value, page_size
+from services.rpc.response_cap import asked_budget
 
 _DIRECTIONS = {pb.CALL_DIRECTION_UNSPECIFIED: graphs.CALLERS,
                pb.CALL_DIRECTION_CALLERS: graphs.CALLERS,
@@ -84,7 +85,8 @@ class SymbolRequests:
                                    match.path_glob)
         offset = paging.decode_token(request.page_token, owner, int) or 0
         found = await self._symbols.find_definitions(workspace.id, match, size + 1, offset)
-        return wire.symbols_response(found[:size], offset, len(found) > size, self._budget,
+        return wire.symbols_response(found[:size], offset, len(found) > size,
+                                     asked_budget(context, self._budget),
                                      lambda at: paging.encode_token(at, owner))
 
     async def FindReferences(self, request: pb.FindReferencesRequest,
@@ -112,7 +114,8 @@ class SymbolRequests:
         offset = paging.decode_token(request.page_token, owner, int) or 0
         page, snippets = await self._page(workspace.id, found, offset, size)
         return wire.references_response(target, page, offset, len(found), snippets,
-                                        self._budget, lambda at: paging.encode_token(at, owner))
+                                        asked_budget(context, self._budget),
+                                        lambda at: paging.encode_token(at, owner))
 
     async def GetCallGraph(self, request: pb.GetCallGraphRequest,
                            context: ServicerContext) -> pb.GetCallGraphResponse:
@@ -125,7 +128,7 @@ class SymbolRequests:
         roots = await refs.definitions_named(self._symbols, workspace.id, qualified, path)
         graph = await graphs.call_graph(self._symbols, workspace.id, roots[0], direction,
                                         depth, max_nodes)
-        return wire.call_graph_response(graph, self._budget)
+        return wire.call_graph_response(graph, asked_budget(context, self._budget))
 
     async def GetImpact(self, request: pb.GetImpactRequest,
                         context: ServicerContext) -> pb.GetImpactResponse:
@@ -143,7 +146,8 @@ class SymbolRequests:
         defined, found = await refs.impact(self._symbols, workspace.id, path,
                                            request.start_line, request.end_line)
         page, snippets = await self._page(workspace.id, found, offset, size)
-        return wire.impact_response(defined, page, offset, len(found), snippets, self._budget,
+        return wire.impact_response(defined, page, offset, len(found), snippets,
+                                    asked_budget(context, self._budget),
                                     lambda at: paging.encode_token(at, owner))
 
     async def _page(self, workspace_id: str, found: list[Resolution], offset: int, size: int
