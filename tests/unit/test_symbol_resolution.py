@@ -78,6 +78,20 @@ async def test_a_local_definition_shadows_an_import_and_a_bare_name_is_no_method
            (RESOLVED, ["app.py:Job.parse"])]
 
 
+async def test_self_member_not_in_its_class_is_ambiguous_never_a_free_function():
+    """`self.prompt` where the class defines no `prompt`: inherited or set from outside; a
+    lone method of that name elsewhere is only a candidate, a free function not even that."""
+    files = {"app.py": ("", FileSymbols(definitions=(
+        define("Job", 1, 20, kind="class"), define("run", 2, 6, "Job.run", "method")))),
+        "ui.py": ("", FileSymbols(definitions=(define("prompt", 1, 2),))),
+        "base.py": ("", FileSymbols(definitions=(
+            define("Base", 1, 9, kind="class"),
+            define("prompt", 2, 3, "Base.prompt", "method"))))}
+    assert await resolved(files, [at("app.py", use("prompt", 3, 8, "Job.run", "self")),
+                                  at("app.py", use("missing", 4, 8, "Job.run", "self"))]) == [
+        (AMBIGUOUS, ["base.py:Base.prompt"]), (UNRESOLVED, [])]
+
+
 async def test_java_calls_a_method_of_its_class_without_this():
     files = {"src/Job.java": ("", FileSymbols(definitions=(
         define("Job", 1, 20, kind="class"), define("step", 2, 3, "Job.step", "method"),
