@@ -25,53 +25,55 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n knowport/v1/ingest_service.proto\x12\x0bknowport.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xee\x02\n\x0eIngestProgress\x12\x13\n\x0b\x66iles_total\x18\x01 \x01(\x05\x12\x15\n\rfiles_scanned\x18\x02 \x01(\x05\x12\x14\n\x0c\x66iles_parsed\x18\x03 \x01(\x05\x12\x16\n\x0e\x66iles_enriched\x18\x04 \x01(\x05\x12\x16\n\x0e\x66iles_embedded\x18\x05 \x01(\x05\x12\x17\n\x0f\x66iles_persisted\x18\x06 \x01(\x05\x12\x15\n\rfiles_skipped\x18\x07 \x01(\x05\x12\x17\n\x0f\x66iles_unchanged\x18\x08 \x01(\x05\x12\x15\n\rfiles_deleted\x18\t \x01(\x05\x12\x18\n\x10\x63hunks_persisted\x18\n \x01(\x05\x12\x14\n\x0c\x63urrent_file\x18\x0b \x01(\t\x12\x18\n\x10\x66iles_per_second\x18\x0c \x01(\x01\x12\x13\n\x0b\x65ta_seconds\x18\r \x01(\x01\x12\x15\n\rpaused_reason\x18\x0e \x01(\t\x12\x14\n\x0c\x66iles_failed\x18\x0f \x01(\x05\"+\n\x0bSkippedFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xe8\x02\n\tIngestJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tworkspace\x18\x02 \x01(\t\x12%\n\x04mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.IngestMode\x12*\n\x05state\x18\x04 \x01(\x0e\x32\x1b.knowport.v1.IngestJobState\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inish_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x08progress\x18\x08 \x01(\x0b\x32\x1b.knowport.v1.IngestProgress\x12/\n\rskipped_files\x18\t \x03(\x0b\x32\x18.knowport.v1.SkippedFile\x12\x0f\n\x07message\x18\n \x01(\t\"b\n\x12StartIngestRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12%\n\x04mode\x18\x02 \x01(\x0e\x32\x17.knowport.v1.IngestMode\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"J\n\x13StartIngestResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\x12\x0e\n\x06joined\x18\x02 \x01(\x08\"%\n\x13GetIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\";\n\x14GetIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"Q\n\x15ListIngestJobsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x16ListIngestJobsResponse\x12$\n\x04jobs\x18\x01 \x03(\x0b\x32\x16.knowport.v1.IngestJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x15WatchIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"=\n\x16WatchIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"(\n\x16\x43\x61ncelIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\">\n\x17\x43\x61ncelIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"P\n\x17ListSkippedFilesRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"d\n\x18ListSkippedFilesResponse\x12/\n\rskipped_files\x18\x01 \x03(\x0b\x32\x18.knowport.v1.SkippedFile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x0fGetStatsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"0\n\rLanguageCount\x12\x10\n\x08language\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\"\xd3\x01\n\x10GetStatsResponse\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x17\n\x0fstorage_backend\x18\x02 \x01(\t\x12\r\n\x05\x66iles\x18\x03 \x01(\x05\x12\x0e\n\x06\x63hunks\x18\x04 \x01(\x05\x12\x17\n\x0f\x65nriched_chunks\x18\x05 \x01(\x05\x12\x17\n\x0f\x65mbedded_chunks\x18\x06 \x01(\x05\x12\x13\n\x0btotal_bytes\x18\x07 \x01(\x03\x12-\n\tlanguages\x18\x08 \x03(\x0b\x32\x1a.knowport.v1.LanguageCount*\\\n\nIngestMode\x12\x1b\n\x17INGEST_MODE_UNSPECIFIED\x10\x00\x12\x1b\n\x17INGEST_MODE_INCREMENTAL\x10\x01\x12\x14\n\x10INGEST_MODE_FULL\x10\x02*\xe7\x01\n\x0eIngestJobState\x12 \n\x1cINGEST_JOB_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17INGEST_JOB_STATE_QUEUED\x10\x01\x12\x1c\n\x18INGEST_JOB_STATE_RUNNING\x10\x02\x12\x1b\n\x17INGEST_JOB_STATE_PAUSED\x10\x03\x12\x1e\n\x1aINGEST_JOB_STATE_SUCCEEDED\x10\x04\x12\x1b\n\x17INGEST_JOB_STATE_FAILED\x10\x05\x12\x1e\n\x1aINGEST_JOB_STATE_CANCELLED\x10\x06\x32\xf6\x04\n\rIngestService\x12P\n\x0bStartIngest\x12\x1f.knowport.v1.StartIngestRequest\x1a .knowport.v1.StartIngestResponse\x12S\n\x0cGetIngestJob\x12 .knowport.v1.GetIngestJobRequest\x1a!.knowport.v1.GetIngestJobResponse\x12Y\n\x0eListIngestJobs\x12\".knowport.v1.ListIngestJobsRequest\x1a#.knowport.v1.ListIngestJobsResponse\x12[\n\x0eWatchIngestJob\x12\".knowport.v1.WatchIngestJobRequest\x1a#.knowport.v1.WatchIngestJobResponse0\x01\x12\\\n\x0f\x43\x61ncelIngestJob\x12#.knowport.v1.CancelIngestJobRequest\x1a$.knowport.v1.CancelIngestJobResponse\x12_\n\x10ListSkippedFiles\x12$.knowport.v1.ListSkippedFilesRequest\x1a%.knowport.v1.ListSkippedFilesResponse\x12G\n\x08GetStats\x12\x1c.knowport.v1.GetStatsRequest\x1a\x1d.knowport.v1.GetStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n knowport/v1/ingest_service.proto\x12\x0bknowport.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x03\n\x0eIngestProgress\x12\x13\n\x0b\x66iles_total\x18\x01 \x01(\x05\x12\x15\n\rfiles_scanned\x18\x02 \x01(\x05\x12\x14\n\x0c\x66iles_parsed\x18\x03 \x01(\x05\x12\x16\n\x0e\x66iles_enriched\x18\x04 \x01(\x05\x12\x16\n\x0e\x66iles_embedded\x18\x05 \x01(\x05\x12\x17\n\x0f\x66iles_persisted\x18\x06 \x01(\x05\x12\x15\n\rfiles_skipped\x18\x07 \x01(\x05\x12\x17\n\x0f\x66iles_unchanged\x18\x08 \x01(\x05\x12\x15\n\rfiles_deleted\x18\t \x01(\x05\x12\x18\n\x10\x63hunks_persisted\x18\n \x01(\x05\x12\x14\n\x0c\x63urrent_file\x18\x0b \x01(\t\x12\x18\n\x10\x66iles_per_second\x18\x0c \x01(\x01\x12\x13\n\x0b\x65ta_seconds\x18\r \x01(\x01\x12\x15\n\rpaused_reason\x18\x0e \x01(\t\x12\x14\n\x0c\x66iles_failed\x18\x0f \x01(\x05\x12*\n\x06layers\x18\x10 \x03(\x0b\x32\x1a.knowport.v1.LayerProgress\"\xa4\x01\n\rLayerProgress\x12\r\n\x05layer\x18\x01 \x01(\t\x12\x12\n\nfiles_done\x18\x02 \x01(\x05\x12\x13\n\x0b\x66iles_total\x18\x03 \x01(\x05\x12\x14\n\x0c\x66iles_failed\x18\x04 \x01(\x05\x12\x18\n\x10\x66iles_per_second\x18\x05 \x01(\x01\x12\x13\n\x0b\x65ta_seconds\x18\x06 \x01(\x01\x12\x16\n\x0ewaiting_reason\x18\x07 \x01(\t\"+\n\x0bSkippedFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xe8\x02\n\tIngestJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tworkspace\x18\x02 \x01(\t\x12%\n\x04mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.IngestMode\x12*\n\x05state\x18\x04 \x01(\x0e\x32\x1b.knowport.v1.IngestJobState\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inish_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x08progress\x18\x08 \x01(\x0b\x32\x1b.knowport.v1.IngestProgress\x12/\n\rskipped_files\x18\t \x03(\x0b\x32\x18.knowport.v1.SkippedFile\x12\x0f\n\x07message\x18\n \x01(\t\"b\n\x12StartIngestRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12%\n\x04mode\x18\x02 \x01(\x0e\x32\x17.knowport.v1.IngestMode\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"J\n\x13StartIngestResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\x12\x0e\n\x06joined\x18\x02 \x01(\x08\"%\n\x13GetIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\";\n\x14GetIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"Q\n\x15ListIngestJobsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x16ListIngestJobsResponse\x12$\n\x04jobs\x18\x01 \x03(\x0b\x32\x16.knowport.v1.IngestJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x15WatchIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"=\n\x16WatchIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"(\n\x16\x43\x61ncelIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\">\n\x17\x43\x61ncelIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"P\n\x17ListSkippedFilesRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"d\n\x18ListSkippedFilesResponse\x12/\n\rskipped_files\x18\x01 \x03(\x0b\x32\x18.knowport.v1.SkippedFile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x0fGetStatsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"0\n\rLanguageCount\x12\x10\n\x08language\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\"\xff\x01\n\x10GetStatsResponse\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x17\n\x0fstorage_backend\x18\x02 \x01(\t\x12\r\n\x05\x66iles\x18\x03 \x01(\x05\x12\x0e\n\x06\x63hunks\x18\x04 \x01(\x05\x12\x17\n\x0f\x65nriched_chunks\x18\x05 \x01(\x05\x12\x17\n\x0f\x65mbedded_chunks\x18\x06 \x01(\x05\x12\x13\n\x0btotal_bytes\x18\x07 \x01(\x03\x12-\n\tlanguages\x18\x08 \x03(\x0b\x32\x1a.knowport.v1.LanguageCount\x12*\n\x06layers\x18\t \x03(\x0b\x32\x1a.knowport.v1.LayerProgress*\\\n\nIngestMode\x12\x1b\n\x17INGEST_MODE_UNSPECIFIED\x10\x00\x12\x1b\n\x17INGEST_MODE_INCREMENTAL\x10\x01\x12\x14\n\x10INGEST_MODE_FULL\x10\x02*\xe7\x01\n\x0eIngestJobState\x12 \n\x1cINGEST_JOB_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17INGEST_JOB_STATE_QUEUED\x10\x01\x12\x1c\n\x18INGEST_JOB_STATE_RUNNING\x10\x02\x12\x1b\n\x17INGEST_JOB_STATE_PAUSED\x10\x03\x12\x1e\n\x1aINGEST_JOB_STATE_SUCCEEDED\x10\x04\x12\x1b\n\x17INGEST_JOB_STATE_FAILED\x10\x05\x12\x1e\n\x1aINGEST_JOB_STATE_CANCELLED\x10\x06\x32\xf6\x04\n\rIngestService\x12P\n\x0bStartIngest\x12\x1f.knowport.v1.StartIngestRequest\x1a .knowport.v1.StartIngestResponse\x12S\n\x0cGetIngestJob\x12 .knowport.v1.GetIngestJobRequest\x1a!.knowport.v1.GetIngestJobResponse\x12Y\n\x0eListIngestJobs\x12\".knowport.v1.ListIngestJobsRequest\x1a#.knowport.v1.ListIngestJobsResponse\x12[\n\x0eWatchIngestJob\x12\".knowport.v1.WatchIngestJobRequest\x1a#.knowport.v1.WatchIngestJobResponse0\x01\x12\\\n\x0f\x43\x61ncelIngestJob\x12#.knowport.v1.CancelIngestJobRequest\x1a$.knowport.v1.CancelIngestJobResponse\x12_\n\x10ListSkippedFiles\x12$.knowport.v1.ListSkippedFilesRequest\x1a%.knowport.v1.ListSkippedFilesResponse\x12G\n\x08GetStats\x12\x1c.knowport.v1.GetStatsRequest\x1a\x1d.knowport.v1.GetStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'knowport.v1.ingest_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_INGESTMODE']._serialized_start=2003
-  _globals['_INGESTMODE']._serialized_end=2095
-  _globals['_INGESTJOBSTATE']._serialized_start=2098
-  _globals['_INGESTJOBSTATE']._serialized_end=2329
+  _globals['_INGESTMODE']._serialized_start=2258
+  _globals['_INGESTMODE']._serialized_end=2350
+  _globals['_INGESTJOBSTATE']._serialized_start=2353
+  _globals['_INGESTJOBSTATE']._serialized_end=2584
   _globals['_INGESTPROGRESS']._serialized_start=83
-  _globals['_INGESTPROGRESS']._serialized_end=449
-  _globals['_SKIPPEDFILE']._serialized_start=451
-  _globals['_SKIPPEDFILE']._serialized_end=494
-  _globals['_INGESTJOB']._serialized_start=497
-  _globals['_INGESTJOB']._serialized_end=857
-  _globals['_STARTINGESTREQUEST']._serialized_start=859
-  _globals['_STARTINGESTREQUEST']._serialized_end=957
-  _globals['_STARTINGESTRESPONSE']._serialized_start=959
-  _globals['_STARTINGESTRESPONSE']._serialized_end=1033
-  _globals['_GETINGESTJOBREQUEST']._serialized_start=1035
-  _globals['_GETINGESTJOBREQUEST']._serialized_end=1072
-  _globals['_GETINGESTJOBRESPONSE']._serialized_start=1074
-  _globals['_GETINGESTJOBRESPONSE']._serialized_end=1133
-  _globals['_LISTINGESTJOBSREQUEST']._serialized_start=1135
-  _globals['_LISTINGESTJOBSREQUEST']._serialized_end=1216
-  _globals['_LISTINGESTJOBSRESPONSE']._serialized_start=1218
-  _globals['_LISTINGESTJOBSRESPONSE']._serialized_end=1305
-  _globals['_WATCHINGESTJOBREQUEST']._serialized_start=1307
-  _globals['_WATCHINGESTJOBREQUEST']._serialized_end=1346
-  _globals['_WATCHINGESTJOBRESPONSE']._serialized_start=1348
-  _globals['_WATCHINGESTJOBRESPONSE']._serialized_end=1409
-  _globals['_CANCELINGESTJOBREQUEST']._serialized_start=1411
-  _globals['_CANCELINGESTJOBREQUEST']._serialized_end=1451
-  _globals['_CANCELINGESTJOBRESPONSE']._serialized_start=1453
-  _globals['_CANCELINGESTJOBRESPONSE']._serialized_end=1515
-  _globals['_LISTSKIPPEDFILESREQUEST']._serialized_start=1517
-  _globals['_LISTSKIPPEDFILESREQUEST']._serialized_end=1597
-  _globals['_LISTSKIPPEDFILESRESPONSE']._serialized_start=1599
-  _globals['_LISTSKIPPEDFILESRESPONSE']._serialized_end=1699
-  _globals['_GETSTATSREQUEST']._serialized_start=1701
-  _globals['_GETSTATSREQUEST']._serialized_end=1737
-  _globals['_LANGUAGECOUNT']._serialized_start=1739
-  _globals['_LANGUAGECOUNT']._serialized_end=1787
-  _globals['_GETSTATSRESPONSE']._serialized_start=1790
-  _globals['_GETSTATSRESPONSE']._serialized_end=2001
-  _globals['_INGESTSERVICE']._serialized_start=2332
-  _globals['_INGESTSERVICE']._serialized_end=2962
+  _globals['_INGESTPROGRESS']._serialized_end=493
+  _globals['_LAYERPROGRESS']._serialized_start=496
+  _globals['_LAYERPROGRESS']._serialized_end=660
+  _globals['_SKIPPEDFILE']._serialized_start=662
+  _globals['_SKIPPEDFILE']._serialized_end=705
+  _globals['_INGESTJOB']._serialized_start=708
+  _globals['_INGESTJOB']._serialized_end=1068
+  _globals['_STARTINGESTREQUEST']._serialized_start=1070
+  _globals['_STARTINGESTREQUEST']._serialized_end=1168
+  _globals['_STARTINGESTRESPONSE']._serialized_start=1170
+  _globals['_STARTINGESTRESPONSE']._serialized_end=1244
+  _globals['_GETINGESTJOBREQUEST']._serialized_start=1246
+  _globals['_GETINGESTJOBREQUEST']._serialized_end=1283
+  _globals['_GETINGESTJOBRESPONSE']._serialized_start=1285
+  _globals['_GETINGESTJOBRESPONSE']._serialized_end=1344
+  _globals['_LISTINGESTJOBSREQUEST']._serialized_start=1346
+  _globals['_LISTINGESTJOBSREQUEST']._serialized_end=1427
+  _globals['_LISTINGESTJOBSRESPONSE']._serialized_start=1429
+  _globals['_LISTINGESTJOBSRESPONSE']._serialized_end=1516
+  _globals['_WATCHINGESTJOBREQUEST']._serialized_start=1518
+  _globals['_WATCHINGESTJOBREQUEST']._serialized_end=1557
+  _globals['_WATCHINGESTJOBRESPONSE']._serialized_start=1559
+  _globals['_WATCHINGESTJOBRESPONSE']._serialized_end=1620
+  _globals['_CANCELINGESTJOBREQUEST']._serialized_start=1622
+  _globals['_CANCELINGESTJOBREQUEST']._serialized_end=1662
+  _globals['_CANCELINGESTJOBRESPONSE']._serialized_start=1664
+  _globals['_CANCELINGESTJOBRESPONSE']._serialized_end=1726
+  _globals['_LISTSKIPPEDFILESREQUEST']._serialized_start=1728
+  _globals['_LISTSKIPPEDFILESREQUEST']._serialized_end=1808
+  _globals['_LISTSKIPPEDFILESRESPONSE']._serialized_start=1810
+  _globals['_LISTSKIPPEDFILESRESPONSE']._serialized_end=1910
+  _globals['_GETSTATSREQUEST']._serialized_start=1912
+  _globals['_GETSTATSREQUEST']._serialized_end=1948
+  _globals['_LANGUAGECOUNT']._serialized_start=1950
+  _globals['_LANGUAGECOUNT']._serialized_end=1998
+  _globals['_GETSTATSRESPONSE']._serialized_start=2001
+  _globals['_GETSTATSRESPONSE']._serialized_end=2256
+  _globals['_INGESTSERVICE']._serialized_start=2587
+  _globals['_INGESTSERVICE']._serialized_end=3217
 # @@protoc_insertion_point(module_scope)

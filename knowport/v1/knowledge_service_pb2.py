@@ -24,19 +24,19 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#knowport/v1/knowledge_service.proto\x12\x0bknowport.v1\"\x8a\x01\n\x0cSearchFilter\x12\x11\n\tpath_glob\x18\x01 \x01(\t\x12\x11\n\tlanguages\x18\x02 \x03(\t\x12&\n\x05kinds\x18\x03 \x03(\x0e\x32\x17.knowport.v1.SymbolKind\x12,\n\rexclude_roles\x18\x04 \x03(\x0e\x32\x15.knowport.v1.FileRole\"\xaa\x01\n\rSearchRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12%\n\x04mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SearchMode\x12)\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x19.knowport.v1.SearchFilter\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"\xb8\x02\n\tSearchHit\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12%\n\x04kind\x18\x06 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x10\n\x08language\x18\x07 \x01(\t\x12\r\n\x05score\x18\x08 \x01(\x01\x12\x0f\n\x07snippet\x18\t \x01(\t\x12\x19\n\x11snippet_truncated\x18\n \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x0b \x01(\t\x12\x0f\n\x07purpose\x18\x0c \x01(\t\x12\r\n\x05stale\x18\r \x01(\x08\x12\x14\n\x0cstart_column\x18\x0e \x01(\x05\x12\x16\n\x0esnippet_offset\x18\x0f \x01(\x05\"\xa4\x01\n\x0eSearchResponse\x12$\n\x04hits\x18\x01 \x03(\x0b\x32\x16.knowport.v1.SearchHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12/\n\x0e\x65\x66\x66\x65\x63tive_mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SearchMode\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12\x0f\n\x07notices\x18\x05 \x03(\t\"\x88\x01\n\x15GetFileContextRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x14\n\x0cstart_column\x18\x06 \x01(\x05\"g\n\nFileSymbol\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\"\xb6\x01\n\tFileChunk\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x12\n\nstart_line\x18\x04 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x05 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x0f\n\x07purpose\x18\x07 \x01(\t\x12\x14\n\x0cstart_column\x18\x08 \x01(\x05\"\xb1\x03\n\x16GetFileContextResponse\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\x12\x14\n\x0c\x63ontent_hash\x18\x04 \x01(\t\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12(\n\x07symbols\x18\x06 \x03(\x0b\x32\x17.knowport.v1.FileSymbol\x12&\n\x06\x63hunks\x18\x07 \x03(\x0b\x32\x16.knowport.v1.FileChunk\x12\x0c\n\x04text\x18\x08 \x01(\t\x12\x17\n\x0ftext_start_line\x18\t \x01(\x05\x12\x15\n\rtext_end_line\x18\n \x01(\x05\x12\x11\n\ttruncated\x18\x0b \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x0c \x01(\t\x12\r\n\x05stale\x18\r \x01(\x08\x12\x19\n\x11text_start_column\x18\x0e \x01(\x05\x12\x19\n\x11next_start_column\x18\x0f \x01(\x05\x12\x1d\n\x15symbols_outside_range\x18\x10 \x01(\x05\x12\x1c\n\x14\x63hunks_outside_range\x18\x11 \x01(\x05\":\n\x12GetOverviewRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x11\n\tmax_depth\x18\x02 \x01(\x05\"?\n\rLanguageShare\x12\x10\n\x08language\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\"9\n\x0bLayoutEntry\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\"*\n\tKeyModule\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\"s\n\x0cRankedSymbol\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x12\n\nstart_line\x18\x04 \x01(\x05\x12\x0c\n\x04rank\x18\x05 \x01(\x01\"\x91\x02\n\x13GetOverviewResponse\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04root\x18\x02 \x01(\t\x12-\n\tlanguages\x18\x03 \x03(\x0b\x32\x1a.knowport.v1.LanguageShare\x12(\n\x06layout\x18\x04 \x03(\x0b\x32\x18.knowport.v1.LayoutEntry\x12+\n\x0bkey_modules\x18\x05 \x03(\x0b\x32\x16.knowport.v1.KeyModule\x12\x14\n\x0c\x65ntry_points\x18\x06 \x03(\t\x12*\n\x07symbols\x18\x07 \x03(\x0b\x32\x19.knowport.v1.RankedSymbol\x12\x11\n\ttruncated\x18\x08 \x01(\x08*t\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13SEARCH_MODE_LEXICAL\x10\x01\x12\x18\n\x14SEARCH_MODE_SEMANTIC\x10\x02\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x03*\x83\x02\n\nSymbolKind\x12\x1b\n\x17SYMBOL_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14SYMBOL_KIND_FUNCTION\x10\x01\x12\x16\n\x12SYMBOL_KIND_METHOD\x10\x02\x12\x15\n\x11SYMBOL_KIND_CLASS\x10\x03\x12\x19\n\x15SYMBOL_KIND_INTERFACE\x10\x04\x12\x16\n\x12SYMBOL_KIND_STRUCT\x10\x05\x12\x14\n\x10SYMBOL_KIND_ENUM\x10\x06\x12\x16\n\x12SYMBOL_KIND_MODULE\x10\x07\x12\x17\n\x13SYMBOL_KIND_SECTION\x10\x08\x12\x15\n\x11SYMBOL_KIND_LINES\x10\t*N\n\x08\x46ileRole\x12\x19\n\x15\x46ILE_ROLE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x46ILE_ROLE_TESTS\x10\x01\x12\x12\n\x0e\x46ILE_ROLE_DOCS\x10\x02\x32\x82\x02\n\x10KnowledgeService\x12\x41\n\x06Search\x12\x1a.knowport.v1.SearchRequest\x1a\x1b.knowport.v1.SearchResponse\x12Y\n\x0eGetFileContext\x12\".knowport.v1.GetFileContextRequest\x1a#.knowport.v1.GetFileContextResponse\x12P\n\x0bGetOverview\x12\x1f.knowport.v1.GetOverviewRequest\x1a .knowport.v1.GetOverviewResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#knowport/v1/knowledge_service.proto\x12\x0bknowport.v1\"\x8a\x01\n\x0cSearchFilter\x12\x11\n\tpath_glob\x18\x01 \x01(\t\x12\x11\n\tlanguages\x18\x02 \x03(\t\x12&\n\x05kinds\x18\x03 \x03(\x0e\x32\x17.knowport.v1.SymbolKind\x12,\n\rexclude_roles\x18\x04 \x03(\x0e\x32\x15.knowport.v1.FileRole\"\xaa\x01\n\rSearchRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\r\n\x05query\x18\x02 \x01(\t\x12%\n\x04mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SearchMode\x12)\n\x06\x66ilter\x18\x04 \x01(\x0b\x32\x19.knowport.v1.SearchFilter\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"\xb8\x02\n\tSearchHit\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12%\n\x04kind\x18\x06 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x10\n\x08language\x18\x07 \x01(\t\x12\r\n\x05score\x18\x08 \x01(\x01\x12\x0f\n\x07snippet\x18\t \x01(\t\x12\x19\n\x11snippet_truncated\x18\n \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x0b \x01(\t\x12\x0f\n\x07purpose\x18\x0c \x01(\t\x12\r\n\x05stale\x18\r \x01(\x08\x12\x14\n\x0cstart_column\x18\x0e \x01(\x05\x12\x16\n\x0esnippet_offset\x18\x0f \x01(\x05\"\xbd\x01\n\x0eSearchResponse\x12$\n\x04hits\x18\x01 \x03(\x0b\x32\x16.knowport.v1.SearchHit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12/\n\x0e\x65\x66\x66\x65\x63tive_mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SearchMode\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12\x0f\n\x07notices\x18\x05 \x03(\t\x12\x17\n\x0fvector_coverage\x18\x06 \x01(\x01\"\x88\x01\n\x15GetFileContextRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x14\n\x0cstart_column\x18\x06 \x01(\x05\"g\n\nFileSymbol\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x12\n\nstart_line\x18\x03 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x04 \x01(\x05\"\xb6\x01\n\tFileChunk\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x12\n\nstart_line\x18\x04 \x01(\x05\x12\x10\n\x08\x65nd_line\x18\x05 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x0f\n\x07purpose\x18\x07 \x01(\t\x12\x14\n\x0cstart_column\x18\x08 \x01(\x05\"\xb1\x03\n\x16GetFileContextResponse\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08language\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\x12\x14\n\x0c\x63ontent_hash\x18\x04 \x01(\t\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12(\n\x07symbols\x18\x06 \x03(\x0b\x32\x17.knowport.v1.FileSymbol\x12&\n\x06\x63hunks\x18\x07 \x03(\x0b\x32\x16.knowport.v1.FileChunk\x12\x0c\n\x04text\x18\x08 \x01(\t\x12\x17\n\x0ftext_start_line\x18\t \x01(\x05\x12\x15\n\rtext_end_line\x18\n \x01(\x05\x12\x11\n\ttruncated\x18\x0b \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x0c \x01(\t\x12\r\n\x05stale\x18\r \x01(\x08\x12\x19\n\x11text_start_column\x18\x0e \x01(\x05\x12\x19\n\x11next_start_column\x18\x0f \x01(\x05\x12\x1d\n\x15symbols_outside_range\x18\x10 \x01(\x05\x12\x1c\n\x14\x63hunks_outside_range\x18\x11 \x01(\x05\":\n\x12GetOverviewRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x11\n\tmax_depth\x18\x02 \x01(\x05\"?\n\rLanguageShare\x12\x10\n\x08language\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\"9\n\x0bLayoutEntry\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\"*\n\tKeyModule\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07purpose\x18\x02 \x01(\t\"s\n\x0cRankedSymbol\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.knowport.v1.SymbolKind\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x12\n\nstart_line\x18\x04 \x01(\x05\x12\x0c\n\x04rank\x18\x05 \x01(\x01\"\x91\x02\n\x13GetOverviewResponse\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04root\x18\x02 \x01(\t\x12-\n\tlanguages\x18\x03 \x03(\x0b\x32\x1a.knowport.v1.LanguageShare\x12(\n\x06layout\x18\x04 \x03(\x0b\x32\x18.knowport.v1.LayoutEntry\x12+\n\x0bkey_modules\x18\x05 \x03(\x0b\x32\x16.knowport.v1.KeyModule\x12\x14\n\x0c\x65ntry_points\x18\x06 \x03(\t\x12*\n\x07symbols\x18\x07 \x03(\x0b\x32\x19.knowport.v1.RankedSymbol\x12\x11\n\ttruncated\x18\x08 \x01(\x08*t\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x17\n\x13SEARCH_MODE_LEXICAL\x10\x01\x12\x18\n\x14SEARCH_MODE_SEMANTIC\x10\x02\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x03*\x83\x02\n\nSymbolKind\x12\x1b\n\x17SYMBOL_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14SYMBOL_KIND_FUNCTION\x10\x01\x12\x16\n\x12SYMBOL_KIND_METHOD\x10\x02\x12\x15\n\x11SYMBOL_KIND_CLASS\x10\x03\x12\x19\n\x15SYMBOL_KIND_INTERFACE\x10\x04\x12\x16\n\x12SYMBOL_KIND_STRUCT\x10\x05\x12\x14\n\x10SYMBOL_KIND_ENUM\x10\x06\x12\x16\n\x12SYMBOL_KIND_MODULE\x10\x07\x12\x17\n\x13SYMBOL_KIND_SECTION\x10\x08\x12\x15\n\x11SYMBOL_KIND_LINES\x10\t*N\n\x08\x46ileRole\x12\x19\n\x15\x46ILE_ROLE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x46ILE_ROLE_TESTS\x10\x01\x12\x12\n\x0e\x46ILE_ROLE_DOCS\x10\x02\x32\x82\x02\n\x10KnowledgeService\x12\x41\n\x06Search\x12\x1a.knowport.v1.SearchRequest\x1a\x1b.knowport.v1.SearchResponse\x12Y\n\x0eGetFileContext\x12\".knowport.v1.GetFileContextRequest\x1a#.knowport.v1.GetFileContextResponse\x12P\n\x0bGetOverview\x12\x1f.knowport.v1.GetOverviewRequest\x1a .knowport.v1.GetOverviewResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'knowport.v1.knowledge_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEARCHMODE']._serialized_start=2334
-  _globals['_SEARCHMODE']._serialized_end=2450
-  _globals['_SYMBOLKIND']._serialized_start=2453
-  _globals['_SYMBOLKIND']._serialized_end=2712
-  _globals['_FILEROLE']._serialized_start=2714
-  _globals['_FILEROLE']._serialized_end=2792
+  _globals['_SEARCHMODE']._serialized_start=2359
+  _globals['_SEARCHMODE']._serialized_end=2475
+  _globals['_SYMBOLKIND']._serialized_start=2478
+  _globals['_SYMBOLKIND']._serialized_end=2737
+  _globals['_FILEROLE']._serialized_start=2739
+  _globals['_FILEROLE']._serialized_end=2817
   _globals['_SEARCHFILTER']._serialized_start=53
   _globals['_SEARCHFILTER']._serialized_end=191
   _globals['_SEARCHREQUEST']._serialized_start=194
@@ -44,27 +44,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SEARCHHIT']._serialized_start=367
   _globals['_SEARCHHIT']._serialized_end=679
   _globals['_SEARCHRESPONSE']._serialized_start=682
-  _globals['_SEARCHRESPONSE']._serialized_end=846
-  _globals['_GETFILECONTEXTREQUEST']._serialized_start=849
-  _globals['_GETFILECONTEXTREQUEST']._serialized_end=985
-  _globals['_FILESYMBOL']._serialized_start=987
-  _globals['_FILESYMBOL']._serialized_end=1090
-  _globals['_FILECHUNK']._serialized_start=1093
-  _globals['_FILECHUNK']._serialized_end=1275
-  _globals['_GETFILECONTEXTRESPONSE']._serialized_start=1278
-  _globals['_GETFILECONTEXTRESPONSE']._serialized_end=1711
-  _globals['_GETOVERVIEWREQUEST']._serialized_start=1713
-  _globals['_GETOVERVIEWREQUEST']._serialized_end=1771
-  _globals['_LANGUAGESHARE']._serialized_start=1773
-  _globals['_LANGUAGESHARE']._serialized_end=1836
-  _globals['_LAYOUTENTRY']._serialized_start=1838
-  _globals['_LAYOUTENTRY']._serialized_end=1895
-  _globals['_KEYMODULE']._serialized_start=1897
-  _globals['_KEYMODULE']._serialized_end=1939
-  _globals['_RANKEDSYMBOL']._serialized_start=1941
-  _globals['_RANKEDSYMBOL']._serialized_end=2056
-  _globals['_GETOVERVIEWRESPONSE']._serialized_start=2059
-  _globals['_GETOVERVIEWRESPONSE']._serialized_end=2332
-  _globals['_KNOWLEDGESERVICE']._serialized_start=2795
-  _globals['_KNOWLEDGESERVICE']._serialized_end=3053
+  _globals['_SEARCHRESPONSE']._serialized_end=871
+  _globals['_GETFILECONTEXTREQUEST']._serialized_start=874
+  _globals['_GETFILECONTEXTREQUEST']._serialized_end=1010
+  _globals['_FILESYMBOL']._serialized_start=1012
+  _globals['_FILESYMBOL']._serialized_end=1115
+  _globals['_FILECHUNK']._serialized_start=1118
+  _globals['_FILECHUNK']._serialized_end=1300
+  _globals['_GETFILECONTEXTRESPONSE']._serialized_start=1303
+  _globals['_GETFILECONTEXTRESPONSE']._serialized_end=1736
+  _globals['_GETOVERVIEWREQUEST']._serialized_start=1738
+  _globals['_GETOVERVIEWREQUEST']._serialized_end=1796
+  _globals['_LANGUAGESHARE']._serialized_start=1798
+  _globals['_LANGUAGESHARE']._serialized_end=1861
+  _globals['_LAYOUTENTRY']._serialized_start=1863
+  _globals['_LAYOUTENTRY']._serialized_end=1920
+  _globals['_KEYMODULE']._serialized_start=1922
+  _globals['_KEYMODULE']._serialized_end=1964
+  _globals['_RANKEDSYMBOL']._serialized_start=1966
+  _globals['_RANKEDSYMBOL']._serialized_end=2081
+  _globals['_GETOVERVIEWRESPONSE']._serialized_start=2084
+  _globals['_GETOVERVIEWRESPONSE']._serialized_end=2357
+  _globals['_KNOWLEDGESERVICE']._serialized_start=2820
+  _globals['_KNOWLEDGESERVICE']._serialized_end=3078
 # @@protoc_insertion_point(module_scope)

@@ -30,7 +30,8 @@ class ProgressBar:
             self._stream.write(f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {line}\x1b[K")
             self._stream.flush()
             self._drawn = True
-        elif total and time.monotonic() - self._last_plain >= PLAIN_EVERY_SECONDS:
+        elif ((total or counts.get("layers"))
+              and time.monotonic() - self._last_plain >= PLAIN_EVERY_SECONDS):
             self._last_plain = time.monotonic()
             print(f"ingest: {line}", file=self._stream, flush=True)
 

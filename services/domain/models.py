@@ -42,6 +42,16 @@ class Workspace:
     created_at: datetime | None = None
 
 
+class Layer(enum.StrEnum):
+    """What an indexed file has been through. `structure` (its chunks, symbols and lexical
+    terms) is there as soon as the file is stored; `vectors` and `descriptions` upgrade its
+    chunks in place later (services/ingestor/layers.py)."""
+
+    STRUCTURE = "structure"
+    VECTORS = "vectors"
+    DESCRIPTIONS = "descriptions"
+
+
 @dataclass(frozen=True, slots=True)
 class FileRecord:
     """One indexed file. A file record exists only together with all of its chunks."""
@@ -53,6 +63,9 @@ class FileRecord:
     language: str
     summary: str = ""
     indexed_at: datetime | None = None
+    # The layers complete for this version of the file (Layer values): a rerun does exactly
+    # the missing ones.
+    layers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +132,7 @@ class StorageStats:
     embedded_chunks: int
     total_bytes: int
     languages: dict[str, int] = field(default_factory=dict)  # language -> file count
+    layers: dict[str, int] = field(default_factory=dict)  # layer -> files that have it complete
 
 
 class JobState(enum.StrEnum):

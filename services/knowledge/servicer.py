@@ -33,7 +33,7 @@ from services.rpc.requests import (
     known_names,
     page_size,
 )
-from services.storage.port import ChunkSearch, Files
+from services.storage.port import ChunkLayers, ChunkSearch, Files
 from services.workspace_files.languages import known_languages, language_for
 
 _MODES = {pb.SEARCH_MODE_UNSPECIFIED: Mode.HYBRID, pb.SEARCH_MODE_HYBRID: Mode.HYBRID,
@@ -85,7 +85,7 @@ def validate_path(path: str, root: str = "") -> str:
     return paths.normalise(path, root)
 
 
-class _Index(ChunkSearch, Files, Protocol):
+class _Index(ChunkSearch, ChunkLayers, Files, Protocol):
     """What retrieval reads: the rankings, and files with their chunks."""
 
 
