@@ -60,6 +60,8 @@ async def time_layers(storage: Storage, root: Path, data: Path) -> tuple[float, 
         while not job_done(ingestion, job.id):
             if searchable is None and structure.total and structure.finished:
                 searchable = time.perf_counter() - start
+                say(f"  every file lexically searchable after {searchable:.1f} s; embedding "
+                    f"{progress.layers[Layer.VECTORS].total} files")
             await asyncio.sleep(POLL_SECONDS)
         job = await ingestion.jobs.wait(job.id)
         whole = time.perf_counter() - start
@@ -85,6 +87,7 @@ async def check_lexical(storage: Storage, workspace_id: str) -> None:
 
 
 async def on_backend(name: str, tree: Path, work: Path) -> tuple[float, float, dict]:
+    say(f"{name}:")
     if name == "memory":
         return await time_layers(MemoryStorage(), tree, work / "data")
     server = EmbeddedPostgres(work / "pg")
