@@ -8,7 +8,7 @@ the layer on the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 import asyncpg
@@ -49,56 +49,62 @@ class PostgresChunkLayers(PostgresPool):
 
     async def set_embeddings(self, workspace_id: str, path: str, content_hash: str,
                              vectors: Mapping[str, Sequence[float]]) -> bool:
-        checked = _checked(vectors)
-        async with self._connection() as conn:
-            await self._ensure_vector_indexes(conn, map(len, checked.values()))
-            async with conn.transaction():
-                if not await _lock_version(conn, workspace_id, path, content_hash):
-                    return False
-                await conn.executemany(
-                    "UPDATE chunks SET embedding = $4 WHERE workspace_id = $1 AND path = $2 "
-                    "AND id = $3",
-                    [(workspace_id, path, key, list(v)) for key, v in checked.items()])
-                await _add_layers(conn, workspace_id, path, [Layer.VECTORS], None)
-        return True
+        async def write(conn: asyncpg.Connection, checked: Vectors) -> None:
+            await conn.executemany(
+                "UPDATE chunks SET embedding = $4 WHERE workspace_id = $1 AND path = $2 "
+                "AND id = $3", [(workspace_id, path, key, list(v)) for key, v in checked.items()])
+            await _add_layers(conn, workspace_id, path, [Layer.VECTORS], None)
+
+        return await self._upgrade(workspace_id, path, content_hash, vectors, write)
 
     async def set_descriptions(self, workspace_id: str, path: str, content_hash: str,
                                summary: str, described: Mapping[str, Enrichment],
                                vectors: Mapping[str, Sequence[float]]) -> bool:
+        async def write(conn: asyncpg.Connection, checked: Vectors) -> None:
+            old = await conn.fetch(
+                f"SELECT {rows.CHUNK_COLUMNS_NO_EMBEDDING}, lexical FROM chunks "
+                "WHERE workspace_id = $1 AND path = $2", workspace_id, path)
+            updates, removed, added = [], [], []
+            for row in old:
+                chunk = rows.chunk(row)
+                if (enrichment := described.get(chunk.id)) is not None:
+                    chunk = replace(chunk, description=enrichment.description,
+                                    purpose=enrichment.purpose)
+                document = lexical_document(chunk)
+                vector = checked.get(chunk.id)
+                updates.append((workspace_id, path, chunk.id, chunk.description,
+                                chunk.purpose, document, None if vector is None else list(vector)))
+                if document != row["lexical"]:
+                    removed.append((chunk.id, row["lexical"]))
+                    added.append((chunk.id, document))
+            await conn.executemany(
+                "UPDATE chunks SET description = $4, purpose = $5, lexical = $6, "
+                "embedding = coalesce($7, embedding) "
+                "WHERE workspace_id = $1 AND path = $2 AND id = $3", updates)
+            await terms.update(conn, workspace_id, removed, added)
+            layers = [Layer.DESCRIPTIONS, Layer.VECTORS] if vectors else [Layer.DESCRIPTIONS]
+            await _add_layers(conn, workspace_id, path, layers, summary)
+
+        return await self._upgrade(workspace_id, path, content_hash, vectors, write)
+
+    async def _upgrade(self, workspace_id: str, path: str, content_hash: str,
+                       vectors: Mapping[str, Sequence[float]],
+                       write: Callable[[asyncpg.Connection, Vectors], Awaitable[None]]) -> bool:
+        """`write` in one transaction holding the file row, when it is still that version."""
         checked = _checked(vectors)
         async with self._connection() as conn:
             await self._ensure_vector_indexes(conn, map(len, checked.values()))
             async with conn.transaction():
                 if not await _lock_version(conn, workspace_id, path, content_hash):
                     return False
-                old = await conn.fetch(
-                    f"SELECT {rows.CHUNK_COLUMNS_NO_EMBEDDING}, lexical FROM chunks "
-                    "WHERE workspace_id = $1 AND path = $2", workspace_id, path)
-                updates, removed, added = [], [], []
-                for row in old:
-                    chunk = rows.chunk(row)
-                    if (enrichment := described.get(chunk.id)) is not None:
-                        chunk = replace(chunk, description=enrichment.description,
-                                        purpose=enrichment.purpose)
-                    document = lexical_document(chunk)
-                    vector = checked.get(chunk.id)
-                    updates.append((workspace_id, path, chunk.id, chunk.description,
-                                    chunk.purpose, document,
-                                    None if vector is None else list(vector)))
-                    if document != row["lexical"]:
-                        removed.append((chunk.id, row["lexical"]))
-                        added.append((chunk.id, document))
-                await conn.executemany(
-                    "UPDATE chunks SET description = $4, purpose = $5, lexical = $6, "
-                    "embedding = coalesce($7, embedding) "
-                    "WHERE workspace_id = $1 AND path = $2 AND id = $3", updates)
-                await terms.update(conn, workspace_id, removed, added)
-                layers = [Layer.DESCRIPTIONS, Layer.VECTORS] if vectors else [Layer.DESCRIPTIONS]
-                await _add_layers(conn, workspace_id, path, layers, summary)
+                await write(conn, checked)
         return True
 
 
-def _checked(vectors: Mapping[str, Sequence[float]]) -> dict[str, tuple[float, ...]]:
+Vectors = dict[str, tuple[float, ...]]  # chunk id -> embedding, as float32 values
+
+
+def _checked(vectors: Mapping[str, Sequence[float]]) -> Vectors:
     return {key: checks.vector(v, f"the embedding of chunk {key}") for key, v in vectors.items()}
 
 
