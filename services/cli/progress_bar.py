@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import TextIO
 
-from services.ingestor.progress import progress_line
+from services.ingestor.progress import progress_line, structure_done
 
 WIDTH = 30
 PLAIN_EVERY_SECONDS = 2.0
@@ -23,7 +23,7 @@ class ProgressBar:
 
     def update(self, counts: Mapping[str, object]) -> None:
         total = int(counts.get("files_total", 0) or 0)
-        done = int(counts.get("files_persisted", 0) or 0) + int(counts.get("files_failed", 0) or 0)
+        done = structure_done(counts)
         line = progress_line(counts)
         if self._tty:
             filled = WIDTH * done // total if total else 0

@@ -134,8 +134,7 @@ class Progress:
 
 def progress_line(counts: Mapping[str, object]) -> str:
     """One human line for logs and the CLI, e.g. "120/500 files, 35.2 files/s, ETA 11s"."""
-    done = int(counts.get("files_persisted", 0)) + int(counts.get("files_failed", 0))
-    parts = [f"{done}/{counts.get('files_total', 0)} files"]
+    parts = [f"{structure_done(counts)}/{counts.get('files_total', 0)} files"]
     rate = float(counts.get("files_per_second", 0) or 0)
     if rate > 0:
         parts.append(f"{rate:.1f} files/s")
@@ -150,6 +149,15 @@ def progress_line(counts: Mapping[str, object]) -> str:
     if counts.get("paused_reason"):
         parts.append(str(counts["paused_reason"]))
     return ", ".join(parts)
+
+
+def structure_done(counts: Mapping[str, object]) -> int:
+    """Files through the structure layer (stored, or failed to parse): the job's first figure.
+    Failures of later layers are not among them."""
+    for layer in counts.get("layers") or ():
+        if layer.get("layer") == Layer.STRUCTURE:
+            return int(layer.get("files_done", 0)) + int(layer.get("files_failed", 0))
+    return int(counts.get("files_persisted", 0)) + int(counts.get("files_failed", 0))
 
 
 def _layer_part(layer: Mapping[str, object]) -> str:

@@ -76,3 +76,12 @@ def test_progress_line_shows_the_later_layers():
          "eta_seconds": 6.0},
         {"layer": "descriptions", "files_total": 4}]})
     assert line == "4/4 files, vectors 1/4 (0.5/s, ETA 6s), descriptions 0/4"
+
+
+def test_a_later_layer_failing_does_not_count_as_a_file_through_the_structure():
+    progress = Progress(Clock())
+    progress.add("files_total", 2)
+    progress.persisted("a.py", 1)
+    progress.layers[Layer.VECTORS].total = 1
+    progress.fail("a.py", "failed: vectors: down", Layer.VECTORS)
+    assert progress_line(progress.as_counts()).startswith("1/2 files, ")
