@@ -167,7 +167,7 @@ class Pipeline:
                                          self.rules.max_file_bytes,
                                          skip_secrets=self.rules.skip_secrets)
         if isinstance(source, SkippedFile):
-            progress.skip(source.path, source.reason)
+            progress.skip(source.path, source.reason, Layer.STRUCTURE)
             if item.stored is not None:  # indexed before, not indexable now: drop the old entry
                 progress.add("files_deleted",
                              await self.storage.delete_files(workspace.id, [item.path]))

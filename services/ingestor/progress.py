@@ -81,9 +81,13 @@ class Progress:
         if counter == "files_total":
             self.layers[Layer.STRUCTURE].total += n
 
-    def skip(self, path: str, reason: str) -> None:
+    def skip(self, path: str, reason: str, planned_for: Layer | None = None) -> None:
+        """A file left out, with the reason; `planned_for`: the layer that counted it among
+        its files to do before the skip was found (on reading it), which now has one less."""
         self.skipped.append((path, reason))
         self.counts["files_skipped"] += 1
+        if planned_for is not None:
+            self.layers[planned_for].total -= 1
 
     def fail(self, path: str, reason: str, layer: Layer = Layer.STRUCTURE) -> None:
         """A file that could not be finished this run (in that layer); it stays as it was

@@ -85,3 +85,11 @@ def test_a_later_layer_failing_does_not_count_as_a_file_through_the_structure():
     progress.layers[Layer.VECTORS].total = 1
     progress.fail("a.py", "failed: vectors: down", Layer.VECTORS)
     assert progress_line(progress.as_counts()).startswith("1/2 files, ")
+
+
+def test_a_file_skipped_on_reading_leaves_the_structure_layer_able_to_finish():
+    progress = Progress(Clock())
+    progress.add("files_total", 2)
+    progress.persisted("a.py", 1)
+    progress.skip("secret.py", "secret-looking content", Layer.STRUCTURE)
+    assert progress.layers[Layer.STRUCTURE].finished
