@@ -155,8 +155,11 @@ async def test_postgres_killed_mid_ingest_then_restarted(pg, llm, workspace, exp
         assert rerun.state == ingest_pb.INGEST_JOB_STATE_SUCCEEDED, rerun.message
         # It resumed: files committed well before the kill are not done again. (Not all of
         # them: files commit without waiting for the WAL flush, by design, so the last
-        # ~200 ms of commits may be lost; the rerun redoes those, as the equality shows.)
-        assert rerun.progress.files_unchanged > 0, rerun.progress
+        # ~200 ms of commits may be lost; the rerun redoes those, as the equality shows. The
+        # structure of all 61 files takes less than that, so a kill in that layer may lose
+        # all of it.)
+        if layer is not Layer.STRUCTURE:
+            assert rerun.progress.files_unchanged > 0, rerun.progress
 
         assert await index_state(storage, server.workspace.id) == expected
         stats = await server.ingest.GetStats(ingest_pb.GetStatsRequest())
