@@ -105,8 +105,8 @@ def build_ingestion(settings: Settings, storage: Storage,
     embed_gate = gate if gates_embeddings else OpenGate()
     embedder = build_embed_stage(settings, storage, embed_gate, notes)
     # Only an endpoint embedder asks the gate; local models never wait for the lock.
-    vectors_gated = gates_embeddings and isinstance(getattr(embedder, "embedder", None),
-                                                    OpenAIEmbedder)
+    vectors_gated = (gates_embeddings and embedder is not None
+                     and isinstance(embedder.embedder, OpenAIEmbedder))
     pool = ParsePool(settings.ingest.ingest_parse_workers)
     rules = settings.ingest.scan_rules()
 
