@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n knowport/v1/ingest_service.proto\x12\x0bknowport.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xee\x02\n\x0eIngestProgress\x12\x13\n\x0b\x66iles_total\x18\x01 \x01(\x05\x12\x15\n\rfiles_scanned\x18\x02 \x01(\x05\x12\x14\n\x0c\x66iles_parsed\x18\x03 \x01(\x05\x12\x16\n\x0e\x66iles_enriched\x18\x04 \x01(\x05\x12\x16\n\x0e\x66iles_embedded\x18\x05 \x01(\x05\x12\x17\n\x0f\x66iles_persisted\x18\x06 \x01(\x05\x12\x15\n\rfiles_skipped\x18\x07 \x01(\x05\x12\x17\n\x0f\x66iles_unchanged\x18\x08 \x01(\x05\x12\x15\n\rfiles_deleted\x18\t \x01(\x05\x12\x18\n\x10\x63hunks_persisted\x18\n \x01(\x05\x12\x14\n\x0c\x63urrent_file\x18\x0b \x01(\t\x12\x18\n\x10\x66iles_per_second\x18\x0c \x01(\x01\x12\x13\n\x0b\x65ta_seconds\x18\r \x01(\x01\x12\x15\n\rpaused_reason\x18\x0e \x01(\t\x12\x14\n\x0c\x66iles_failed\x18\x0f \x01(\x05\"+\n\x0bSkippedFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xe8\x02\n\tIngestJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tworkspace\x18\x02 \x01(\t\x12%\n\x04mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.IngestMode\x12*\n\x05state\x18\x04 \x01(\x0e\x32\x1b.knowport.v1.IngestJobState\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inish_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x08progress\x18\x08 \x01(\x0b\x32\x1b.knowport.v1.IngestProgress\x12/\n\rskipped_files\x18\t \x03(\x0b\x32\x18.knowport.v1.SkippedFile\x12\x0f\n\x07message\x18\n \x01(\t\"q\n\x12StartIngestRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12%\n\x04mode\x18\x02 \x01(\x0e\x32\x17.knowport.v1.IngestMode\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\r\n\x05paths\x18\x04 \x03(\t\"J\n\x13StartIngestResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\x12\x0e\n\x06joined\x18\x02 \x01(\x08\"%\n\x13GetIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\";\n\x14GetIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"Q\n\x15ListIngestJobsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x16ListIngestJobsResponse\x12$\n\x04jobs\x18\x01 \x03(\x0b\x32\x16.knowport.v1.IngestJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x15WatchIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"=\n\x16WatchIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"(\n\x16\x43\x61ncelIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\">\n\x17\x43\x61ncelIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"P\n\x17ListSkippedFilesRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"d\n\x18ListSkippedFilesResponse\x12/\n\rskipped_files\x18\x01 \x03(\x0b\x32\x18.knowport.v1.SkippedFile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x0fGetStatsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"0\n\rLanguageCount\x12\x10\n\x08language\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\"\xd3\x01\n\x10GetStatsResponse\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x17\n\x0fstorage_backend\x18\x02 \x01(\t\x12\r\n\x05\x66iles\x18\x03 \x01(\x05\x12\x0e\n\x06\x63hunks\x18\x04 \x01(\x05\x12\x17\n\x0f\x65nriched_chunks\x18\x05 \x01(\x05\x12\x17\n\x0f\x65mbedded_chunks\x18\x06 \x01(\x05\x12\x13\n\x0btotal_bytes\x18\x07 \x01(\x03\x12-\n\tlanguages\x18\x08 \x03(\x0b\x32\x1a.knowport.v1.LanguageCount*\\\n\nIngestMode\x12\x1b\n\x17INGEST_MODE_UNSPECIFIED\x10\x00\x12\x1b\n\x17INGEST_MODE_INCREMENTAL\x10\x01\x12\x14\n\x10INGEST_MODE_FULL\x10\x02*\xe7\x01\n\x0eIngestJobState\x12 \n\x1cINGEST_JOB_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17INGEST_JOB_STATE_QUEUED\x10\x01\x12\x1c\n\x18INGEST_JOB_STATE_RUNNING\x10\x02\x12\x1b\n\x17INGEST_JOB_STATE_PAUSED\x10\x03\x12\x1e\n\x1aINGEST_JOB_STATE_SUCCEEDED\x10\x04\x12\x1b\n\x17INGEST_JOB_STATE_FAILED\x10\x05\x12\x1e\n\x1aINGEST_JOB_STATE_CANCELLED\x10\x06\x32\xe4\x06\n\rIngestService\x12l\n\x0bStartIngest\x12\x1f.knowport.v1.StartIngestRequest\x1a .knowport.v1.StartIngestResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/ingest/jobs:\x01*\x12u\n\x0cGetIngestJob\x12 .knowport.v1.GetIngestJobRequest\x1a!.knowport.v1.GetIngestJobResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/ingest/jobs/{job_id}\x12r\n\x0eListIngestJobs\x12\".knowport.v1.ListIngestJobsRequest\x1a#.knowport.v1.ListIngestJobsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/ingest/jobs\x12\x83\x01\n\x0eWatchIngestJob\x12\".knowport.v1.WatchIngestJobRequest\x1a#.knowport.v1.WatchIngestJobResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/ingest/jobs/{job_id}:watch0\x01\x12\x88\x01\n\x0f\x43\x61ncelIngestJob\x12#.knowport.v1.CancelIngestJobRequest\x1a$.knowport.v1.CancelIngestJobResponse\"*\x82\xd3\xe4\x93\x02$\"\x1f/v1/ingest/jobs/{job_id}:cancel:\x01*\x12\x8f\x01\n\x10ListSkippedFiles\x12$.knowport.v1.ListSkippedFilesRequest\x1a%.knowport.v1.ListSkippedFilesResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/ingest/jobs/{job_id}/skipped_files\x12W\n\x08GetStats\x12\x1c.knowport.v1.GetStatsRequest\x1a\x1d.knowport.v1.GetStatsResponse\"\x0e\x82\xd3\xe4\x93\x02\x08\x12\x06/statsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n knowport/v1/ingest_service.proto\x12\x0bknowport.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x03\n\x0eIngestProgress\x12\x13\n\x0b\x66iles_total\x18\x01 \x01(\x05\x12\x15\n\rfiles_scanned\x18\x02 \x01(\x05\x12\x14\n\x0c\x66iles_parsed\x18\x03 \x01(\x05\x12\x16\n\x0e\x66iles_enriched\x18\x04 \x01(\x05\x12\x16\n\x0e\x66iles_embedded\x18\x05 \x01(\x05\x12\x17\n\x0f\x66iles_persisted\x18\x06 \x01(\x05\x12\x15\n\rfiles_skipped\x18\x07 \x01(\x05\x12\x17\n\x0f\x66iles_unchanged\x18\x08 \x01(\x05\x12\x15\n\rfiles_deleted\x18\t \x01(\x05\x12\x18\n\x10\x63hunks_persisted\x18\n \x01(\x05\x12\x14\n\x0c\x63urrent_file\x18\x0b \x01(\t\x12\x18\n\x10\x66iles_per_second\x18\x0c \x01(\x01\x12\x13\n\x0b\x65ta_seconds\x18\r \x01(\x01\x12\x15\n\rpaused_reason\x18\x0e \x01(\t\x12\x14\n\x0c\x66iles_failed\x18\x0f \x01(\x05\x12*\n\x06layers\x18\x10 \x03(\x0b\x32\x1a.knowport.v1.LayerProgress\"\xa4\x01\n\rLayerProgress\x12\r\n\x05layer\x18\x01 \x01(\t\x12\x12\n\nfiles_done\x18\x02 \x01(\x05\x12\x13\n\x0b\x66iles_total\x18\x03 \x01(\x05\x12\x14\n\x0c\x66iles_failed\x18\x04 \x01(\x05\x12\x18\n\x10\x66iles_per_second\x18\x05 \x01(\x01\x12\x13\n\x0b\x65ta_seconds\x18\x06 \x01(\x01\x12\x16\n\x0ewaiting_reason\x18\x07 \x01(\t\"+\n\x0bSkippedFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xe8\x02\n\tIngestJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tworkspace\x18\x02 \x01(\t\x12%\n\x04mode\x18\x03 \x01(\x0e\x32\x17.knowport.v1.IngestMode\x12*\n\x05state\x18\x04 \x01(\x0e\x32\x1b.knowport.v1.IngestJobState\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inish_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x08progress\x18\x08 \x01(\x0b\x32\x1b.knowport.v1.IngestProgress\x12/\n\rskipped_files\x18\t \x03(\x0b\x32\x18.knowport.v1.SkippedFile\x12\x0f\n\x07message\x18\n \x01(\t\"q\n\x12StartIngestRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12%\n\x04mode\x18\x02 \x01(\x0e\x32\x17.knowport.v1.IngestMode\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\r\n\x05paths\x18\x04 \x03(\t\"J\n\x13StartIngestResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\x12\x0e\n\x06joined\x18\x02 \x01(\x08\"%\n\x13GetIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\";\n\x14GetIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"Q\n\x15ListIngestJobsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x16ListIngestJobsResponse\x12$\n\x04jobs\x18\x01 \x03(\x0b\x32\x16.knowport.v1.IngestJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x15WatchIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"=\n\x16WatchIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"(\n\x16\x43\x61ncelIngestJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\">\n\x17\x43\x61ncelIngestJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.knowport.v1.IngestJob\"P\n\x17ListSkippedFilesRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"d\n\x18ListSkippedFilesResponse\x12/\n\rskipped_files\x18\x01 \x03(\x0b\x32\x18.knowport.v1.SkippedFile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x0fGetStatsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"0\n\rLanguageCount\x12\x10\n\x08language\x18\x01 \x01(\t\x12\r\n\x05\x66iles\x18\x02 \x01(\x05\"\xff\x01\n\x10GetStatsResponse\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x17\n\x0fstorage_backend\x18\x02 \x01(\t\x12\r\n\x05\x66iles\x18\x03 \x01(\x05\x12\x0e\n\x06\x63hunks\x18\x04 \x01(\x05\x12\x17\n\x0f\x65nriched_chunks\x18\x05 \x01(\x05\x12\x17\n\x0f\x65mbedded_chunks\x18\x06 \x01(\x05\x12\x13\n\x0btotal_bytes\x18\x07 \x01(\x03\x12-\n\tlanguages\x18\x08 \x03(\x0b\x32\x1a.knowport.v1.LanguageCount\x12*\n\x06layers\x18\t \x03(\x0b\x32\x1a.knowport.v1.LayerProgress*\\\n\nIngestMode\x12\x1b\n\x17INGEST_MODE_UNSPECIFIED\x10\x00\x12\x1b\n\x17INGEST_MODE_INCREMENTAL\x10\x01\x12\x14\n\x10INGEST_MODE_FULL\x10\x02*\xe7\x01\n\x0eIngestJobState\x12 \n\x1cINGEST_JOB_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17INGEST_JOB_STATE_QUEUED\x10\x01\x12\x1c\n\x18INGEST_JOB_STATE_RUNNING\x10\x02\x12\x1b\n\x17INGEST_JOB_STATE_PAUSED\x10\x03\x12\x1e\n\x1aINGEST_JOB_STATE_SUCCEEDED\x10\x04\x12\x1b\n\x17INGEST_JOB_STATE_FAILED\x10\x05\x12\x1e\n\x1aINGEST_JOB_STATE_CANCELLED\x10\x06\x32\xe4\x06\n\rIngestService\x12l\n\x0bStartIngest\x12\x1f.knowport.v1.StartIngestRequest\x1a .knowport.v1.StartIngestResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/ingest/jobs:\x01*\x12u\n\x0cGetIngestJob\x12 .knowport.v1.GetIngestJobRequest\x1a!.knowport.v1.GetIngestJobResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/ingest/jobs/{job_id}\x12r\n\x0eListIngestJobs\x12\".knowport.v1.ListIngestJobsRequest\x1a#.knowport.v1.ListIngestJobsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/ingest/jobs\x12\x83\x01\n\x0eWatchIngestJob\x12\".knowport.v1.WatchIngestJobRequest\x1a#.knowport.v1.WatchIngestJobResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/ingest/jobs/{job_id}:watch0\x01\x12\x88\x01\n\x0f\x43\x61ncelIngestJob\x12#.knowport.v1.CancelIngestJobRequest\x1a$.knowport.v1.CancelIngestJobResponse\"*\x82\xd3\xe4\x93\x02$\"\x1f/v1/ingest/jobs/{job_id}:cancel:\x01*\x12\x8f\x01\n\x10ListSkippedFiles\x12$.knowport.v1.ListSkippedFilesRequest\x1a%.knowport.v1.ListSkippedFilesResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/ingest/jobs/{job_id}/skipped_files\x12W\n\x08GetStats\x12\x1c.knowport.v1.GetStatsRequest\x1a\x1d.knowport.v1.GetStatsResponse\"\x0e\x82\xd3\xe4\x93\x02\x08\x12\x06/statsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,46 +47,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INGESTSERVICE'].methods_by_name['ListSkippedFiles']._serialized_options = b'\202\323\344\223\002(\022&/v1/ingest/jobs/{job_id}/skipped_files'
   _globals['_INGESTSERVICE'].methods_by_name['GetStats']._loaded_options = None
   _globals['_INGESTSERVICE'].methods_by_name['GetStats']._serialized_options = b'\202\323\344\223\002\010\022\006/stats'
-  _globals['_INGESTMODE']._serialized_start=2048
-  _globals['_INGESTMODE']._serialized_end=2140
-  _globals['_INGESTJOBSTATE']._serialized_start=2143
-  _globals['_INGESTJOBSTATE']._serialized_end=2374
+  _globals['_INGESTMODE']._serialized_start=2303
+  _globals['_INGESTMODE']._serialized_end=2395
+  _globals['_INGESTJOBSTATE']._serialized_start=2398
+  _globals['_INGESTJOBSTATE']._serialized_end=2629
   _globals['_INGESTPROGRESS']._serialized_start=113
-  _globals['_INGESTPROGRESS']._serialized_end=479
-  _globals['_SKIPPEDFILE']._serialized_start=481
-  _globals['_SKIPPEDFILE']._serialized_end=524
-  _globals['_INGESTJOB']._serialized_start=527
-  _globals['_INGESTJOB']._serialized_end=887
-  _globals['_STARTINGESTREQUEST']._serialized_start=889
-  _globals['_STARTINGESTREQUEST']._serialized_end=1002
-  _globals['_STARTINGESTRESPONSE']._serialized_start=1004
-  _globals['_STARTINGESTRESPONSE']._serialized_end=1078
-  _globals['_GETINGESTJOBREQUEST']._serialized_start=1080
-  _globals['_GETINGESTJOBREQUEST']._serialized_end=1117
-  _globals['_GETINGESTJOBRESPONSE']._serialized_start=1119
-  _globals['_GETINGESTJOBRESPONSE']._serialized_end=1178
-  _globals['_LISTINGESTJOBSREQUEST']._serialized_start=1180
-  _globals['_LISTINGESTJOBSREQUEST']._serialized_end=1261
-  _globals['_LISTINGESTJOBSRESPONSE']._serialized_start=1263
-  _globals['_LISTINGESTJOBSRESPONSE']._serialized_end=1350
-  _globals['_WATCHINGESTJOBREQUEST']._serialized_start=1352
-  _globals['_WATCHINGESTJOBREQUEST']._serialized_end=1391
-  _globals['_WATCHINGESTJOBRESPONSE']._serialized_start=1393
-  _globals['_WATCHINGESTJOBRESPONSE']._serialized_end=1454
-  _globals['_CANCELINGESTJOBREQUEST']._serialized_start=1456
-  _globals['_CANCELINGESTJOBREQUEST']._serialized_end=1496
-  _globals['_CANCELINGESTJOBRESPONSE']._serialized_start=1498
-  _globals['_CANCELINGESTJOBRESPONSE']._serialized_end=1560
-  _globals['_LISTSKIPPEDFILESREQUEST']._serialized_start=1562
-  _globals['_LISTSKIPPEDFILESREQUEST']._serialized_end=1642
-  _globals['_LISTSKIPPEDFILESRESPONSE']._serialized_start=1644
-  _globals['_LISTSKIPPEDFILESRESPONSE']._serialized_end=1744
-  _globals['_GETSTATSREQUEST']._serialized_start=1746
-  _globals['_GETSTATSREQUEST']._serialized_end=1782
-  _globals['_LANGUAGECOUNT']._serialized_start=1784
-  _globals['_LANGUAGECOUNT']._serialized_end=1832
-  _globals['_GETSTATSRESPONSE']._serialized_start=1835
-  _globals['_GETSTATSRESPONSE']._serialized_end=2046
-  _globals['_INGESTSERVICE']._serialized_start=2377
-  _globals['_INGESTSERVICE']._serialized_end=3245
+  _globals['_INGESTPROGRESS']._serialized_end=523
+  _globals['_LAYERPROGRESS']._serialized_start=526
+  _globals['_LAYERPROGRESS']._serialized_end=690
+  _globals['_SKIPPEDFILE']._serialized_start=692
+  _globals['_SKIPPEDFILE']._serialized_end=735
+  _globals['_INGESTJOB']._serialized_start=738
+  _globals['_INGESTJOB']._serialized_end=1098
+  _globals['_STARTINGESTREQUEST']._serialized_start=1100
+  _globals['_STARTINGESTREQUEST']._serialized_end=1213
+  _globals['_STARTINGESTRESPONSE']._serialized_start=1215
+  _globals['_STARTINGESTRESPONSE']._serialized_end=1289
+  _globals['_GETINGESTJOBREQUEST']._serialized_start=1291
+  _globals['_GETINGESTJOBREQUEST']._serialized_end=1328
+  _globals['_GETINGESTJOBRESPONSE']._serialized_start=1330
+  _globals['_GETINGESTJOBRESPONSE']._serialized_end=1389
+  _globals['_LISTINGESTJOBSREQUEST']._serialized_start=1391
+  _globals['_LISTINGESTJOBSREQUEST']._serialized_end=1472
+  _globals['_LISTINGESTJOBSRESPONSE']._serialized_start=1474
+  _globals['_LISTINGESTJOBSRESPONSE']._serialized_end=1561
+  _globals['_WATCHINGESTJOBREQUEST']._serialized_start=1563
+  _globals['_WATCHINGESTJOBREQUEST']._serialized_end=1602
+  _globals['_WATCHINGESTJOBRESPONSE']._serialized_start=1604
+  _globals['_WATCHINGESTJOBRESPONSE']._serialized_end=1665
+  _globals['_CANCELINGESTJOBREQUEST']._serialized_start=1667
+  _globals['_CANCELINGESTJOBREQUEST']._serialized_end=1707
+  _globals['_CANCELINGESTJOBRESPONSE']._serialized_start=1709
+  _globals['_CANCELINGESTJOBRESPONSE']._serialized_end=1771
+  _globals['_LISTSKIPPEDFILESREQUEST']._serialized_start=1773
+  _globals['_LISTSKIPPEDFILESREQUEST']._serialized_end=1853
+  _globals['_LISTSKIPPEDFILESRESPONSE']._serialized_start=1855
+  _globals['_LISTSKIPPEDFILESRESPONSE']._serialized_end=1955
+  _globals['_GETSTATSREQUEST']._serialized_start=1957
+  _globals['_GETSTATSREQUEST']._serialized_end=1993
+  _globals['_LANGUAGECOUNT']._serialized_start=1995
+  _globals['_LANGUAGECOUNT']._serialized_end=2043
+  _globals['_GETSTATSRESPONSE']._serialized_start=2046
+  _globals['_GETSTATSRESPONSE']._serialized_end=2301
+  _globals['_INGESTSERVICE']._serialized_start=2632
+  _globals['_INGESTSERVICE']._serialized_end=3500
 # @@protoc_insertion_point(module_scope)

@@ -38,7 +38,7 @@ INGEST_JOB_STATE_FAILED: IngestJobState
 INGEST_JOB_STATE_CANCELLED: IngestJobState
 
 class IngestProgress(_message.Message):
-    __slots__ = ("files_total", "files_scanned", "files_parsed", "files_enriched", "files_embedded", "files_persisted", "files_skipped", "files_unchanged", "files_deleted", "chunks_persisted", "current_file", "files_per_second", "eta_seconds", "paused_reason", "files_failed")
+    __slots__ = ("files_total", "files_scanned", "files_parsed", "files_enriched", "files_embedded", "files_persisted", "files_skipped", "files_unchanged", "files_deleted", "chunks_persisted", "current_file", "files_per_second", "eta_seconds", "paused_reason", "files_failed", "layers")
     FILES_TOTAL_FIELD_NUMBER: _ClassVar[int]
     FILES_SCANNED_FIELD_NUMBER: _ClassVar[int]
     FILES_PARSED_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +54,7 @@ class IngestProgress(_message.Message):
     ETA_SECONDS_FIELD_NUMBER: _ClassVar[int]
     PAUSED_REASON_FIELD_NUMBER: _ClassVar[int]
     FILES_FAILED_FIELD_NUMBER: _ClassVar[int]
+    LAYERS_FIELD_NUMBER: _ClassVar[int]
     files_total: int
     files_scanned: int
     files_parsed: int
@@ -69,7 +70,26 @@ class IngestProgress(_message.Message):
     eta_seconds: float
     paused_reason: str
     files_failed: int
-    def __init__(self, files_total: _Optional[int] = ..., files_scanned: _Optional[int] = ..., files_parsed: _Optional[int] = ..., files_enriched: _Optional[int] = ..., files_embedded: _Optional[int] = ..., files_persisted: _Optional[int] = ..., files_skipped: _Optional[int] = ..., files_unchanged: _Optional[int] = ..., files_deleted: _Optional[int] = ..., chunks_persisted: _Optional[int] = ..., current_file: _Optional[str] = ..., files_per_second: _Optional[float] = ..., eta_seconds: _Optional[float] = ..., paused_reason: _Optional[str] = ..., files_failed: _Optional[int] = ...) -> None: ...
+    layers: _containers.RepeatedCompositeFieldContainer[LayerProgress]
+    def __init__(self, files_total: _Optional[int] = ..., files_scanned: _Optional[int] = ..., files_parsed: _Optional[int] = ..., files_enriched: _Optional[int] = ..., files_embedded: _Optional[int] = ..., files_persisted: _Optional[int] = ..., files_skipped: _Optional[int] = ..., files_unchanged: _Optional[int] = ..., files_deleted: _Optional[int] = ..., chunks_persisted: _Optional[int] = ..., current_file: _Optional[str] = ..., files_per_second: _Optional[float] = ..., eta_seconds: _Optional[float] = ..., paused_reason: _Optional[str] = ..., files_failed: _Optional[int] = ..., layers: _Optional[_Iterable[_Union[LayerProgress, _Mapping]]] = ...) -> None: ...
+
+class LayerProgress(_message.Message):
+    __slots__ = ("layer", "files_done", "files_total", "files_failed", "files_per_second", "eta_seconds", "waiting_reason")
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    FILES_DONE_FIELD_NUMBER: _ClassVar[int]
+    FILES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    FILES_FAILED_FIELD_NUMBER: _ClassVar[int]
+    FILES_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    ETA_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    WAITING_REASON_FIELD_NUMBER: _ClassVar[int]
+    layer: str
+    files_done: int
+    files_total: int
+    files_failed: int
+    files_per_second: float
+    eta_seconds: float
+    waiting_reason: str
+    def __init__(self, layer: _Optional[str] = ..., files_done: _Optional[int] = ..., files_total: _Optional[int] = ..., files_failed: _Optional[int] = ..., files_per_second: _Optional[float] = ..., eta_seconds: _Optional[float] = ..., waiting_reason: _Optional[str] = ...) -> None: ...
 
 class SkippedFile(_message.Message):
     __slots__ = ("path", "reason")
@@ -210,7 +230,7 @@ class LanguageCount(_message.Message):
     def __init__(self, language: _Optional[str] = ..., files: _Optional[int] = ...) -> None: ...
 
 class GetStatsResponse(_message.Message):
-    __slots__ = ("workspace", "storage_backend", "files", "chunks", "enriched_chunks", "embedded_chunks", "total_bytes", "languages")
+    __slots__ = ("workspace", "storage_backend", "files", "chunks", "enriched_chunks", "embedded_chunks", "total_bytes", "languages", "layers")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     STORAGE_BACKEND_FIELD_NUMBER: _ClassVar[int]
     FILES_FIELD_NUMBER: _ClassVar[int]
@@ -219,6 +239,7 @@ class GetStatsResponse(_message.Message):
     EMBEDDED_CHUNKS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
     LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    LAYERS_FIELD_NUMBER: _ClassVar[int]
     workspace: str
     storage_backend: str
     files: int
@@ -227,4 +248,5 @@ class GetStatsResponse(_message.Message):
     embedded_chunks: int
     total_bytes: int
     languages: _containers.RepeatedCompositeFieldContainer[LanguageCount]
-    def __init__(self, workspace: _Optional[str] = ..., storage_backend: _Optional[str] = ..., files: _Optional[int] = ..., chunks: _Optional[int] = ..., enriched_chunks: _Optional[int] = ..., embedded_chunks: _Optional[int] = ..., total_bytes: _Optional[int] = ..., languages: _Optional[_Iterable[_Union[LanguageCount, _Mapping]]] = ...) -> None: ...
+    layers: _containers.RepeatedCompositeFieldContainer[LayerProgress]
+    def __init__(self, workspace: _Optional[str] = ..., storage_backend: _Optional[str] = ..., files: _Optional[int] = ..., chunks: _Optional[int] = ..., enriched_chunks: _Optional[int] = ..., embedded_chunks: _Optional[int] = ..., total_bytes: _Optional[int] = ..., languages: _Optional[_Iterable[_Union[LanguageCount, _Mapping]]] = ..., layers: _Optional[_Iterable[_Union[LayerProgress, _Mapping]]] = ...) -> None: ...

@@ -153,18 +153,20 @@ class SearchHit(_message.Message):
     def __init__(self, chunk_id: _Optional[str] = ..., path: _Optional[str] = ..., start_line: _Optional[int] = ..., end_line: _Optional[int] = ..., symbol: _Optional[str] = ..., kind: _Optional[_Union[SymbolKind, str]] = ..., language: _Optional[str] = ..., score: _Optional[float] = ..., snippet: _Optional[str] = ..., snippet_truncated: _Optional[bool] = ..., description: _Optional[str] = ..., purpose: _Optional[str] = ..., stale: _Optional[bool] = ..., start_column: _Optional[int] = ..., snippet_offset: _Optional[int] = ..., workspace: _Optional[str] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
-    __slots__ = ("hits", "next_page_token", "effective_mode", "truncated", "notices")
+    __slots__ = ("hits", "next_page_token", "effective_mode", "truncated", "notices", "vector_coverage")
     HITS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     EFFECTIVE_MODE_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     NOTICES_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_COVERAGE_FIELD_NUMBER: _ClassVar[int]
     hits: _containers.RepeatedCompositeFieldContainer[SearchHit]
     next_page_token: str
     effective_mode: SearchMode
     truncated: bool
     notices: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., effective_mode: _Optional[_Union[SearchMode, str]] = ..., truncated: _Optional[bool] = ..., notices: _Optional[_Iterable[str]] = ...) -> None: ...
+    vector_coverage: float
+    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., effective_mode: _Optional[_Union[SearchMode, str]] = ..., truncated: _Optional[bool] = ..., notices: _Optional[_Iterable[str]] = ..., vector_coverage: _Optional[float] = ...) -> None: ...
 
 class GetFileContextRequest(_message.Message):
     __slots__ = ("workspace", "path", "start_line", "end_line", "page_token", "start_column")

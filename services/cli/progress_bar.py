@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import TextIO
 
-from services.ingestor.progress import progress_line
+from services.ingestor.progress import progress_line, structure_done
 
 WIDTH = 30
 PLAIN_EVERY_SECONDS = 2.0
@@ -23,14 +23,15 @@ class ProgressBar:
 
     def update(self, counts: Mapping[str, object]) -> None:
         total = int(counts.get("files_total", 0) or 0)
-        done = int(counts.get("files_persisted", 0) or 0) + int(counts.get("files_failed", 0) or 0)
+        done = structure_done(counts)
         line = progress_line(counts)
         if self._tty:
             filled = WIDTH * done // total if total else 0
             self._stream.write(f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {line}\x1b[K")
             self._stream.flush()
             self._drawn = True
-        elif total and time.monotonic() - self._last_plain >= PLAIN_EVERY_SECONDS:
+        elif ((total or counts.get("layers"))
+              and time.monotonic() - self._last_plain >= PLAIN_EVERY_SECONDS):
             self._last_plain = time.monotonic()
             print(f"ingest: {line}", file=self._stream, flush=True)
 

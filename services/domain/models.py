@@ -43,6 +43,16 @@ class Workspace:
     name: str = ""  # a display name given at creation; "" when none was given
 
 
+class Layer(enum.StrEnum):
+    """What an indexed file has been through. `structure` (its chunks, symbols and lexical
+    terms) is there as soon as the file is stored; `vectors` and `descriptions` upgrade its
+    chunks in place later (services/ingestor/layers.py)."""
+
+    STRUCTURE = "structure"
+    VECTORS = "vectors"
+    DESCRIPTIONS = "descriptions"
+
+
 @dataclass(frozen=True, slots=True)
 class FileRecord:
     """One indexed file. A file record exists only together with all of its chunks."""
@@ -54,6 +64,9 @@ class FileRecord:
     language: str
     summary: str = ""
     indexed_at: datetime | None = None
+    # The layers complete for this version of the file (Layer values): a rerun does exactly
+    # the missing ones.
+    layers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +134,7 @@ class StorageStats:
     embedded_chunks: int
     total_bytes: int
     languages: dict[str, int] = field(default_factory=dict)  # language -> file count
+    layers: dict[str, int] = field(default_factory=dict)  # layer -> files that have it complete
 
 
 class JobState(enum.StrEnum):

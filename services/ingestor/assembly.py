@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from services.config import Settings
-from services.domain.models import Workspace
+from services.domain.models import Layer, Workspace
 from services.inference.embedder import Embedder
 from services.inference.llm import LlmGate, OpenGate, make_client
 from services.inference.onnx_embedder import OnnxEmbedder
@@ -91,26 +91,37 @@ def build_enricher(settings: Settings, storage: Storage, gate: LlmGate,
     return Enricher(client, llm.llm_model, storage, gate, concurrency=llm.llm_concurrency)
 
 
+def built_layers(embedder: EmbedStage | None, enricher: Enricher | None) -> tuple[Layer, ...]:
+    """The layers the pipeline builds with these models: structure always."""
+    return (Layer.STRUCTURE, *([Layer.VECTORS] if embedder else []),
+            *([Layer.DESCRIPTIONS] if enricher else []))
+
+
 def build_ingestion(settings: Settings, storage: Storage,
                     gate: LlmGate | None = None, *, extract_symbols: bool = True) -> Ingestion:
     """`extract_symbols` off gives the chunks-only ingest bench/symbols.py compares with."""
     gate = gate or OpenGate()
     notes: list[str] = []
     enricher = build_enricher(settings, storage, gate, notes)
-    embed_gate = gate if settings.llm_lock.llm_lock_gates_embeddings else OpenGate()
+    gates_embeddings = settings.llm_lock.llm_lock_gates_embeddings
+    embed_gate = gate if gates_embeddings else OpenGate()
     embedder = build_embed_stage(settings, storage, embed_gate, notes)
+    # Only an endpoint embedder asks the gate; local models never wait for the lock.
+    vectors_gated = (gates_embeddings and embedder is not None
+                     and isinstance(embedder.embedder, OpenAIEmbedder))
     pool = ParsePool(settings.ingest.ingest_parse_workers)
     rules = settings.ingest.scan_rules()
 
     def make_pipeline() -> Pipeline:
         return Pipeline(storage, rules, enricher=enricher, embedder=embedder, parse_pool=pool,
-                        extract_symbols=extract_symbols)
+                        extract_symbols=extract_symbols, vectors_gated=vectors_gated)
 
     for note in notes:
         log.info("%s", note)
     jobs = IngestJobs(storage, make_pipeline, notes=lambda: list(notes),
                       stale_after=timedelta(seconds=settings.ingest.ingest_stale_after_seconds),
-                      paused_reason=lambda: getattr(gate, "paused_reason", ""))
+                      paused_reason=lambda: getattr(gate, "paused_reason", ""),
+                      layers=built_layers(embedder, enricher))
     return Ingestion(jobs, notes, pool)
 
 

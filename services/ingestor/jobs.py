@@ -23,7 +23,14 @@ from services.domain.errors import (
     NotFound,
     StorageUnavailable,
 )
-from services.domain.models import INTERRUPTED_MESSAGE, IngestJob, JobState, Workspace
+from services.domain.models import (
+    INTERRUPTED_MESSAGE,
+    IngestJob,
+    JobState,
+    Layer,
+    StorageStats,
+    Workspace,
+)
 from services.ingestor.pipeline import Pipeline
 from services.ingestor.progress import Progress
 from services.storage.port import Jobs
@@ -57,13 +64,15 @@ class IngestJobs:
                  notes: Callable[[], list[str]] = list,
                  snapshot_interval: float = SNAPSHOT_SECONDS,
                  stale_after: timedelta = STALE_AFTER,
-                 paused_reason: Callable[[], str] = str) -> None:
+                 paused_reason: Callable[[], str] = str,
+                 layers: tuple[Layer, ...] = tuple(Layer)) -> None:
         self._storage = storage
         self._make_pipeline = make_pipeline
         self._notes = notes  # standing remarks, e.g. "enrichment skipped: no LLM configured"
         self._interval = snapshot_interval
         self._stale_after = stale_after
         self._paused_reason = paused_reason  # the LLM gate's "paused: ..." while it waits
+        self.layers = layers  # the layers this server's pipeline builds
         self._running: dict[str, _Running] = {}
         self._closing = False  # set by shutdown()
 
@@ -182,6 +191,25 @@ class IngestJobs:
         running = self._running.get(job_id)
         return running.progress if running else None
 
+    def layer_report(self, workspace_id: str, stats: StorageStats) -> list[dict[str, object]]:
+        """Each layer this server builds: files in the index that have it, and the rate, ETA
+        and wait of this process's running job of the workspace, when there is one."""
+        running = self._running_in(workspace_id)
+        live = {}
+        if running is not None:
+            running.progress.paused_reason = self._paused_reason()
+            live = {row["layer"]: row for row in running.progress.as_counts()["layers"]}
+        report = []
+        for layer in self.layers:
+            row = live.get(str(layer), {})
+            report.append({"layer": str(layer), "files_done": stats.layers.get(layer, 0),
+                           "files_total": stats.files,
+                           "files_failed": row.get("files_failed", 0),
+                           "files_per_second": row.get("files_per_second", 0.0),
+                           "eta_seconds": row.get("eta_seconds", 0.0),
+                           "waiting_reason": row.get("waiting_reason", "")})
+        return report
+
     async def shutdown(self) -> None:
         """Stop this process's jobs; each is recorded as cancelled, the index stays consistent."""
         self._closing = True
@@ -206,8 +234,10 @@ class IngestJobs:
 
     def _snapshot(self, running: _Running) -> IngestJob:
         """A copy of the live job with current progress (the runner goes on mutating its own)."""
-        running.progress.paused_reason = reason = self._paused_reason()
-        paused = reason and running.job.state is JobState.RUNNING
+        running.progress.paused_reason = self._paused_reason()
+        # Paused only when nothing but LLM-gated work is left: structure and local vectors
+        # go on while the lock is held.
+        paused = running.progress.paused() and running.job.state is JobState.RUNNING
         return replace(running.job, counts=running.progress.as_counts(),
                        state=JobState.PAUSED if paused else running.job.state,
                        skipped=running.progress.skipped + running.progress.failed,
@@ -278,6 +308,8 @@ class IngestJobs:
         parts = [f"{c['files_persisted']} files indexed ({c['chunks_persisted']} chunks)",
                  f"{c['files_unchanged']} unchanged", f"{c['files_deleted']} removed",
                  f"{c['files_skipped']} skipped"]
+        parts += [f"{layer} added to {meter.done} files" for layer, meter in
+                  progress.layers.items() if layer is not Layer.STRUCTURE and meter.total]
         if c["files_failed"]:
             parts.append(f"{c['files_failed']} failed and will be retried by the next ingest")
         head = "cancelled after " if cancelled else ""

@@ -109,4 +109,5 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
                        context: ServicerContext) -> pb.GetStatsResponse:
         workspace = await self._workspaces.resolve(request.workspace)
         stats = await self._storage.stats(workspace.id)
-        return stats_to_proto(workspace.id, self._storage.name, stats)
+        return stats_to_proto(workspace.id, self._storage.name, stats,
+                              self._jobs.layer_report(workspace.id, stats))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -21,6 +22,7 @@ _STATES = {
     JobState.CANCELLED: pb.INGEST_JOB_STATE_CANCELLED,
 }
 _PROGRESS_FIELDS = frozenset(pb.IngestProgress.DESCRIPTOR.fields_by_name)
+_LAYER_FIELDS = frozenset(pb.LayerProgress.DESCRIPTOR.fields_by_name)
 
 
 def _timestamp(value: datetime | None) -> Timestamp | None:
@@ -32,7 +34,9 @@ def _timestamp(value: datetime | None) -> Timestamp | None:
 
 
 def job_to_proto(job: IngestJob) -> pb.IngestJob:
-    progress = pb.IngestProgress(**{k: v for k, v in job.counts.items() if k in _PROGRESS_FIELDS})
+    progress = pb.IngestProgress(
+        **{k: v for k, v in job.counts.items() if k in _PROGRESS_FIELDS and k != "layers"},
+        layers=[layer_to_proto(layer) for layer in job.counts.get("layers") or ()])
     return pb.IngestJob(
         job_id=job.id,
         workspace=job.workspace_id,
@@ -47,7 +51,12 @@ def job_to_proto(job: IngestJob) -> pb.IngestJob:
     )
 
 
-def stats_to_proto(workspace_id: str, backend: str, stats: StorageStats) -> pb.GetStatsResponse:
+def layer_to_proto(layer: Mapping[str, object]) -> pb.LayerProgress:
+    return pb.LayerProgress(**{k: v for k, v in layer.items() if k in _LAYER_FIELDS})
+
+
+def stats_to_proto(workspace_id: str, backend: str, stats: StorageStats,
+                   layers: Sequence[Mapping[str, object]] = ()) -> pb.GetStatsResponse:
     languages = sorted(stats.languages.items(), key=lambda item: (-item[1], item[0]))
     return pb.GetStatsResponse(
         workspace=workspace_id,
@@ -58,4 +67,5 @@ def stats_to_proto(workspace_id: str, backend: str, stats: StorageStats) -> pb.G
         embedded_chunks=stats.embedded_chunks,
         total_bytes=stats.total_bytes,
         languages=[pb.LanguageCount(language=lang, files=n) for lang, n in languages],
+        layers=[layer_to_proto(layer) for layer in layers],
     )

@@ -20,6 +20,11 @@ the background, and a search must not wait 5-20 s for it), when the query cannot
 or when no chunk carries a vector of the embedder's dimension, semantic and hybrid searches
 answer lexically and say why.
 
+The index fills in layers (services/ingestor/layers.py): a chunk is found lexically as soon
+as its file is parsed and semantically once its vector is stored. A semantic or hybrid search
+over a partly embedded index ranks the chunks that have vectors, and says how many that is
+("vectors cover 62 % of chunks"); the others are reachable lexically.
+
 Pages are offsets into one deterministic ranking: a single-mode page asks storage for
 offset + page size + 1 hits (the one extra tells whether more follow); a hybrid page fuses
 the same fixed-depth rankings every time, so consecutive pages never overlap or skip.
@@ -32,6 +37,7 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from services.domain.errors import KnowportError, StorageUnavailable
 from services.domain.models import ScoredChunk, SearchFilters
@@ -41,7 +47,7 @@ from services.knowledge.fusion import DEFAULT_FUSION, Fusion, hybrid_ranking
 from services.knowledge.priors import roles
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.query_terms import lexical_query
-from services.storage.port import ChunkSearch
+from services.storage.port import ChunkLayers, ChunkSearch
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +91,19 @@ class SearchPage:
     has_more: bool  # more ranked hits follow these
     effective_mode: Mode
     notices: list[str] = field(default_factory=list)
+    # Share of the workspace's chunks with a vector, when the page used the semantic ranking.
+    vector_coverage: float | None = None
+
+
+class SearchStore(ChunkSearch, ChunkLayers, Protocol):
+    """What search reads: the rankings, and how far the vectors layer has come."""
+
+
+def coverage_notice(embedded: int, chunks: int) -> str:
+    # Floored, so "100 %" is never said of an index still missing a vector.
+    percent = embedded * 100 // chunks
+    return (f"vectors cover {percent} % of chunks ({embedded} of {chunks}): the ingest is "
+            "still embedding; the others are found lexically until then")
 
 
 def no_lexical_match(narrowed: bool) -> str:
@@ -116,7 +135,7 @@ async def without_roles(ranking: Ranking, want: int, exclude: frozenset[str],
 class Searcher:
     """Runs searches against one storage, with the query embedder when there is one."""
 
-    def __init__(self, storage: ChunkSearch, embedder: QueryEmbedder | None = None, *,
+    def __init__(self, storage: SearchStore, embedder: QueryEmbedder | None = None, *,
                  depth: int = HYBRID_DEPTH, fusion: Fusion = DEFAULT_FUSION,
                  max_results: int = MAX_RESULTS) -> None:
         self._storage = storage
@@ -162,7 +181,8 @@ class Searcher:
             ranked = await semantic(self._fetch(end))
             if ranked:
                 self._judge_match(ranked[0].score, notices)
-                return self._single(ranked, query, Mode.SEMANTIC, notices)
+                page = self._single(ranked, query, Mode.SEMANTIC, notices)
+                return await self._with_coverage(page, query.workspace_id)
             return await self._fallback(lexical, query, end, notices)
 
         lexical_hits, semantic_hits = await asyncio.gather(lexical(self._depth),
@@ -176,7 +196,16 @@ class Searcher:
         if not has_more and self._depth in (len(lexical_hits), len(semantic_hits)):
             notices.append(f"hybrid ranking covers the best {self._depth} hits of each "
                            "ranking; search lexically or semantically to page further")
-        return SearchPage(fused[query.offset:end], has_more, Mode.HYBRID, notices)
+        page = SearchPage(fused[query.offset:end], has_more, Mode.HYBRID, notices)
+        return await self._with_coverage(page, query.workspace_id)
+
+    async def _with_coverage(self, page: SearchPage, workspace_id: str) -> SearchPage:
+        """The page, saying how much of the index its semantic ranking could see."""
+        embedded, chunks = await self._storage.vector_coverage(workspace_id)
+        page.vector_coverage = embedded / chunks if chunks else 1.0
+        if embedded < chunks:
+            page.notices.append(coverage_notice(embedded, chunks))
+        return page
 
     def _judge_match(self, best: float, notices: list[str]) -> None:
         """Say `no_good_match` when the best semantic hit is no closer to the query than the

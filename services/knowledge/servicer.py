@@ -37,7 +37,7 @@ from services.rpc.requests import (
     page_size,
 )
 from services.rpc.response_cap import asked_budget
-from services.storage.port import ChunkSearch, Files, Symbols
+from services.storage.port import ChunkLayers, ChunkSearch, Files, Symbols
 from services.workspace_files.languages import known_languages, language_for
 
 _MODES = {pb.SEARCH_MODE_UNSPECIFIED: Mode.HYBRID, pb.SEARCH_MODE_HYBRID: Mode.HYBRID,
@@ -89,7 +89,7 @@ def validate_path(path: str, root: str = "") -> str:
     return paths.normalise(path, root)
 
 
-class _Index(ChunkSearch, Files, Symbols, Protocol):
+class _Index(ChunkSearch, ChunkLayers, Files, Symbols, Protocol):
     """What retrieval reads: the rankings, files with their chunks, and their symbols."""
 
 

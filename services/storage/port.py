@@ -160,6 +160,31 @@ class Symbols(Protocol):
         line split into pieces gives its first piece); lines not indexed are left out."""
 
 
+class ChunkLayers(Protocol):
+    """Later layers upgrade a stored file's chunks in place: one transaction per file per
+    layer, never removing a chunk, and never over a newer version of the file.
+
+    Each call names the version it upgrades by the file's content hash; when the stored file
+    is gone or has another hash (it changed since the work began), nothing is written and the
+    call returns False. Chunk ids not stored for the file are ignored.
+    """
+
+    async def set_embeddings(self, workspace_id: str, path: str, content_hash: str,
+                             vectors: Mapping[str, Sequence[float]]) -> bool:
+        """Set the embeddings of the file's chunks (by chunk id) and mark `vectors` done."""
+
+    async def set_descriptions(self, workspace_id: str, path: str, content_hash: str,
+                               summary: str, described: Mapping[str, Enrichment],
+                               vectors: Mapping[str, Sequence[float]]) -> bool:
+        """Set the file's summary and its chunks' descriptions, and the embeddings of the
+        described text when `vectors` is not empty; mark `descriptions` done (and `vectors`
+        with them when given)."""
+
+    async def vector_coverage(self, workspace_id: str) -> tuple[int, int]:
+        """(chunks with an embedding, all chunks) of the workspace: how much of the index a
+        semantic search sees. Cheap when every file has its vectors (asked per search)."""
+
+
 class ModelCaches(Protocol):
     """What a model made for a text (description, vector), keyed by (content hash, model):
     the same text is never sent to the same model twice, whichever file holds it."""
@@ -244,6 +269,6 @@ class Leases(Protocol):
         StorageUnavailable when the backend connection is lost."""
 
 
-class Storage(Backend, Workspaces, Files, ChunkSearch, Symbols, ModelCaches, Jobs, Leases,
-              Protocol):
+class Storage(Backend, Workspaces, Files, ChunkLayers, ChunkSearch, Symbols, ModelCaches,
+              Jobs, Leases, Protocol):
     """Every role: what one adapter per backend provides to the composition root."""

@@ -1,5 +1,6 @@
-"""Kill `knowport ingest --local` with SIGKILL in each stage, run it again, and compare the
-index with the one a clean run builds: the same, to the last description and embedding. And
+"""Kill `knowport ingest --local` with SIGKILL in each stage and in each layer (structure,
+vectors, descriptions), run it again, and compare the index with the one a clean run builds:
+the same, to the last description, embedding and layer mark. And
 kill `knowport serve` mid-ingest and start it again at once, as a supervisor does: the new
 process takes the dead job over at once and completes the index."""
 
@@ -115,15 +116,27 @@ def _jobs(dsn: str) -> int:
     return asyncio.run(count(dsn, "SELECT count(*) FROM ingest_jobs"))
 
 
-# Each trigger fires while the pipeline is inside one stage.
+def _with_layer(dsn: str, layer: str) -> int:
+    return asyncio.run(count(dsn, f"SELECT count(*) FROM files WHERE '{layer}' = ANY(layers)"))
+
+
+def _complete(dsn: str) -> int:
+    return asyncio.run(count(dsn, "SELECT count(*) FROM files WHERE layers @> "
+                                  "ARRAY['structure', 'vectors', 'descriptions']"))
+
+
+# Each trigger fires while the pipeline is inside one stage or layer.
 TRIGGERS: dict[str, Callable[[str, OpenAIServer], bool]] = {
     # The job is claimed and the scan/parse has begun; no model request yet.
     "scan-parse": lambda dsn, llm: _jobs(dsn) > 0,
-    # Descriptions are being written; nothing can be persisted before its file is enriched.
+    # Some files are stored (searchable lexically), most are not.
+    "structure": lambda dsn, llm: _files(dsn) >= FILES // 3,
+    # Some files have their vectors stored in place, most do not.
+    "vectors": lambda dsn, llm: _with_layer(dsn, "vectors") >= FILES // 3,
+    # Descriptions are being written by the LLM.
     "enrich": lambda dsn, llm: llm.count("/chat/completions") >= 40,
-    "embed": lambda dsn, llm: llm.count("/embeddings") >= 1,
-    # Some files are in, most are not.
-    "persist": lambda dsn, llm: _files(dsn) >= FILES // 3,
+    # Some files are described (and re-embedded), most are not.
+    "descriptions": lambda dsn, llm: _with_layer(dsn, "descriptions") >= FILES // 3,
 }
 
 
@@ -141,8 +154,7 @@ def test_sigkill_in_any_stage_then_rerun_equals_a_clean_run(stage, embedded_pg, 
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    persisted = _files(dsn)
-    assert persisted < FILES + 1, "the kill came after the run had finished"
+    assert _complete(dsn) < FILES + 1, "the kill came after the run had finished"
     llm.reset()
     run_to_end(env)  # at once: the killed run's job has no owner any more
     assert asyncio.run(index_state_of(dsn)) == clean_state
@@ -175,10 +187,11 @@ def test_serve_killed_mid_ingest_and_restarted_at_once_completes_the_index(
     database = EmbeddedPostgres(data / "postgres")
     try:
         dsn = database.start()
-        wait_until(lambda: _files(dsn) >= FILES // 3, first.proc, "a third of the files")
+        wait_until(lambda: _with_layer(dsn, "descriptions") >= FILES // 3, first.proc,
+                   "a third of the files described")
         first.proc.kill()
         first.proc.wait(30)
-        assert _files(dsn) < FILES + 1, "the kill came after the ingest had finished"
+        assert _complete(dsn) < FILES + 1, "the kill came after the ingest had finished"
         assert _latest_job(dsn)[0] == "running"
         llm.reset()
         second = start_serve(env)

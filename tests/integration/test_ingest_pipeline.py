@@ -116,7 +116,9 @@ async def test_a_one_line_edit_re_enriches_and_re_embeds_only_that_chunk(tmp_pat
     embeds = [r for r in llm.requests if r.path.endswith(EMBED)]
     # One description for the edited chunk, one new summary for its file.
     assert len(chat) == 2
-    assert sum(r.inputs for r in embeds) == 1
+    # The edited chunk's text by the vectors layer, then with its description (the layers:
+    # services/ingestor/layers.py); every other chunk's vectors come from the cache.
+    assert sum(r.inputs for r in embeds) == 2
     after = await index_state(storage, workspace.id)
     changed = [a for a, b in zip(after["pkg/app.py"][3], before["pkg/app.py"][3], strict=True)
                if a != b]
@@ -158,10 +160,17 @@ async def test_a_failing_endpoint_fails_only_its_files_which_the_next_run_retrie
     llm.fail_next(1000, status=400)  # not transient: every request fails at once
     workspace, job = await index(settings, storage)
     assert job.state is JobState.SUCCEEDED
-    assert job.counts["files_failed"] == 3 and job.counts["files_persisted"] == 0
-    assert all(reason.startswith("failed: ") for _, reason in job.skipped)
+    # Searchable all the same: the structure is stored; the vectors (and so the descriptions
+    # after them) failed.
+    assert job.counts["files_failed"] == 3 and job.counts["files_persisted"] == 3
+    assert all(reason.startswith("failed: vectors: ") for _, reason in job.skipped)
     assert "will be retried" in job.message
+    assert [sorted(f.layers) for f in await storage.list_files(workspace.id)] == [
+        ["structure"]] * 3
     llm.reset()
     _, job = await index(settings, storage)
-    assert job.counts["files_persisted"] == 3 and job.counts["files_failed"] == 0
-    assert len(await index_state(storage, workspace.id)) == 3
+    assert job.counts["files_failed"] == 0
+    assert (job.counts["files_persisted"], job.counts["files_unchanged"]) == (0, 3)
+    assert (job.counts["files_embedded"], job.counts["files_enriched"]) == (3, 3)
+    assert [sorted(f.layers) for f in await storage.list_files(workspace.id)] == [
+        ["descriptions", "structure", "vectors"]] * 3

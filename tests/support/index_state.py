@@ -7,8 +7,8 @@ from services.storage.port import Storage
 
 
 async def index_state(storage: Storage, workspace_id: str) -> dict[str, tuple]:
-    """Per indexed path: its content hash and summary, and every chunk stored for it (id,
-    symbol, span, description, purpose, embedding), in stored order.
+    """Per indexed path: its content hash and summary, every chunk stored for it (id,
+    symbol, span, description, purpose, embedding) in stored order, and its complete layers.
 
     A lost chunk, a duplicated one or one left over from an earlier version all show up as a
     difference; a file marked indexed without its chunks fails outright.
@@ -19,5 +19,5 @@ async def index_state(storage: Storage, workspace_id: str) -> dict[str, tuple]:
         assert chunks, f"{record.path} is marked indexed without its chunks"
         state[record.path] = (record.content_hash, record.summary, [
             (c.id, c.symbol, c.kind, c.start_line, c.end_line, c.description, c.purpose,
-             c.embedding) for c in chunks])
+             c.embedding) for c in chunks], sorted(record.layers))
     return state

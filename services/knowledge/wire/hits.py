@@ -99,7 +99,8 @@ def search_response(page: SearchPage, offset: int, budget: int,
                     token_for: Callable[[int], str], query: str = "") -> pb.SearchResponse:
     """The response for `page` (hits from `offset` on), within `budget` bytes; snippets show
     the terms of `query`."""
-    response = pb.SearchResponse(effective_mode=_MODES[page.effective_mode])
+    response = pb.SearchResponse(effective_mode=_MODES[page.effective_mode],
+                                 vector_coverage=page.vector_coverage or 0.0)
     for notice in page.notices:
         response.notices.append(cut_field(notice, 400)[0])
     # Room for the hits: the budget less the rest of the message, a page token (all tokens

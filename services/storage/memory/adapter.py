@@ -31,6 +31,7 @@ from services.domain.models import (
 from services.domain.symbols import FileSymbols
 from services.domain.terms import search_terms
 from services.storage import checks
+from services.storage.memory.layers import MemoryChunkLayers
 from services.storage.memory.space import Space, chunk_order, matcher, place
 from services.storage.memory.symbols import MemorySymbols
 
@@ -44,7 +45,7 @@ class _HeldLease:
     expires_at: datetime  # the same moment as a time of day, fixed when set: this reports
 
 
-class MemoryStorage(MemorySymbols):
+class MemoryStorage(MemorySymbols, MemoryChunkLayers):
     """The Storage port in process memory (see services/storage/port.py for the contract)."""
 
     name = "memory"
@@ -101,7 +102,8 @@ class MemoryStorage(MemorySymbols):
     async def replace_file(self, workspace_id: str, file: FileRecord,
                            chunks: Sequence[Chunk], symbols: FileSymbols | None = None) -> None:
         ordered = tuple(sorted(checks.replacement(file, chunks), key=chunk_order))
-        file = replace(file, indexed_at=file.indexed_at or _now())
+        file = replace(file, indexed_at=file.indexed_at or _now(),
+                       layers=frozenset(map(str, file.layers)))
         with self._lock:
             space = self._spaces.setdefault(workspace_id, Space())
             space.drop(file.path)
@@ -185,8 +187,11 @@ class MemoryStorage(MemorySymbols):
             space = self._spaces.get(workspace_id) or Space()
             chunks = space.by_id.values()
             languages: dict[str, int] = {}
+            layers: dict[str, int] = {}
             for file in space.files.values():
                 languages[file.language] = languages.get(file.language, 0) + 1
+                for layer in file.layers:
+                    layers[layer] = layers.get(layer, 0) + 1
             return StorageStats(
                 files=len(space.files),
                 chunks=len(space.by_id),
@@ -194,6 +199,7 @@ class MemoryStorage(MemorySymbols):
                 embedded_chunks=sum(1 for c in chunks if c.embedding is not None),
                 total_bytes=sum(f.size_bytes for f in space.files.values()),
                 languages=languages,
+                layers=layers,
             )
 
     # --- caches keyed by (content hash, model) -----------------------------------------

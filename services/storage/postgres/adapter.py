@@ -22,10 +22,10 @@ from services.domain.terms import search_terms
 from services.storage import checks
 from services.storage.postgres import lexical, rows, terms
 from services.storage.postgres.jobs import PostgresJobs
+from services.storage.postgres.layers import PostgresChunkLayers
 from services.storage.postgres.lease import PostgresLeases
 from services.storage.postgres.migrate import (
     embedding_expression,
-    ensure_vector_index,
 )
 from services.storage.postgres.symbols import PostgresSymbols, write_symbols
 
@@ -39,14 +39,13 @@ WORKSPACE_TABLES = ("symbol_references", "symbol_imports", "symbol_definitions",
                     "ingest_jobs")
 
 
-class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols):
+class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols, PostgresChunkLayers):
     """The Storage port over PostgreSQL (see services/storage/port.py for the contract): the
     connection (pool.py), jobs (jobs.py) and the lease (lease.py) come from their role
     classes; workspaces, files, search and the model caches are here."""
 
     def __init__(self, dsn: str, **options: float) -> None:
         super().__init__(dsn, **options)
-        self._indexed_dimensions: set[int] = set()
         self._planner_statistics = terms.PlannerStatistics()
 
     # --- workspaces -------------------------------------------------------------------
@@ -92,9 +91,7 @@ class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols):
         records = [rows.chunk_record(workspace_id, c) for c in checked]
         dimensions = {len(c.embedding) for c in checked if c.embedding is not None}
         async with self._connection() as conn:
-            for n in dimensions - self._indexed_dimensions:
-                await ensure_vector_index(conn, n)  # outside the transaction: it locks chunks
-                self._indexed_dimensions.add(n)
+            await self._ensure_vector_indexes(conn, dimensions)
             async with conn.transaction():
                 # The index is derived data: a crash may lose the last few commits (the next
                 # ingest redoes them) but never splits one, so no need to wait for the WAL
@@ -102,14 +99,15 @@ class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols):
                 await conn.execute("SET LOCAL synchronous_commit = off")
                 await conn.execute(
                     "INSERT INTO files (workspace_id, path, content_hash, size_bytes, mtime_ns, "
-                    "language, summary, indexed_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now())) "
+                    "language, summary, indexed_at, layers) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()), $9) "
                     "ON CONFLICT (workspace_id, path) DO UPDATE SET "
                     "content_hash = excluded.content_hash, size_bytes = excluded.size_bytes, "
                     "mtime_ns = excluded.mtime_ns, language = excluded.language, "
-                    "summary = excluded.summary, indexed_at = excluded.indexed_at",
+                    "summary = excluded.summary, indexed_at = excluded.indexed_at, "
+                    "layers = excluded.layers",
                     workspace_id, file.path, file.content_hash, file.size_bytes, file.mtime_ns,
-                    file.language, file.summary, file.indexed_at)
+                    file.language, file.summary, file.indexed_at, sorted(map(str, file.layers)))
                 old = await conn.fetch("DELETE FROM chunks WHERE workspace_id = $1 "
                                        "AND path = $2 RETURNING id, lexical",
                                        workspace_id, file.path)
@@ -224,7 +222,10 @@ class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols):
                 SELECT f.files, f.total_bytes, c.chunks, c.enriched, c.embedded,
                        (SELECT coalesce(jsonb_object_agg(language, n), '{}')
                         FROM (SELECT language, count(*) AS n FROM files
-                              WHERE workspace_id = $1 GROUP BY language) l) AS languages
+                              WHERE workspace_id = $1 GROUP BY language) l) AS languages,
+                       (SELECT coalesce(jsonb_object_agg(layer, n), '{}')
+                        FROM (SELECT layer, count(*) AS n FROM files, unnest(layers) AS layer
+                              WHERE workspace_id = $1 GROUP BY layer) y) AS layers
                 FROM (SELECT count(*) AS files, coalesce(sum(size_bytes), 0)::bigint AS total_bytes
                       FROM files WHERE workspace_id = $1) f,
                      (SELECT count(*) AS chunks,
@@ -234,7 +235,8 @@ class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols):
                       FROM chunks WHERE workspace_id = $1) c""", workspace_id)
         return StorageStats(files=row["files"], chunks=row["chunks"],
                             enriched_chunks=row["enriched"], embedded_chunks=row["embedded"],
-                            total_bytes=row["total_bytes"], languages=row["languages"])
+                            total_bytes=row["total_bytes"], languages=row["languages"],
+                            layers=row["layers"])
 
     # --- caches keyed by (content hash, model) -----------------------------------------
     async def get_enrichments(self, model: str,

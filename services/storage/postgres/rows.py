@@ -27,7 +27,8 @@ CHUNK_COLUMNS = f"{CHUNK_COLUMNS_NO_EMBEDDING}, embedding"
 CHUNK_COPY_COLUMNS = ("workspace_id", "id", "path", "start_line", "end_line", "symbol", "kind",
                       "language", "text", "content_hash", "description", "purpose",
                       "embedding", "lexical", "start_column")
-FILE_COLUMNS = "path, content_hash, size_bytes, mtime_ns, language, summary, indexed_at"
+FILE_COLUMNS = ("path, content_hash, size_bytes, mtime_ns, language, summary, indexed_at, "
+                "layers")
 JOB_COLUMNS = ('id, workspace_id, "full", state, request_id, created_at, finished_at, counts, '
                'skipped, message, heartbeat_at, cancel_requested')
 LEASE_COLUMNS = "holder, lease_id, fencing_token, expires_at"
@@ -69,7 +70,7 @@ def file(row: Row) -> FileRecord:
     return FileRecord(path=row["path"], content_hash=row["content_hash"],
                       size_bytes=row["size_bytes"], mtime_ns=row["mtime_ns"],
                       language=row["language"], summary=row["summary"],
-                      indexed_at=row["indexed_at"])
+                      indexed_at=row["indexed_at"], layers=frozenset(row["layers"]))
 
 
 def workspace(row: Row) -> Workspace:
