@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from services.domain.models import ScoredChunk, SearchFilters
-from services.storage.port import ChunkSearch
+from services.knowledge.search import SearchStore
 
 _TAG = "\0"
 
@@ -56,10 +56,10 @@ def untag(hit: ScoredChunk, default_workspace: str) -> ScoredChunk:
     return ScoredChunk(replace(hit.chunk, id=chunk_id), hit.score, workspace)
 
 
-class Across(ChunkSearch):
+class Across:
     """The rankings of several workspaces as one (the workspace argument is ignored)."""
 
-    def __init__(self, storage: ChunkSearch, workspace_ids: Sequence[str]) -> None:
+    def __init__(self, storage: SearchStore, workspace_ids: Sequence[str]) -> None:
         self._storage = storage
         self._ids = tuple(workspace_ids)
 
@@ -77,3 +77,8 @@ class Across(ChunkSearch):
                               filters: SearchFilters = SearchFilters()) -> list[ScoredChunk]:
         return await self._each(
             lambda ws: self._storage.search_semantic(ws, vector, limit, filters), limit)
+
+    async def vector_coverage(self, workspace_id: str) -> tuple[int, int]:
+        """Summed over the workspaces: how much of them all the semantic ranking can see."""
+        counts = await asyncio.gather(*(self._storage.vector_coverage(ws) for ws in self._ids))
+        return sum(embedded for embedded, _ in counts), sum(chunks for _, chunks in counts)
