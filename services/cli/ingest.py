@@ -42,8 +42,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     else:
         try:
             with client_for(settings) as client:
-                job = _run_on_server(client, args.full, args.request_id, paths,
-                                     quiet=args.json, workspace=args.workspace)
+                job = _run_on_server(client, args.full, args.request_id, quiet=args.json,
+                                     workspace=args.workspace, paths=paths)
         except KnowportRpcError as err:
             line = describe_error(err, address_of(settings))
             if err.code.name == "UNAVAILABLE":
@@ -74,8 +74,9 @@ def _workspace_paths(settings: Settings, raw: list[str]) -> list[str]:
     return paths
 
 
-def _run_on_server(client: KnowportClient, full: bool, request_id: str, paths: list[str], *,
-                   quiet: bool, workspace: str = "") -> pb.IngestJob:
+def _run_on_server(client: KnowportClient, full: bool, request_id: str, *, quiet: bool,
+                   workspace: str = "", paths: list[str] | None = None) -> pb.IngestJob:
+    paths = paths or []
     bar = None if quiet else ProgressBar()
     for _ in range(_TRIES if paths else 1):
         started = client.start_ingest(full=full, request_id=request_id, paths=paths,
