@@ -92,6 +92,17 @@ async def test_self_member_not_in_its_class_is_ambiguous_never_a_free_function()
         (AMBIGUOUS, ["base.py:Base.prompt"]), (UNRESOLVED, [])]
 
 
+async def test_a_call_on_an_object_never_means_a_free_function_ending_its_name():
+    """`progress.track()` on a variable: `progress.py`'s free function `track` ends the
+    written name but is no member; the lone `Progress.track` method is the answer."""
+    files = {"rich/progress.py": ("", FileSymbols(definitions=(
+        define("track", 1, 5), define("Progress", 6, 20, kind="class"),
+        define("track", 7, 9, "Progress.track", "method")))),
+        "app.py": ("", FileSymbols())}
+    assert await resolved(files, [at("app.py", use("track", 3, 9, "", "progress"))]) == [
+        (RESOLVED, ["rich/progress.py:Progress.track"])]
+
+
 async def test_java_calls_a_method_of_its_class_without_this():
     files = {"src/Job.java": ("", FileSymbols(definitions=(
         define("Job", 1, 20, kind="class"), define("step", 2, 3, "Job.step", "method"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from services.domain.symbol_queries import DefinitionMatch
-from services.domain.symbols import ImportBinding, SymbolDefinition, SymbolReference
+from services.domain.symbols import IMPORT, ImportBinding, SymbolDefinition, SymbolReference
 from services.knowledge.symbols.modules import (
     SuffixIndex,
     absolute_target,
@@ -184,8 +184,13 @@ class _Known:
             return [d for d in self.by_name.get(ref.name, ()) if "." in d.qualified_name]
         named = self._index(self._qualified, ref.name, lambda d: (d.qualified_name,)).matching(
             f"{ref.qualifier}.{ref.name}")
-        # `obj.name`: only a member of something can be meant, never a free function.
-        return named or [d for d in self.by_name.get(ref.name, ()) if "." in d.qualified_name]
+        # `obj.name` (a module the file imports took the import branch): only a member of
+        # something can be meant, never a free function, also not one whose bare name ends
+        # the written `obj.name` (`progress.track()` is no call of a function `track`).
+        if ref.kind == IMPORT:  # `from pkg.mod import f` written out: a module's name
+            return named
+        members = [d for d in named if "." in d.qualified_name]
+        return members or [d for d in self.by_name.get(ref.name, ()) if "." in d.qualified_name]
 
     def _index(self, indexes: dict[str, SuffixIndex], name: str,
                names_of: Callable[[SymbolDefinition], tuple[str, ...]]) -> SuffixIndex:
