@@ -46,7 +46,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from bench.workloads import python_sources, say, timed
+from bench.workloads import parsed_sources, say, timed
 from knowport.v1 import knowledge_service_pb2 as pb
 from knowport.v1 import knowledge_service_pb2_grpc as pb_grpc
 from services.domain.models import Chunk, FileRecord, Workspace, content_hash, workspace_id_for
@@ -71,38 +71,23 @@ TARGETS = {"memory": (10.0, 500.0), "postgres": (30.0, None)}
 
 # --- the indexes -------------------------------------------------------------------------
 
-def _parse_file(args: tuple[str, str]) -> tuple[str, str, list[Chunk]] | None:
+def _parse_file(args: tuple[str, str]) -> tuple[FileRecord, list[Chunk]] | None:
     rel, path = args
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    return rel, text, parse_to_chunks(rel, text, language_for(rel))
+    chunks = parse_to_chunks(rel, text, language_for(rel))
+    if not chunks:
+        return None
+    data = text.encode()
+    return FileRecord(path=rel, content_hash=content_hash(data), size_bytes=len(data),
+                      mtime_ns=0, language=language_for(rel)), chunks
 
 
 def build_index(target_chunks: int) -> Files:
-    """Real files parsed into chunks (two processes) until about `target_chunks` exist."""
-    files: Files = []
-    total = 0
-    jobs = ((f"{'stdlib' if 'site-packages' not in str(p) else 'site'}/"
-             f"{p.relative_to(root).as_posix()}", str(p)) for root, p in python_sources())
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(os.cpu_count() or 2, mp_context=context) as pool:
-        for result in pool.map(_parse_file, jobs, chunksize=16):
-            if result is None:
-                continue
-            rel, text, chunks = result
-            if not chunks:
-                continue
-            data = text.encode()
-            record = FileRecord(path=rel, content_hash=content_hash(data),
-                                size_bytes=len(data), mtime_ns=0, language=language_for(rel))
-            files.append((record, chunks))
-            total += len(chunks)
-            if total >= target_chunks:
-                pool.shutdown(wait=False, cancel_futures=True)
-                break
-    return files
+    """Real files parsed into chunks (every core) until about `target_chunks` exist."""
+    return parsed_sources(_parse_file, lambda parsed: len(parsed[1]), target_chunks)
 
 
 def sample(files: Files, target_chunks: int, seed: int = 11) -> Files:

@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
-import os
 import random
 import statistics
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from grpc_health.v1 import health_pb2
 
-from bench.workloads import python_sources, say, timed
+from bench.workloads import parsed_sources, say, timed
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.models import FileRecord, Workspace, content_hash, workspace_id_for
 from services.ingestor.chunking import ChunkedFile, parse_to_file
@@ -54,20 +51,7 @@ def _parse(args: tuple[str, str]) -> tuple[FileRecord, ChunkedFile] | None:
 
 
 def build(target_chunks: int) -> list[tuple[FileRecord, ChunkedFile]]:
-    files, total = [], 0
-    jobs = ((f"{'stdlib' if 'site-packages' not in str(p) else 'site'}/"
-             f"{p.relative_to(root).as_posix()}", str(p)) for root, p in python_sources())
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(os.cpu_count() or 2, mp_context=context) as pool:
-        for result in pool.map(_parse, jobs, chunksize=16):
-            if result is None:
-                continue
-            files.append(result)
-            total += len(result[1].chunks)
-            if total >= target_chunks:
-                pool.shutdown(wait=False, cancel_futures=True)
-                break
-    return files
+    return parsed_sources(_parse, lambda parsed: len(parsed[1].chunks), target_chunks)
 
 
 def sample_definitions(files, count: int) -> list[tuple[str, str, str]]:

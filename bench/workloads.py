@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import sys
 import sysconfig
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def python_sources() -> Iterator[tuple[Path, Path]]:
@@ -52,3 +58,25 @@ def timed() -> Iterator[list[float]]:
 
 def say(line: str) -> None:
     print(line, flush=True, file=sys.stdout)
+
+
+def parsed_sources(parse: Callable[[tuple[str, str]], T | None], chunks_of: Callable[[T], int],
+                   target_chunks: int) -> list[T]:
+    """`parse` of (workspace-relative path, file) over python_sources() in a process pool on
+    every core, until the results hold about `target_chunks` chunks; None results are left
+    out. Paths start with `stdlib/` or `site/`, so the two roots never collide."""
+    found: list[T] = []
+    total = 0
+    jobs = ((f"{'stdlib' if 'site-packages' not in str(p) else 'site'}/"
+             f"{p.relative_to(root).as_posix()}", str(p)) for root, p in python_sources())
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(os.cpu_count() or 2, mp_context=context) as pool:
+        for result in pool.map(parse, jobs, chunksize=16):
+            if result is None:
+                continue
+            found.append(result)
+            total += chunks_of(result)
+            if total >= target_chunks:
+                pool.shutdown(wait=False, cancel_futures=True)
+                break
+    return found
