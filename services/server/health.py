@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from grpc_health.v1 import health, health_pb2
 
@@ -27,6 +28,11 @@ class HealthMonitor:
         self._interval = interval
         self._task: asyncio.Task | None = None
         self.serving: bool | None = None
+        # Run (in the background) each time storage answers again after an outage: a
+        # PostgreSQL killed hard may lose its last commits (the index writes them without
+        # waiting for the WAL flush), and an incremental ingest redoes exactly those.
+        self.on_recovery: list[Callable[[], Awaitable[None]]] = []
+        self._recoveries: set[asyncio.Task] = set()
 
     async def _set_all(self, serving: bool) -> None:
         if serving == self.serving:
@@ -47,9 +53,15 @@ class HealthMonitor:
             if self.serving is not False:
                 log.warning("storage unreachable, health NOT_SERVING: %s", err)
             healthy = False
-        if healthy and self.serving is False:
+        recovered = healthy and self.serving is False
+        if recovered:
             log.info("storage reachable again, health SERVING")
         await self._set_all(healthy)
+        if recovered:
+            for action in self.on_recovery:
+                task = asyncio.create_task(action(), name="storage-recovery")
+                self._recoveries.add(task)
+                task.add_done_callback(self._recoveries.discard)
         return healthy
 
     async def _loop(self) -> None:

@@ -43,8 +43,14 @@ async def serve(settings: Settings) -> None:
         # WorkspaceService are ingested when asked, by whichever process is asked).
         extra = [w for w in running.workspaces.at_start if w.id != workspace.id]
         if running.ingestion is not None and settings.ingest.knowport_ingest_on_start:
-            for each in [workspace, *extra]:
-                await _ingest_on_start(running.ingestion.jobs, each)
+            jobs = running.ingestion.jobs
+
+            async def ingest_all() -> None:
+                for each in [workspace, *extra]:
+                    await _ingest_on_start(jobs, each)
+
+            await ingest_all()
+            running.health.on_recovery.append(ingest_all)  # see HealthMonitor.on_recovery
         address = f"{runtime.grpc_host}:{running.port}"
         print(f"knowport serving on {address} "
               f"(storage: {where}; workspace {workspace.id} = {root})", flush=True)
@@ -64,7 +70,8 @@ async def serve(settings: Settings) -> None:
 
 
 async def _ingest_on_start(jobs: IngestJobs, workspace: Workspace) -> None:
-    """Index the default workspace in the background, its progress in the log."""
+    """Index a workspace in the background (at start, and again whenever storage answers
+    after an outage), its progress in the log."""
     try:
         job, _ = await jobs.start(workspace, full=False)
     except StorageUnavailable as err:

@@ -143,18 +143,24 @@ def test_the_last_server_to_leave_stops_the_database(data_dir, workspace):
 
 
 def test_a_killed_database_is_started_again_with_its_index(data_dir, workspace):
+    """A database killed hard may lose the index's last commits (written without waiting for
+    the WAL flush): once it answers again the server ingests incrementally, which redoes them
+    and also picks up a file written during the outage (the watcher is off here)."""
     serve = start_serve(_env(data_dir, workspace))
     try:
         _wait_until(lambda: _serving_with_index(serve), "the server has indexed its workspace")
         killed = _postmaster(data_dir)
         killed.send_signal(signal.SIGKILL)
         killed.wait(30)
+        (workspace / "during_outage.py").write_text("def written_while_down():\n    return 1\n")
 
         _wait_until(lambda: _health(serve) != SERVING, "health reports the outage")
         _wait_until(lambda: (_postmaster(data_dir) is not None
                              and _postmaster(data_dir).pid != killed.pid),
                     "the server started its database again")
         _wait_until(lambda: _serving_with_index(serve), "SERVING again, with the same index")
+        _wait_until(lambda: _finds(serve, "written_while_down"),
+                    "the ingest after the outage indexed the file written meanwhile")
     finally:
         assert serve.stop() == 0, "".join(serve.output)
 
