@@ -32,14 +32,14 @@ from tree_sitter import Language, Node, Parser, Tree
 
 from services.domain.symbols import FileSymbols
 from services.ingestor import grammars as lang
-from services.ingestor.parse_code import CodeWalk
+from services.ingestor.parse_code import FUNCTION_LINES, CodeWalk
 from services.ingestor.parse_markup import (
     heading_spans,
     markdown_headings,
     paragraph_starts,
     rst_headings,
 )
-from services.ingestor.parse_rows import Lines, Span
+from services.ingestor.parse_rows import TRIVIAL, Lines, Span
 from services.ingestor.symbols import rules_for
 from services.ingestor.symbols.extract import Extractor
 from services.workspace_files.languages import MARKDOWN, RST
@@ -81,11 +81,12 @@ def parse_source(
     *,
     max_chunk_lines: int = 200,
     max_chunk_chars: int = 6000,
+    max_function_lines: int = FUNCTION_LINES,
 ) -> list[ParsedChunk]:
     """Split `text` (the content of `path`) into chunks in line order (see `parse_file`)."""
     return parse_file(
-        path, text, language, symbols=False,
-        max_chunk_lines=max_chunk_lines, max_chunk_chars=max_chunk_chars,
+        path, text, language, symbols=False, max_chunk_lines=max_chunk_lines,
+        max_chunk_chars=max_chunk_chars, max_function_lines=max_function_lines,
     ).chunks
 
 
@@ -97,12 +98,14 @@ def parse_file(
     symbols: bool = True,
     max_chunk_lines: int = 200,
     max_chunk_chars: int = 6000,
+    max_function_lines: int = FUNCTION_LINES,
 ) -> ParsedFile:
     """Split `text` (the content of `path`) into chunks in line order, and with `symbols`
     extract its definitions, references and imports from the same syntax tree.
 
     Chunks stay within `max_chunk_chars` always, and within `max_chunk_lines` except where a
-    short run of blank lines or closing brackets joins its neighbour. Never raises for bad
+    short run of blank lines or closing brackets joins its neighbour; a function's chunks
+    within `max_function_lines` (parse_code.FUNCTION_LINES). Never raises for bad
     input: anything that fails splits by lines instead (and a failed extraction gives no
     symbols, never fewer chunks).
     """
@@ -111,7 +114,7 @@ def parse_file(
         return ParsedFile([])
     found = FileSymbols()
     try:
-        raw, walk, root = _spans(path, lines, text, language)
+        raw, walk, root = _spans(path, lines, text, language, max(1, max_function_lines))
         spans = _merge_trivial(raw, lines)
         _check_tiling(spans, lines.count)
     except Exception:  # a parser or grammar-table bug must not lose the file
@@ -150,7 +153,7 @@ def grammar_installed(language: str) -> bool:
 
 
 def _spans(
-    path: str, lines: Lines, text: str, language: str
+    path: str, lines: Lines, text: str, language: str, function_lines: int
 ) -> tuple[list[Span], CodeWalk | None, Node | None]:
     """The file's spans, and for code the walk and syntax tree they came from."""
     grammar = lang.grammar_for(language)
@@ -159,7 +162,7 @@ def _spans(
         source = text.encode("utf-8", "surrogatepass")
         tree = _parse(parser, source)
         if tree is not None:
-            walk = CodeWalk(lines, grammar, source)
+            walk = CodeWalk(lines, grammar, source, function_lines)
             return walk.spans(tree.root_node), walk, tree.root_node
         log.warning("parsing %s as %s took too long; splitting it by paragraphs", path, language)
     if language == MARKDOWN:
@@ -292,17 +295,13 @@ def _parse(parser: Parser, source: bytes) -> Tree | None:
 
 # -- finishing --------------------------------------------------------------------------
 
-# Lines that mean nothing alone: blank, closing brackets, Ruby's `end`.
-_TRIVIAL = re.compile(r"\s*(?:[{}()\[\];,]*|end;?)\s*")
-
-
 def _merge_trivial(spans: list[Span], lines: Lines) -> list[Span]:
     """Joins a chunk of blank lines or closing brackets to the chunk before it (or after,
     at the top of the file), unless it is long and the result would break the limits."""
     merged: list[Span] = []
     held: Span | None = None  # trivial lines at the top of the file, waiting for a chunk
     for span in spans:
-        trivial = all(_TRIVIAL.fullmatch(lines.parts[r]) for r in range(span.start, span.end + 1))
+        trivial = all(TRIVIAL.fullmatch(lines.parts[r]) for r in range(span.start, span.end + 1))
         if trivial and merged:
             prev = merged[-1]
             if span.end - span.start < 5 or lines.fits(prev.start, span.end):

@@ -5,8 +5,16 @@ A type (class, impl block, interface, struct, enum) is opened: every member with
 (method, nested type) is a chunk of its own, and the type's own lines around them (its
 declaration, docstring, fields, and the signatures of an interface) are its "header" chunks,
 of the type's kind and symbol. Only a tiny type (up to TINY_TYPE_LINES lines) stays one chunk
-with its methods. A type over the size limits opens at every member, signatures too, and a
-function over them is cut into pieces between statements.
+with its methods. A type over the size limits opens at every member, signatures too.
+
+A function or method over FUNCTION_LINES lines is cut into consecutive pieces between its
+statements (between the statements inside a statement too long itself, by lines only where a
+single line-run allows nothing else), each of the function's kind and symbol: the first holds
+its signature, a later one says by its symbol which function it is in (embedding and lexical
+terms both read the symbol), and no text is repeated. One 200-line function as one chunk
+"contains" the answer to every question about it and is a poor hit to read; the retrieval
+bench does not count hits over 80 lines. File context and the symbol list still show the
+function whole (a symbol spans all its chunks).
 
 LlamaIndex's `CodeSplitter` packs syntax nodes by characters, but returns stripped strings
 without line numbers, knows no symbols, and would parse the text a second time; this module
@@ -27,6 +35,11 @@ from services.ingestor.parse_rows import Lines, Span
 # A type this short (`class Builder { Circle build() { ... } }`) stays one chunk: opened,
 # its header and methods would be chunks of a line or two that say little alone.
 TINY_TYPE_LINES = 5
+
+# The most lines of a function's chunk, the blank or bracket-only lines after it included
+# (they end its last piece): a longer function is cut into pieces (module doc).
+FUNCTION_LINES = 80
+FUNCTION_KINDS = frozenset({lang.FUNCTION, lang.METHOD})
 
 
 def _first(node: Node) -> int:
@@ -53,10 +66,13 @@ class Item:
 class CodeWalk:
     """Finds definitions with a grammar table and lays chunks over the file's rows."""
 
-    def __init__(self, lines: Lines, grammar: Grammar, source: bytes) -> None:
+    def __init__(
+        self, lines: Lines, grammar: Grammar, source: bytes, function_lines: int = FUNCTION_LINES
+    ) -> None:
         self.lines = lines
         self.grammar = grammar
         self.source = source
+        self.function_lines = function_lines
 
     def _name_text(self, node: Node) -> str:
         return _clean_name(self.source[node.start_byte : node.end_byte])
@@ -211,6 +227,8 @@ class CodeWalk:
         return spans
 
     def _plan(self, item: Item) -> list[Span]:
+        if item.kind in FUNCTION_KINDS:
+            return self._function(item)
         fits = self.lines.fits(item.start, item.end)
         if item.kind in lang.TYPE_KINDS and (not fits or item.end - item.start >= TINY_TYPE_LINES):
             children = self._members(item.node)
@@ -224,6 +242,19 @@ class CodeWalk:
         if fits:
             return [Span(item.start, item.end, item.kind, item.symbol)]
         return self._pieces(item.start, item.end, item.kind, item.symbol, item.node.named_children)
+
+    def _function(self, item: Item) -> list[Span]:
+        """A function as one chunk, or over FUNCTION_LINES as pieces cut between statements,
+        each short enough that the trivial lines after the function still fit its last."""
+        lines = self.lines.narrowed(self.function_lines)
+        if lines.fits(item.start, item.end):
+            return [Span(item.start, item.end, item.kind, item.symbol)]
+        room = self.function_lines - self.lines.trivial_after(item.end)
+        lines = lines.narrowed(max(room, self.function_lines // 2))
+        children = item.node.named_children
+        cuts = _cut_rows(children, lines) + _body_rows(item.node, item.end - item.start + 1)
+        spans = lines.pack(item.start, item.end, cuts)
+        return [Span(s, e, item.kind, item.symbol) for s, e in spans]
 
     def _has_body(self, node: Node) -> bool:
         """True for a definition with code in it; False for a bare signature."""
@@ -249,6 +280,20 @@ def _pieces(
         return [Span(start, end, kind, symbol)]
     near = [n for n in nodes if _last(n) >= start and _first(n) <= end]
     return [Span(s, e, kind, symbol) for s, e in lines.pack(start, end, _cut_rows(near, lines))]
+
+
+def _body_rows(node: Node, rows: int) -> list[int]:
+    """Where the statements of a function's body begin, found down the chain of children
+    that hold most of its `rows` (a lambda's body, a `try` around the whole body): the rows a
+    piece may begin at. A body that fits in one piece would otherwise not be opened, and the
+    signature would be a piece of its own."""
+    found: list[int] = []
+    while node.named_child_count:
+        node = max(node.named_children, key=lambda child: _last(child) - _first(child))
+        if 2 * (_last(node) - _first(node) + 1) < rows:
+            break
+        found += [_first(child) for child in node.named_children]
+    return found
 
 
 def _cut_rows(nodes: list[Node], lines: Lines) -> list[int]:

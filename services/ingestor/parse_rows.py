@@ -7,8 +7,10 @@ Rows are 0-based and end at '\n', as tree-sitter counts them; a `Span` covers wh
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import operator
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +22,10 @@ class Span:
     kind: str
     symbol: str
 
+
+# Rows that mean nothing alone: blank, closing brackets, Ruby's `end`. A chunk of them is
+# joined to its neighbour (parse.py), so they count towards the chunk before them.
+TRIVIAL = re.compile(r"\s*(?:[{}()\[\];,]*|end;?)\s*")
 
 
 class Lines:
@@ -37,6 +43,19 @@ class Lines:
         # (built with C-level iterators: this runs over every line of every file).
         lengths = itertools.accumulate(map(len, self.parts), initial=0)
         self.offsets = list(map(operator.add, lengths, itertools.count()))
+
+    def narrowed(self, max_lines: int) -> Lines:
+        """The same rows under a lower line limit (a long function's pieces, parse_code)."""
+        narrow = copy.copy(self)
+        narrow.max_lines = max(1, min(self.max_lines, max_lines))
+        return narrow
+
+    def trivial_after(self, row: int) -> int:
+        """How many trivial rows (TRIVIAL) follow `row`: the chunk ending there gets them."""
+        count = 0
+        while row + 1 + count < self.count and TRIVIAL.fullmatch(self.parts[row + 1 + count]):
+            count += 1
+        return count
 
     def fits(self, start: int, end: int) -> bool:
         return end < start or (
