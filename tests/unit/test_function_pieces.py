@@ -9,6 +9,7 @@ Spans are 1-based and inclusive, as in test_parse.py.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_a_200_line_function_is_cut_into_pieces_of_at_most_80_lines() -> None:
     assert {kind for _, kind, _, _ in pieces} == {"function"}
     assert lines[pieces[0][2] - 1] == "@audited\n"
     assert lines[pieces[0][2]].startswith("def settle(ledger, limit):")  # the signature
-    for (_, _, _, end), (_, _, start, _) in zip(pieces, pieces[1:]):
+    for (_, _, _, end), (_, _, start, _) in pairwise(pieces):
         assert start == end + 1  # consecutive
         # a piece begins at a statement of the body, never inside the `if` block
         assert re.match(r"    (total_\d+ =|if )", lines[start - 1]), lines[start - 1]
@@ -126,7 +127,7 @@ def test_every_language_cuts_a_long_function_into_pieces_with_its_symbol(languag
     assert {k for _, k, _, _ in pieces} == {kind}
     assert all(end - start + 1 <= FUNCTION_LINES for _, _, start, end in pieces)
     assert symbol.rsplit(".", 1)[-1] in "".join(lines[pieces[0][2] - 1 : pieces[0][2] + 1])
-    for (_, _, _, end), (_, _, start, _) in zip(pieces, pieces[1:]):
+    for (_, _, _, end), (_, _, start, _) in pairwise(pieces):
         assert start == end + 1 and re.search(r"total = \$?total \+", lines[start - 1])
 
 
