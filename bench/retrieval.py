@@ -3,6 +3,7 @@ beside an off-the-shelf baseline in the same run.
 
     .venv/bin/python -m bench.retrieval [--packages click,rich,...] [--part report|tune|all]
         [--max-queries 150] [--backends memory,postgres] [--tune] [--calibrate]
+        [--def-line-only]
 
 Built offline from the source of installed packages:
 - each package is copied with every docstring removed and indexed by the real pipeline
@@ -10,7 +11,9 @@ Built offline from the source of installed packages:
   memory and once in an embedded PostgreSQL (as bench/ingest.py starts it);
 - docstring set: each documented function's first docstring sentence is a query, its answer
   the chunk holding its `def` line (the copy has no docstrings, so the answer is never found
-  by its own words);
+  by its own words), or any later piece of that function when it is cut into pieces (over
+  80 lines, services/ingestor/parse_code.py): a piece says its function and span, as the
+  whole function did; `--def-line-only` counts the first piece alone;
 - question set: hand-written "how / where / why" questions with their answer (path and
   symbol), written by reading the code, in bench/questions/<package>.jsonl.
 
@@ -69,6 +72,8 @@ class Query:
     path: str  # workspace-relative file of the answer
     line: int  # its `def` / `class` line in the docstring-free copy
     tune: bool  # in the tune part of its set
+    symbol: str = ""  # its qualified name (`Class.method`), as chunks name it
+    end: int = 0  # its last line in the copy
 
 
 def tune_part(key: str) -> bool:
@@ -154,8 +159,9 @@ def copy_package(package: str, target: Path) -> list[Query]:
                 continue
             sentence = _first_sentence(doc)
             if len(sentence.split()) >= 4:
-                queries.append(Query(sentence, rel, stripped_defs[name][0].lineno,
-                                     tune_part(rel)))
+                node = stripped_defs[name][0]
+                queries.append(Query(sentence, rel, node.lineno, tune_part(rel), name,
+                                     node.end_lineno or node.lineno))
     counts: dict[str, int] = {}
     for q in queries:
         counts[q.text] = counts.get(q.text, 0) + 1
@@ -181,12 +187,22 @@ def load_questions(package: str, tree: Path) -> list[Query]:
             raise SystemExit(f"{file}:{number}: {item['path']} does not define "
                              f"{item['symbol']}")
         queries.append(Query(item["question"], item["path"], nodes[-1].lineno,
-                             tune_part(item["question"])))
+                             tune_part(item["question"]), item["symbol"],
+                             nodes[-1].end_lineno or nodes[-1].lineno))
     return queries
 
 
+PIECES = True  # a later piece of the answer function counts too (module doc)
+FUNCTION_KINDS = ("function", "method")
+
+
 def relevant(query: Query, chunk: Chunk) -> bool:
-    return chunk.path == query.path and chunk.start_line <= query.line <= chunk.end_line
+    if chunk.path != query.path:
+        return False
+    if chunk.start_line <= query.line <= chunk.end_line:
+        return True
+    return (PIECES and chunk.kind in FUNCTION_KINDS and chunk.symbol == query.symbol
+            and query.line < chunk.start_line <= query.end)
 
 
 def lines(chunk: Chunk) -> int:
@@ -307,7 +323,11 @@ async def main() -> None:
     parser.add_argument("--calibrate", action="store_true",
                         help="top semantic scores of nonsense vs answered queries (tune part)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--def-line-only", action="store_true",
+                        help="the answer is the chunk holding the def line, never a later piece")
     args = parser.parse_args()
+    global PIECES
+    PIECES = not args.def_line_only
     packages = args.packages.split(",")
     backends = args.backends.split(",")
     work = Path(tempfile.mkdtemp(prefix="knowport-retrieval-"))
