@@ -132,24 +132,27 @@ def test_every_language_cuts_a_long_function_into_pieces_with_its_symbol(languag
 
 
 def test_file_context_and_symbols_still_show_the_function_whole() -> None:
-    text = python_function(150)
+    text = python_function(90)  # 130 lines: two pieces
     parsed = parse_file("settle.py", text, "python")
     chunks = build_chunks("settle.py", "python", parsed.chunks)
+    pieces = [c for c in chunks if c.symbol == "settle"]
+    assert len(pieces) == 2
     assert "".join(lines_of(chunks)) == text
     whole = {s.name: (s.start_line, s.end_line) for s in symbols_of(chunks)}
-    last = max(c.end_line for c in chunks if c.symbol == "settle")
-    assert whole["settle"] == (4, last)
+    assert whole["settle"] == (4, pieces[-1].end_line)  # the outline shows it whole
     definition = next(d for d in parsed.symbols.definitions if d.qualified_name == "settle")
-    assert definition.end_line - definition.start_line + 1 > 3 * FUNCTION_LINES - 80
+    return_line = file_lines(text).index("    return limit\n") + 1
+    assert (definition.start_line, definition.end_line) == (5, return_line)  # symbol graph
     assert definition.signature.startswith("def settle(ledger, limit)")
 
 
 def test_a_later_piece_is_found_by_the_function_name_without_repeating_its_text() -> None:
-    text = python_function(150)
+    text = python_function(90)
     chunks = build_chunks("settle.py", "python", parse_source("settle.py", text, "python"))
     later = [c for c in chunks if c.symbol == "settle"][1:]
     assert later and all("def settle" not in c.text for c in later)
     for chunk in later:
+        assert chunk.kind == "function"
         assert "settle" in chunk.terms.split()  # lexical
         assert embedding_text(chunk).startswith("settle settle.py\n")  # semantic
     assert "".join(c.text for c in chunks) == text  # no line twice
