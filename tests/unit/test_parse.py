@@ -880,19 +880,29 @@ def content_rows(chunk: ParsedChunk) -> list[str]:
 
 @pytest.mark.parametrize("language", INVARIANT_LANGUAGES)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=any_text, max_lines=st.integers(1, 12), max_chars=st.integers(1, 400))
+@given(
+    text=any_text,
+    max_lines=st.integers(1, 12),
+    max_chars=st.integers(1, 400),
+    function_lines=st.integers(1, 6),
+)
 # Found by a random draw (TSX): a long line's last piece ran on into the next line's first
 # letter, a chunk of two rows over a 3-character limit.
-@example(text='import "math"\nend', max_lines=1, max_chars=3)
-@example(text='import "math"\nend', max_lines=2, max_chars=3)
+@example(text='import "math"\nend', max_lines=1, max_chars=3, function_lines=80)
+@example(text='import "math"\nend', max_lines=2, max_chars=3, function_lines=80)
 def test_every_line_belongs_to_exactly_one_chunk(
-    language: str, text: str, max_lines: int, max_chars: int
+    language: str, text: str, max_lines: int, max_chars: int, function_lines: int
 ) -> None:
-    chunks = parse_source("x", text, language, max_chunk_lines=max_lines, max_chunk_chars=max_chars)
+    chunks = parse_source(
+        "x", text, language, max_chunk_lines=max_lines, max_chunk_chars=max_chars,
+        max_function_lines=function_lines,
+    )
     assert_well_formed(text, chunks)
     for chunk in chunks:  # within limits, but for one long line or trailing blank lines
         rows = content_rows(chunk)
         assert len(rows) <= max_lines
+        if chunk.kind in ("function", "method"):
+            assert len(rows) <= function_lines
         assert len(rows) <= 1 or sum(len(row) + 1 for row in rows) <= max_chars
         assert len(chunk.text) <= max_chars
 
