@@ -1,9 +1,9 @@
 """Honest chunks (issue 12): a function over FUNCTION_LINES lines is cut into pieces.
 
 Each piece is at most FUNCTION_LINES lines, the blank lines that end it included; pieces are
-consecutive, begin at a statement of the body, and carry the function's symbol and kind; the
-first holds the signature. File context and the symbol list still show the function whole.
-Spans are 1-based and inclusive, as in test_parse.py.
+consecutive, of similar length (no stub), begin at a statement of the body, and carry the
+function's symbol and kind; the first holds the signature. File context and the symbol list
+still show the function whole. Spans are 1-based and inclusive, as in test_parse.py.
 """
 
 from __future__ import annotations
@@ -55,22 +55,25 @@ def test_a_200_line_function_is_cut_into_pieces_of_at_most_80_lines() -> None:
     assert all(end - start + 1 <= FUNCTION_LINES for _, _, start, end in chunks)
 
 
-def test_a_function_of_80_lines_stays_one_chunk_and_one_of_81_is_cut() -> None:
+def test_a_function_of_80_lines_stays_one_chunk_and_one_of_81_is_cut_in_halves() -> None:
     def function(rows: int) -> str:  # `def` line and rows - 1 statements, then a function
         body = "".join(f"    x_{i} = {i}\n" for i in range(rows - 1))
         return f"def long():\n{body}def next_one():\n    pass\n"
 
     assert split(function(80), "python")[0] == ("long", "function", 1, 80)
-    assert [c[2:] for c in split(function(81), "python")[:2]] == [(1, 80), (81, 81)]
+    assert [c[2:] for c in split(function(81), "python")[:2]] == [(1, 51), (52, 81)]
 
 
-def test_the_blank_lines_after_a_function_fit_in_its_last_piece() -> None:
-    for blank_lines in range(6):
-        body = "".join(f"    x_{i} = {i}\n" for i in range(159))
+def test_the_blank_lines_after_a_function_count_towards_the_limit() -> None:
+    for rows, blank_lines, pieces in ((78, 2, 1), (79, 2, 2), (159, 0, 2), (159, 5, 3)):
+        body = "".join(f"    x_{i} = {i}\n" for i in range(rows - 1))
         text = f"def long():\n{body}" + "\n" * blank_lines + "def next_one():\n    pass\n"
-        pieces = [c for c in split(text, "python") if c[0] == "long"]
-        assert pieces[-1][3] == 160 + blank_lines  # the blank lines end the last piece
-        assert all(end - start + 1 <= FUNCTION_LINES for _, _, start, end in pieces)
+        chunks = [c for c in split(text, "python") if c[0] == "long"]
+        assert len(chunks) == pieces
+        assert chunks[-1][3] == rows + blank_lines  # the blank lines end the last piece
+        assert all(end - start + 1 <= FUNCTION_LINES for _, _, start, end in chunks)
+        sizes = [end - start + 1 for _, _, start, end in chunks]
+        assert min(sizes) >= max(sizes) // 3  # no stub of a line or two (`return x`)
 
 
 def test_a_statement_longer_than_the_limit_is_cut_between_its_own_statements() -> None:
