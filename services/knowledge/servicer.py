@@ -100,7 +100,7 @@ class KnowledgeServicer(SymbolRequests, pb_grpc.KnowledgeServiceServicer):
         self._workspaces = workspaces
         self._budget = budget_bytes
         self._query_embedder = query_embedder
-        self._searcher = Searcher(storage, query_embedder)
+        self._searcher = Searcher(storage, query_embedder, definitions=storage)
         self._overviews = OverviewCache(storage)
         self._symbols = storage
 
