@@ -3,7 +3,7 @@ beside an off-the-shelf baseline in the same run.
 
     .venv/bin/python -m bench.retrieval [--packages click,rich,...] [--part report|tune|all]
         [--max-queries 150] [--backends memory,postgres] [--tune] [--calibrate]
-        [--named 1,0.5] [--tune-named]
+        [--named 1,0] [--trust 0.5] [--tune-named]
 
 Built offline from the source of installed packages:
 - each package is copied with every docstring removed and indexed by the real pipeline
@@ -319,6 +319,8 @@ async def main() -> None:
                         f"{DEFAULT_FUSION.named_natural}",
                         help="weights of the named-definition boost: for queries that are "
                         "names, for sentences (0,0: off)")
+    parser.add_argument("--trust", type=float, default=DEFAULT_FUSION.trust,
+                        help="per-query trust of a sentence's rankings (fusion.py; 0: off)")
     parser.add_argument("--max-identifiers", type=int, default=60,
                         help="identifier queries per package")
     parser.add_argument("--tune-named", action="store_true",
@@ -327,7 +329,7 @@ async def main() -> None:
     args = parser.parse_args()
     named_identifier, named_natural = map(float, args.named.split(","))
     fusion = replace(DEFAULT_FUSION, named_identifier=named_identifier,
-                     named_natural=named_natural)
+                     named_natural=named_natural, trust=args.trust)
     from bench.retrieval_identifiers import identifier_queries
 
     packages = args.packages.split(",")
