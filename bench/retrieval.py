@@ -20,7 +20,8 @@ Built offline from the source of installed packages:
 
 Hybrid may boost the definitions a query names (services/knowledge/named.py); `--named`
 sets that boost's weights (queries that are names, sentences), and the tables then add
-hybrid without it ("hybrid no-named") beside it.
+hybrid without it ("hybrid no-named") beside it; likewise `--trust` (fusion.py's per-query
+trust of a sentence's rankings) and "hybrid no-trust".
 
 Every set is split by a stable hash (of the answer's file for docstring queries, of the
 question for hand-written ones) into a tune part (one in three) and a report part; fusion
@@ -431,6 +432,11 @@ async def report(part: str, sets: dict[str, list[Query]],
                 plain = Searcher(target.storage, queries_of, fusion=fusion)
                 rows[f"{backend} hybrid no-named"] = await knowport_outcomes(
                     target, plain, Mode.HYBRID, chosen)
+            if fusion.trust:
+                even = Searcher(target.storage, queries_of, fusion=replace(fusion, trust=0.0),
+                                definitions=target.storage)
+                rows[f"{backend} hybrid no-trust"] = await knowport_outcomes(
+                    target, even, Mode.HYBRID, chosen)
         rows.update(baseline_outcomes(indexed[(package, "memory")], cache, vectors, chosen))
         print_table(f"{name} ({part} part)", rows)
         check_targets(name, rows, backends)
