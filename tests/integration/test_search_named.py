@@ -119,3 +119,10 @@ async def test_the_definition_a_query_names_comes_first(served):
 async def test_a_query_that_names_nothing_ranks_by_fusion_alone(served):
     for query in ("read the options from the command line", "merge the values"):
         assert await hybrid(served, query) == (await fused_without_names(served, query))[:10]
+
+
+async def test_a_filter_keeps_a_named_definition_out(served):
+    request = pb.SearchRequest(query="parse_args", mode=pb.SEARCH_MODE_HYBRID,
+                               filter=pb.SearchFilter(path_glob="tests/"))
+    found = await served.knowledge.Search(request)
+    assert found.hits and {hit.path for hit in found.hits} == {"tests/test_args.py"}
