@@ -61,6 +61,7 @@ from services.inference.llm import OpenGate
 from services.inference.st_embedder import LocalEmbedder
 from services.ingestor.embed import embedding_text
 from services.knowledge.fusion import DEFAULT_FUSION, Fusion, query_is_identifier
+from services.knowledge.named import named_in
 from services.knowledge.search import Mode, Searcher, SearchQuery
 from services.storage.memory.adapter import MemoryStorage
 from services.storage.port import Storage
@@ -424,7 +425,7 @@ async def report(part: str, sets: dict[str, list[Query]],
         for backend in backends:
             target = indexed[(package, backend)]
             searcher = Searcher(target.storage, queries_of, fusion=fusion,
-                                definitions=target.storage)
+                                named=named_in(target.storage))
             for mode in (Mode.LEXICAL, Mode.SEMANTIC, Mode.HYBRID):
                 rows[f"{backend} {mode.value}"] = await knowport_outcomes(target, searcher,
                                                                           mode, chosen)
@@ -434,7 +435,7 @@ async def report(part: str, sets: dict[str, list[Query]],
                     target, plain, Mode.HYBRID, chosen)
             if fusion.trust:
                 even = Searcher(target.storage, queries_of, fusion=replace(fusion, trust=0.0),
-                                definitions=target.storage)
+                                named=named_in(target.storage))
                 rows[f"{backend} hybrid no-trust"] = await knowport_outcomes(
                     target, even, Mode.HYBRID, chosen)
         rows.update(baseline_outcomes(indexed[(package, "memory")], cache, vectors, chosen))
@@ -482,7 +483,7 @@ async def tune_named(sets, indexed, queries_of) -> None:
         for name, queries in sets.items():
             target = indexed[(name.split()[0], "memory")]
             searcher = Searcher(target.storage, queries_of, fusion=fusion,
-                                definitions=target.storage)
+                                named=named_in(target.storage))
             kinds.setdefault(name.split()[1], []).extend(await knowport_outcomes(
                 target, searcher, Mode.HYBRID, part_of(queries, "tune")))
         say(f"named weights {weights}: " + "; ".join(

@@ -21,7 +21,7 @@ than MAX_DEFINITIONS places (`__init__`, `run`) is not boosted at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -97,6 +97,10 @@ def holding_chunk(chunks: Sequence[Chunk], line: int) -> Chunk | None:
     return max(holding, key=lambda c: (c.start_line, -c.end_line), default=None)
 
 
+# (workspace id, query text) -> the chunks holding the definitions the query names, scored
+NamedLookup = Callable[[str, str], Awaitable[list[ScoredChunk]]]
+
+
 class DefinitionStore(Protocol):
     """What the lookup reads: definitions by name, and a file's chunks."""
 
@@ -137,3 +141,8 @@ async def named_definitions(store: DefinitionStore, workspace_id: str,
             if chunk is not None and share > scored.get(chunk.id, ScoredChunk(chunk, 0)).score:
                 scored[chunk.id] = ScoredChunk(chunk, share)
     return sorted(scored.values(), key=lambda h: (-h.score, h.chunk.path, h.chunk.start_line))
+
+
+def named_in(store: DefinitionStore) -> NamedLookup:
+    """The lookup of `named_definitions` over one storage."""
+    return lambda workspace_id, text: named_definitions(store, workspace_id, text)

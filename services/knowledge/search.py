@@ -46,7 +46,7 @@ from services.domain.path_glob import glob_to_regex
 from services.domain.terms import search_terms
 from services.inference.embedder import LOCAL_MODEL_KEY
 from services.knowledge.fusion import DEFAULT_FUSION, Fusion, hybrid_ranking
-from services.knowledge.named import DefinitionStore, named_definitions
+from services.knowledge.named import NamedLookup
 from services.knowledge.priors import roles
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.query_terms import lexical_query
@@ -151,9 +151,9 @@ class Searcher:
     def __init__(self, storage: SearchStore, embedder: QueryEmbedder | None = None, *,
                  depth: int = HYBRID_DEPTH, fusion: Fusion = DEFAULT_FUSION,
                  max_results: int = MAX_RESULTS,
-                 definitions: DefinitionStore | None = None) -> None:
+                 named: NamedLookup | None = None) -> None:
         self._storage = storage
-        self._definitions = definitions
+        self._named_lookup = named
         self._embedder = embedder
         self._depth = depth
         self._fusion = fusion
@@ -217,9 +217,9 @@ class Searcher:
     async def _named(self, query: SearchQuery) -> list[ScoredChunk]:
         """The chunks holding the definitions the query names, when they count (named.py)
         and storage can look them up; none that a filter leaves out."""
-        if self._definitions is None or not self._fusion.named_weight(query.text):
+        if self._named_lookup is None or not self._fusion.named_weight(query.text):
             return []
-        found = await named_definitions(self._definitions, query.workspace_id, query.text)
+        found = await self._named_lookup(query.workspace_id, query.text)
         return [hit for hit in found if admitted(hit.chunk, query)]
 
     async def _with_coverage(self, page: SearchPage, workspace_id: str) -> SearchPage:
