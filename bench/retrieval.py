@@ -417,6 +417,7 @@ async def report(part: str, sets: dict[str, list[Query]],
                  cache: VectorCache, vectors, backends: Sequence[str],
                  fusion: Fusion = DEFAULT_FUSION) -> None:
     pooled: dict[str, dict[str, list[Outcome]]] = {}  # set kind -> ranking -> outcomes
+    asked: dict[str, list[Query]] = {}  # set kind -> its queries, in the outcomes' order
     boosted = fusion.named_identifier or fusion.named_natural
     for name, queries in sets.items():
         package = name.split()[0]
@@ -444,9 +445,24 @@ async def report(part: str, sets: dict[str, list[Query]],
         into = pooled.setdefault(name.split()[1], {})
         for key, outcomes in rows.items():
             into.setdefault(key, []).extend(outcomes)
+        asked.setdefault(name.split()[1], []).extend(chosen)
     for kind, rows in pooled.items():
         print_table(f"pooled {kind} ({part} part)", rows)
         check_targets(f"pooled {kind}", rows, backends)
+    if "identifiers" in pooled:
+        by_form(asked["identifiers"], pooled["identifiers"], part)
+
+
+def by_form(queries: Sequence[Query], rows: dict[str, list[Outcome]], part: str) -> None:
+    """The pooled identifier set per form of query: a name alone, a sentence whose name
+    reads as code (so the boost applies), a sentence whose name is a plain word (it cannot)."""
+    from bench.retrieval_identifiers import form_kind
+
+    kinds = [form_kind(q.text) for q in queries]
+    for kind in dict.fromkeys(sorted(kinds)):
+        print_table(f"pooled identifiers, {kind} ({part} part)",
+                    {key: [o for o, k in zip(outcomes, kinds, strict=True) if k == kind]
+                     for key, outcomes in rows.items() if "hybrid" in key})
 
 
 async def tune(sets, indexed, queries_of) -> None:

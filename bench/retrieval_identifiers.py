@@ -29,6 +29,16 @@ def form_of(identifier: str) -> str:
     return FORMS[zlib.crc32(identifier.encode()) % len(FORMS)].format(identifier)
 
 
+def form_kind(text: str) -> str:
+    """How a query of this set names its answer: alone, or in a sentence as code (the boost
+    applies: services/knowledge/named.py) or as a plain word (it cannot)."""
+    from services.knowledge.named import named_identifiers
+
+    if " " not in text:
+        return "name alone"
+    return "sentence, code-shaped name" if named_identifiers(text) else "sentence, plain word"
+
+
 def _wanted(qualified: str) -> bool:
     name = qualified.rsplit(".", 1)[-1]
     return not (name.startswith("__") or name.startswith("test"))
