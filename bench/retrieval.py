@@ -3,7 +3,7 @@ beside an off-the-shelf baseline in the same run.
 
     .venv/bin/python -m bench.retrieval [--packages click,rich,...] [--part report|tune|all]
         [--max-queries 150] [--backends memory,postgres] [--tune] [--calibrate]
-        [--def-line-only]
+        [--def-line-only] [--named 1,0] [--trust 0.5] [--tune-named]
 
 Built offline from the source of installed packages:
 - each package is copied with every docstring removed and indexed by the real pipeline
@@ -15,7 +15,15 @@ Built offline from the source of installed packages:
   80 lines, services/ingestor/parse_code.py): a piece says its function and span, as the
   whole function did; `--def-line-only` counts the first piece alone;
 - question set: hand-written "how / where / why" questions with their answer (path and
-  symbol), written by reading the code, in bench/questions/<package>.jsonl.
+  symbol), written by reading the code, in bench/questions/<package>.jsonl;
+- identifier set: a function's or method's name, alone or in a short sentence ("where is
+  `Router.url_path_for` defined"), its answer the chunk of its `def` line
+  (bench/retrieval_identifiers.py).
+
+Hybrid may boost the definitions a query names (services/knowledge/named.py); `--named`
+sets that boost's weights (queries that are names, sentences), and the tables then add
+hybrid without it ("hybrid no-named") beside it; likewise `--trust` (fusion.py's per-query
+trust of a sentence's rankings) and "hybrid no-trust".
 
 Every set is split by a stable hash (of the answer's file for docstring queries, of the
 question for hand-written ones) into a tune part (one in three) and a report part; fusion
@@ -44,7 +52,7 @@ import sysconfig
 import tempfile
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.retrieval_support import Baseline, Outcome, VectorCache, summary
@@ -54,7 +62,8 @@ from services.inference.embedder import Embedder
 from services.inference.llm import OpenGate
 from services.inference.st_embedder import LocalEmbedder
 from services.ingestor.embed import embedding_text
-from services.knowledge.fusion import Fusion, query_is_identifier
+from services.knowledge.fusion import DEFAULT_FUSION, Fusion, query_is_identifier
+from services.knowledge.named import named_in
 from services.knowledge.search import Mode, Searcher, SearchQuery
 from services.storage.memory.adapter import MemoryStorage
 from services.storage.port import Storage
@@ -325,9 +334,25 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--def-line-only", action="store_true",
                         help="the answer is the chunk holding the def line, never a later piece")
+    parser.add_argument("--named", default=f"{DEFAULT_FUSION.named_identifier},"
+                        f"{DEFAULT_FUSION.named_natural}",
+                        help="weights of the named-definition boost: for queries that are "
+                        "names, for sentences (0,0: off)")
+    parser.add_argument("--trust", type=float, default=DEFAULT_FUSION.trust,
+                        help="per-query trust of a sentence's rankings (fusion.py; 0: off)")
+    parser.add_argument("--max-identifiers", type=int, default=60,
+                        help="identifier queries per package")
+    parser.add_argument("--tune-named", action="store_true",
+                        help="grid of the named-definition boost's weights on the tune part "
+                        "(memory), per set kind")
     args = parser.parse_args()
     global PIECES
     PIECES = not args.def_line_only
+    named_identifier, named_natural = map(float, args.named.split(","))
+    fusion = replace(DEFAULT_FUSION, named_identifier=named_identifier,
+                     named_natural=named_natural, trust=args.trust)
+    from bench.retrieval_identifiers import identifier_queries
+
     packages = args.packages.split(",")
     backends = args.backends.split(",")
     work = Path(tempfile.mkdtemp(prefix="knowport-retrieval-"))
@@ -346,11 +371,14 @@ async def main() -> None:
             questions = load_questions(package, tree)
             if questions:
                 sets[f"{package} questions"] = questions
+            identifiers = identifier_queries(package, tree)
+            random.Random(args.seed).shuffle(identifiers)
+            sets[f"{package} identifiers"] = identifiers[:args.max_identifiers]
             with timed() as took:
                 indexed[(package, "memory")] = await index_package(MemoryStorage(), tree, cache)
             say(f"{package}: {len(indexed[(package, 'memory')].chunks)} chunks indexed in "
                 f"memory in {took[0]:.0f} s; {len(docstring)} docstring queries, "
-                f"{len(questions)} questions")
+                f"{len(questions)} questions, {len(identifiers)} identifier queries")
         if "postgres" in backends:
             pg, server = await start_postgres(work)
             for package in packages:
@@ -363,11 +391,14 @@ async def main() -> None:
         queries_of = CachedQueries(embedder.model, vectors)
         if args.calibrate:
             await calibrate(sets, indexed, queries_of)
+        if args.tune_named:
+            await tune_named(sets, indexed, queries_of)
+            return
         if args.tune:
             await tune(sets, indexed, queries_of)
             await tune_length(sets, indexed, queries_of)
             return
-        await report(args.part, sets, indexed, queries_of, cache, vectors, backends)
+        await report(args.part, sets, indexed, queries_of, cache, vectors, backends, fusion)
     finally:
         if pg is not None:
             await pg.close()
@@ -402,30 +433,55 @@ def part_of(queries: Sequence[Query], part: str) -> list[Query]:
 
 async def report(part: str, sets: dict[str, list[Query]],
                  indexed: dict[tuple[str, str], Indexed], queries_of: CachedQueries,
-                 cache: VectorCache, vectors, backends: Sequence[str]) -> None:
-    pooled: dict[str, list[Outcome]] = {}
-    questions: dict[str, list[Outcome]] = {}
+                 cache: VectorCache, vectors, backends: Sequence[str],
+                 fusion: Fusion = DEFAULT_FUSION) -> None:
+    pooled: dict[str, dict[str, list[Outcome]]] = {}  # set kind -> ranking -> outcomes
+    asked: dict[str, list[Query]] = {}  # set kind -> its queries, in the outcomes' order
+    boosted = fusion.named_identifier or fusion.named_natural
     for name, queries in sets.items():
         package = name.split()[0]
         chosen = part_of(queries, part)
         rows: dict[str, list[Outcome]] = {}
         for backend in backends:
             target = indexed[(package, backend)]
-            searcher = Searcher(target.storage, queries_of)
+            searcher = Searcher(target.storage, queries_of, fusion=fusion,
+                                named=named_in(target.storage))
             for mode in (Mode.LEXICAL, Mode.SEMANTIC, Mode.HYBRID):
                 rows[f"{backend} {mode.value}"] = await knowport_outcomes(target, searcher,
                                                                           mode, chosen)
+            if boosted:
+                plain = Searcher(target.storage, queries_of, fusion=fusion)
+                rows[f"{backend} hybrid no-named"] = await knowport_outcomes(
+                    target, plain, Mode.HYBRID, chosen)
+            if fusion.trust:
+                even = Searcher(target.storage, queries_of, fusion=replace(fusion, trust=0.0),
+                                named=named_in(target.storage))
+                rows[f"{backend} hybrid no-trust"] = await knowport_outcomes(
+                    target, even, Mode.HYBRID, chosen)
         rows.update(baseline_outcomes(indexed[(package, "memory")], cache, vectors, chosen))
         print_table(f"{name} ({part} part)", rows)
         check_targets(name, rows, backends)
-        into = questions if name.endswith("questions") else pooled
+        into = pooled.setdefault(name.split()[1], {})
         for key, outcomes in rows.items():
             into.setdefault(key, []).extend(outcomes)
-    print_table(f"pooled docstring sets ({part} part)", pooled)
-    check_targets("pooled", pooled, backends)
-    if questions:
-        print_table(f"pooled hand-written questions ({part} part)", questions)
-        check_targets("questions", questions, backends)
+        asked.setdefault(name.split()[1], []).extend(chosen)
+    for kind, rows in pooled.items():
+        print_table(f"pooled {kind} ({part} part)", rows)
+        check_targets(f"pooled {kind}", rows, backends)
+    if "identifiers" in pooled:
+        by_form(asked["identifiers"], pooled["identifiers"], part)
+
+
+def by_form(queries: Sequence[Query], rows: dict[str, list[Outcome]], part: str) -> None:
+    """The pooled identifier set per form of query: a name alone, a sentence whose name
+    reads as code (so the boost applies), a sentence whose name is a plain word (it cannot)."""
+    from bench.retrieval_identifiers import form_kind
+
+    kinds = [form_kind(q.text) for q in queries]
+    for kind in dict.fromkeys(sorted(kinds)):
+        print_table(f"pooled identifiers, {kind} ({part} part)",
+                    {key: [o for o, k in zip(outcomes, kinds, strict=True) if k == kind]
+                     for key, outcomes in rows.items() if "hybrid" in key})
 
 
 async def tune(sets, indexed, queries_of) -> None:
@@ -449,6 +505,24 @@ async def tune(sets, indexed, queries_of) -> None:
             "(lexical, semantic, name):")
         for weights in ranked[:5]:
             say(f"  {weights}: MRR@10 {summary(totals[weights])['MRR@10']:.3f}")
+
+
+async def tune_named(sets, indexed, queries_of) -> None:
+    """MRR@10 of hybrid per set kind for a grid of the named-definition boost's weights
+    (queries that are names, sentences), on the tune part (memory)."""
+    grid = [(ident, natural) for ident in (0.0, 0.25, 0.5, 1.0, 2.0)
+            for natural in (0.0, 0.25, 0.5, 1.0)]
+    for weights in grid:
+        fusion = replace(DEFAULT_FUSION, named_identifier=weights[0], named_natural=weights[1])
+        kinds: dict[str, list[Outcome]] = {}
+        for name, queries in sets.items():
+            target = indexed[(name.split()[0], "memory")]
+            searcher = Searcher(target.storage, queries_of, fusion=fusion,
+                                named=named_in(target.storage))
+            kinds.setdefault(name.split()[1], []).extend(await knowport_outcomes(
+                target, searcher, Mode.HYBRID, part_of(queries, "tune")))
+        say(f"named weights {weights}: " + "; ".join(
+            f"{kind} ({len(o)}) MRR@10 {summary(o)['MRR@10']:.4f}" for kind, o in kinds.items()))
 
 
 async def tune_length(sets, indexed, queries_of) -> None:

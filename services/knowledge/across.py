@@ -17,6 +17,9 @@ where it is rare, as it does within one workspace. Hybrid fusion normalises each
 ranking between its floor and its best hit, so only the order within each ranking and the
 gaps between scores matter.
 
+A query that names a definition (named.py) has it looked up in each workspace, and each one
+found adds its boost as in a single workspace (`named_across`).
+
 Chunk ids are unique within a workspace only (a second worktree holds the very same chunks),
 so the merged hits carry `<workspace>\\0<chunk id>` ids while they are fused; `untag` restores
 each hit's own id and names its workspace. Request text cannot hold NUL (rpc/requests.py), so
@@ -30,6 +33,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from services.domain.models import ScoredChunk, SearchFilters
+from services.knowledge.named import DefinitionStore, NamedLookup, named_definitions
 from services.knowledge.search import SearchStore
 
 _TAG = "\0"
@@ -54,6 +58,18 @@ def untag(hit: ScoredChunk, default_workspace: str) -> ScoredChunk:
     if not tagged:
         return ScoredChunk(hit.chunk, hit.score, default_workspace)
     return ScoredChunk(replace(hit.chunk, id=chunk_id), hit.score, workspace)
+
+
+def named_across(store: DefinitionStore, workspace_ids: Sequence[str]) -> NamedLookup:
+    """The definitions a query names in each of the workspaces (named.py), their ids tagged
+    by workspace like the merged rankings' (the workspace argument is ignored)."""
+    async def lookup(_: str, text: str) -> list[ScoredChunk]:
+        found = await asyncio.gather(*(named_definitions(store, ws, text)
+                                       for ws in workspace_ids))
+        return [ScoredChunk(replace(hit.chunk, id=f"{ws}{_TAG}{hit.chunk.id}"), hit.score)
+                for ws, hits in zip(workspace_ids, found, strict=True) for hit in hits]
+
+    return lookup
 
 
 class Across:

@@ -35,15 +35,18 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from services.domain.errors import KnowportError, StorageUnavailable
-from services.domain.models import ScoredChunk, SearchFilters
+from services.domain.models import Chunk, ScoredChunk, SearchFilters
+from services.domain.path_glob import glob_to_regex
 from services.domain.terms import search_terms
 from services.inference.embedder import LOCAL_MODEL_KEY
 from services.knowledge.fusion import DEFAULT_FUSION, Fusion, hybrid_ranking
+from services.knowledge.named import NamedLookup
 from services.knowledge.priors import roles
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.query_terms import lexical_query
@@ -114,6 +117,16 @@ def no_lexical_match(narrowed: bool) -> str:
 Ranking = Callable[[int], Awaitable[list[ScoredChunk]]]
 
 
+def admitted(chunk: Chunk, query: SearchQuery) -> bool:
+    """Whether the query's filter and excluded roles let a chunk in (what storage applies to
+    the rankings, for chunks found otherwise)."""
+    flt = query.filters
+    return ((not flt.path_glob or re.match(glob_to_regex(flt.path_glob), chunk.path) is not None)
+            and (not flt.languages or chunk.language in flt.languages)
+            and (not flt.kinds or chunk.kind in flt.kinds)
+            and not roles(chunk) & query.exclude_roles)
+
+
 async def without_roles(ranking: Ranking, want: int, exclude: frozenset[str],
                         scan_limit: int = ROLE_SCAN_LIMIT) -> list[ScoredChunk]:
     """The best `want` hits of `ranking` whose chunks have none of the `exclude` roles.
@@ -137,8 +150,10 @@ class Searcher:
 
     def __init__(self, storage: SearchStore, embedder: QueryEmbedder | None = None, *,
                  depth: int = HYBRID_DEPTH, fusion: Fusion = DEFAULT_FUSION,
-                 max_results: int = MAX_RESULTS) -> None:
+                 max_results: int = MAX_RESULTS,
+                 named: NamedLookup | None = None) -> None:
         self._storage = storage
+        self._named_lookup = named
         self._embedder = embedder
         self._depth = depth
         self._fusion = fusion
@@ -191,13 +206,21 @@ class Searcher:
             return await self._fallback(lexical, query, end, notices, lexical_hits)
         self._judge_match(semantic_hits[0].score, notices)
         fused = hybrid_ranking(query.text, lexical_hits, semantic_hits, self._depth,
-                               self._fusion)
+                               self._fusion, await self._named(query))
         has_more = len(fused) > end
         if not has_more and self._depth in (len(lexical_hits), len(semantic_hits)):
             notices.append(f"hybrid ranking covers the best {self._depth} hits of each "
                            "ranking; search lexically or semantically to page further")
         page = SearchPage(fused[query.offset:end], has_more, Mode.HYBRID, notices)
         return await self._with_coverage(page, query.workspace_id)
+
+    async def _named(self, query: SearchQuery) -> list[ScoredChunk]:
+        """The chunks holding the definitions the query names, when they count (named.py)
+        and storage can look them up; none that a filter leaves out."""
+        if self._named_lookup is None or not self._fusion.named_weight(query.text):
+            return []
+        found = await self._named_lookup(query.workspace_id, query.text)
+        return [hit for hit in found if admitted(hit.chunk, query)]
 
     async def _with_coverage(self, page: SearchPage, workspace_id: str) -> SearchPage:
         """The page, saying how much of the index its semantic ranking could see."""

@@ -19,7 +19,8 @@ from services.domain.errors import InvalidArgument
 from services.domain.models import FileRecord, ScoredChunk, SearchFilters, Workspace
 from services.domain.path_glob import glob_to_regex
 from services.knowledge import file_context, paths, priors
-from services.knowledge.across import Across, untag
+from services.knowledge.across import Across, named_across, untag
+from services.knowledge.named import named_in
 from services.knowledge.overview import OverviewCache
 from services.knowledge.query_embedding import QueryEmbedder
 from services.knowledge.search import Mode, Searcher, SearchQuery
@@ -100,7 +101,7 @@ class KnowledgeServicer(SymbolRequests, pb_grpc.KnowledgeServiceServicer):
         self._workspaces = workspaces
         self._budget = budget_bytes
         self._query_embedder = query_embedder
-        self._searcher = Searcher(storage, query_embedder)
+        self._searcher = Searcher(storage, query_embedder, named=named_in(storage))
         self._overviews = OverviewCache(storage)
         self._symbols = storage
 
@@ -122,7 +123,8 @@ class KnowledgeServicer(SymbolRequests, pb_grpc.KnowledgeServiceServicer):
                                    *sorted(exclude))
         offset = paging.decode_token(request.page_token, owner, int) or 0
         searcher = (self._searcher if len(ids) == 1
-                    else Searcher(Across(self._storage, ids), self._query_embedder))
+                    else Searcher(Across(self._storage, ids), self._query_embedder,
+                                  named=named_across(self._storage, ids)))
         page = await searcher.search(SearchQuery(ids[0], request.query, mode, filters, offset,
                                                  size, exclude))
         page.hits = [untag(hit, ids[0]) for hit in page.hits]

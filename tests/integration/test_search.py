@@ -111,14 +111,18 @@ async def test_hybrid_is_the_weighted_sum_of_the_rankings_normalised_scores(shop
     # Lexical, semantic, and the pool of both ranked by symbol name, each scaled from 0 to 1
     # and added with weights: a question in sentences weighs meaning twice as much as words
     # and names, and scores tests and docs at SUPPORT_SHARE and class headers and module code
-    # at DECLARATION_SHARE (no shop chunk is over 80 lines); a query naming code weighs all
-    # alike.
+    # at DECLARATION_SHARE (no shop chunk is over 80 lines), and a ranking counts for more by
+    # how far its best hit leads its second (Fusion.trust); a query naming code weighs all
+    # alike, and adds a boost to the chunk defining what it names.
     sentence = " " in query
     weights = (0.5, 1.0, 0.5) if sentence else (1.0, 1.0, 1.0)
     assert Fusion().weights_for(query) == weights
     rankings = [as_ranking(lexical), as_ranking(semantic)]
     rankings.append(by_symbol_name(query, fuse(rankings, (1.0, 1.0))))
     assert rankings[2][0].chunk.symbol == "compute_discount"
+    if sentence:
+        leads = [1 - sorted(scaled(r).values())[-2] for r in rankings[:2]] + [0.0]
+        weights = tuple(w * (1 + Fusion().trust * g) for w, g in zip(weights, leads, strict=True))
     scores: dict[str, float] = {}
     where = {}
     for ranking, weight in zip(rankings, weights, strict=True):
@@ -126,10 +130,12 @@ async def test_hybrid_is_the_weighted_sum_of_the_rankings_normalised_scores(shop
             scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * score
         where.update((hit.chunk.id, hit.chunk) for hit in ranking)
     assert max(c.end_line - c.start_line for c in where.values()) < 80
-    if sentence:
-        for i, chunk in where.items():
+    for i, chunk in where.items():
+        if sentence:
             scores[i] *= SUPPORT_SHARE if is_test_or_doc(chunk) else 1.0
             scores[i] *= DECLARATION_SHARE if chunk.kind in ("class", "module") else 1.0
+        elif chunk.symbol == "compute_discount":
+            scores[i] += Fusion().named_identifier
     expected = sorted(scores, key=lambda i: (-scores[i], where[i].path, where[i].start_line, i))
     assert ids(hybrid) == expected
     assert [h.score for h in hybrid.hits] == pytest.approx([scores[i] for i in expected])

@@ -17,6 +17,7 @@ from knowport.v1 import workspace_service_pb2_grpc as wpb_grpc
 from services.domain import limits
 from services.domain.models import ScoredChunk
 from services.knowledge.fusion import hybrid_ranking
+from services.knowledge.named import named_definitions
 from services.knowledge.query_terms import lexical_query
 from services.knowledge.search import HYBRID_DEPTH
 from tests.support.grpc_server import running_server
@@ -48,8 +49,11 @@ async def expected_hybrid(storage, workspaces: list[str], query: str) -> list[tu
     lexical = {ws: await storage.search_lexical(ws, words, HYBRID_DEPTH) for ws in workspaces}
     semantic = {ws: await storage.search_semantic(ws, vector, HYBRID_DEPTH)
                 for ws in workspaces}
+    named = [(ws, hit) for ws in workspaces
+             for hit in await named_definitions(storage, ws, query)]
     fused = hybrid_ranking(query, tagged(merged(lexical, HYBRID_DEPTH)),
-                           tagged(merged(semantic, HYBRID_DEPTH)), HYBRID_DEPTH)
+                           tagged(merged(semantic, HYBRID_DEPTH)), HYBRID_DEPTH,
+                           defined=tagged(named))
     return [tuple(hit.chunk.id.split("|", 1)) for hit in fused]
 
 

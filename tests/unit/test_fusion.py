@@ -97,3 +97,20 @@ def test_roles_tell_tests_and_docs_apart_by_one_rule():
     assert roles(chunk("s", path="tests/README.md", language="markdown")) == {TESTS, DOCS}
     assert roles(chunk("f", path="pkg/testing_utils.py")) == frozenset()
     assert roles(chunk("f", path="pkg/latest.py")) == frozenset()
+
+
+def test_a_ranking_whose_best_hit_leads_by_far_counts_for_more_in_a_sentence():
+    from services.knowledge.fusion import Fusion, lead
+
+    a, b, c = chunk("a", line=1), chunk("b", line=10), chunk("c", line=20)
+    # Lexically `a` leads far (a rare word matched); by meaning `b` is well ahead of `a`.
+    lexical = ranked((a, 9.0), (c, 0.09))
+    semantic = ranked((b, 0.8), (a, 0.36), (c, 0.1))
+    assert lead(lexical, 50) == pytest.approx(0.99) and lead(semantic, 50) == pytest.approx(0.55)
+    assert lead(ranked((a, 1.0)), 3) == 1.0 and lead([], 3) == 0.0
+    question = "which widget is drawn first on the screen"
+
+    def top(trust: float) -> str:
+        return hybrid_ranking(question, lexical, semantic, 50, Fusion(trust=trust))[0].chunk.id
+
+    assert top(0.0) == b.id and top(0.5) == a.id

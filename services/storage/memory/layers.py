@@ -57,8 +57,9 @@ class MemoryChunkLayers:
             chunks = tuple(change(chunk) for chunk in space.chunks.get(path, ()))
             record = replace(record, layers=record.layers | {str(x) for x in layers},
                              summary=record.summary if summary is None else summary)
+            symbols = space.symbols.files.get(path)  # a layer changes chunks, not symbols
             space.drop(path)  # re-adding keeps each search index in step with the chunks
-            space.add(record, chunks)
+            space.add(record, chunks, symbols)
             return True
 
 

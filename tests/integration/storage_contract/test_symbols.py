@@ -198,3 +198,18 @@ async def test_line_texts_come_from_the_stored_chunks(storage):
                      ("a.py", 5): "x = f()", ("b.py", 1): "def g(): pass"}
     assert await storage.line_texts(WS, []) == {}
     assert await storage.line_texts(OTHER_WS, [("a.py", 1)]) == {}
+
+
+async def test_a_later_layer_keeps_the_files_symbols(storage):
+    await put(storage, "pkg/mod.py", MOD)
+    before = await storage.get_symbols(WS, ["pkg/mod.py"])
+    chunk = (await storage.get_chunks(WS, "pkg/mod.py"))[0]
+    record = await storage.get_file(WS, "pkg/mod.py")
+    assert await storage.set_embeddings(WS, "pkg/mod.py", record.content_hash,
+                                        {chunk.id: [1.0, 0.0]})
+    assert await storage.set_descriptions(WS, "pkg/mod.py", record.content_hash, "summary",
+                                          {}, {})
+    assert [d.qualified_name for d in await storage.find_definitions(
+        WS, DefinitionMatch(names=("save",)), 10)] == ["Store.save"]
+    assert [r.line for r in await storage.find_references(WS, ["helper"])] == [7]
+    assert await storage.get_symbols(WS, ["pkg/mod.py"]) == before
