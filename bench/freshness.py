@@ -12,7 +12,7 @@ Target: lexically searchable at least 10x sooner.
 
 Then the live-update figures of bench/freshness_watch.py (edit to searchable under the watcher,
 with `paths`, idle CPU), when that module is there: `await freshness_watch.run(tree, work)`
-prints its own lines; this bench says so when it is missing.
+prints its own lines (on the same --backends); this bench says so when it is missing.
 """
 
 from __future__ import annotations
@@ -100,14 +100,14 @@ async def on_backend(name: str, tree: Path, work: Path) -> tuple[float, float, d
         await asyncio.to_thread(server.stop)
 
 
-async def watch_part(tree: Path, work: Path) -> None:
+async def watch_part(tree: Path, work: Path, backends: tuple[str, ...]) -> None:
     try:
         module = importlib.import_module("bench.freshness_watch")
     except ModuleNotFoundError:
         say("live updates: bench/freshness_watch.py is not there (the watcher's figures are "
             "measured by it); not measured in this run")
         return
-    await module.run(tree, work)
+    await module.run(tree, work, backends=backends)
 
 
 async def main() -> None:
@@ -121,7 +121,8 @@ async def main() -> None:
         files, size = copy_tree(tree, args.files)
         say(f"tree: {files} real .py files, {size / 1e6:.1f} MB; {os.cpu_count()} cores; "
             "local embeddings, no LLM")
-        for backend in args.backends.split(","):
+        backends = tuple(args.backends.split(","))
+        for backend in backends:
             searchable, whole, counts = await on_backend(backend, tree, work)
             ratio = whole / searchable
             verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
@@ -129,7 +130,7 @@ async def main() -> None:
                 f"chunks: lexically searchable after {searchable:6.1f} s; vectors cover "
                 f"everything after {whole:6.1f} s (baseline: the whole tree searchable "
                 f"only then): {ratio:5.1f}x sooner (target >= {TARGET_RATIO:.0f}x: {verdict})")
-        await watch_part(tree, work)
+        await watch_part(tree, work, backends)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.workloads import copy_tree, say
+from bench.workloads import copy_tree, say, timed
 from clients import KnowportClient
 from knowport.v1 import ingest_service_pb2 as ipb
 from tests.support.process import ServeProcess, start_serve
@@ -164,7 +164,9 @@ def on_backend(backend: str, tree: Path, work: Path, edits: int, embedding: str,
 
     watched = Server(tree, work / f"data-{backend}-watch", backend, True, embedding)
     try:
-        watched.ingest()
+        with timed() as took:
+            watched.ingest()
+        say(f"  the tree indexed (embeddings: {embedding}) in {took[0]:.0f} s")
         with_watcher = idle_cpu(watched)
         lexical, covered = edit_latencies(watched, tree, chosen, first, vectors=vectors)
     finally:

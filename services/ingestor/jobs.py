@@ -191,14 +191,11 @@ class IngestJobs:
         running = self._running.get(job_id)
         return running.progress if running else None
 
-    def layer_report(self, workspace_id: str, stats: StorageStats) -> list[dict[str, object]]:
+    async def layer_report(self, workspace_id: str,
+                           stats: StorageStats) -> list[dict[str, object]]:
         """Each layer this server builds: files in the index that have it, and the rate, ETA
-        and wait of this process's running job of the workspace, when there is one."""
-        running = self._running_in(workspace_id)
-        live = {}
-        if running is not None:
-            running.progress.paused_reason = self._paused_reason()
-            live = {row["layer"]: row for row in running.progress.as_counts()["layers"]}
+        and wait of the workspace's running job, when there is one (in any process)."""
+        live = {row["layer"]: row for row in (await self._running_layers(workspace_id))}
         report = []
         for layer in self.layers:
             row = live.get(str(layer), {})
@@ -209,6 +206,17 @@ class IngestJobs:
                            "eta_seconds": row.get("eta_seconds", 0.0),
                            "waiting_reason": row.get("waiting_reason", "")})
         return report
+
+    async def _running_layers(self, workspace_id: str) -> list[dict[str, object]]:
+        """The per-layer progress of the workspace's running job: this process's live one,
+        or the snapshot another process sharing the storage saved last (every snapshot
+        interval, in the job row's counts); none when no job runs or its runner died."""
+        if (running := self._running_in(workspace_id)) is not None:
+            return list(self._snapshot(running).counts["layers"])
+        newest = await self._storage.list_jobs(workspace_id, 1)
+        if not newest or newest[0].state.finished or self._is_stale(newest[0]):
+            return []
+        return list(newest[0].counts.get("layers") or ())
 
     async def shutdown(self) -> None:
         """Stop this process's jobs; each is recorded as cancelled, the index stays consistent."""

@@ -110,4 +110,4 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
         workspace = await self._workspaces.resolve(request.workspace)
         stats = await self._storage.stats(workspace.id)
         return stats_to_proto(workspace.id, self._storage.name, stats,
-                              self._jobs.layer_report(workspace.id, stats))
+                              await self._jobs.layer_report(workspace.id, stats))

@@ -20,6 +20,7 @@ from services.mcp_bridge.tool_results import (
     IngestProgressView,
     KeyModuleView,
     LanguageView,
+    LayerProgressView,
     LayoutView,
     LockState,
     RankedSymbolView,
@@ -103,9 +104,15 @@ def job(j: ipb.IngestJob) -> IngestJobView:
             files_deleted=p.files_deleted, files_failed=p.files_failed,
             chunks_persisted=p.chunks_persisted, current_file=p.current_file,
             files_per_second=p.files_per_second, eta_seconds=p.eta_seconds,
-            paused_reason=p.paused_reason),
+            paused_reason=p.paused_reason, layers=[layer(x) for x in p.layers]),
         message=j.message,
         skipped_files=[SkippedFileView(path=s.path, reason=s.reason) for s in j.skipped_files])
+
+
+def layer(x: ipb.LayerProgress) -> LayerProgressView:
+    return LayerProgressView(layer=x.layer, files_done=x.files_done, files_total=x.files_total,
+                             files_failed=x.files_failed, files_per_second=x.files_per_second,
+                             eta_seconds=x.eta_seconds, waiting_reason=x.waiting_reason)
 
 
 # --- the symbol graph -------------------------------------------------------------------------

@@ -251,6 +251,18 @@ class LockStateResult(BaseModel):
 
 
 # --- ingest ---------------------------------------------------------------------------------
+class LayerProgressView(BaseModel):
+    layer: str = Field(description="structure (searchable by words and file context), vectors "
+                                   "(by meaning), or descriptions (LLM summaries)")
+    files_done: int = Field(description="Files this job gave the layer")
+    files_total: int = Field(description="Files that are to have it in this job")
+    files_failed: int = Field(description="Files whose layer failed; the next ingest retries")
+    files_per_second: float = Field(description="Recent rate; 0 when idle")
+    eta_seconds: float = Field(description="Until the layer is complete; negative when unknown")
+    waiting_reason: str = Field(description="Why the layer waits (who holds the LLM lock, and "
+                                            "until when); empty when it does not")
+
+
 class IngestProgressView(BaseModel):
     files_total: int
     files_scanned: int
@@ -267,6 +279,9 @@ class IngestProgressView(BaseModel):
     files_per_second: float
     eta_seconds: float = Field(description="Negative when unknown")
     paused_reason: str = Field(description="Why the job waits (the LLM lock); empty otherwise")
+    layers: list[LayerProgressView] = Field(
+        description="Each layer of the index, in order: files are searchable by words once "
+                    "structure has them, while vectors and descriptions may still be coming")
 
 
 class SkippedFileView(BaseModel):

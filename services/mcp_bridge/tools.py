@@ -296,11 +296,13 @@ async def get_ingest_status(
         "job_id from start_ingest; empty for the workspace's latest job"))] = "",
     workspace: Workspace = "",
 ) -> Annotated[CallToolResult, IngestJobResult]:
-    """Check an ingest job's state and progress (files per stage, rate, what is skipped).
+    """Check an ingest job's state and progress (files per stage and layer, rate, ETA, skips).
 
     Use this after start_ingest until finished is true, or to see whether the index is
     current. state is queued, running, paused (the LLM lock is held), succeeded, failed or
-    cancelled.
+    cancelled. progress.layers says how far each layer is: a file is searchable by words
+    once structure has it; vectors and descriptions follow, and waiting_reason names who
+    holds the LLM lock when a layer waits for it.
     """
     bridge = bridge_of(ctx)
     if job_id:

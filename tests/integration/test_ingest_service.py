@@ -9,9 +9,10 @@ import grpc
 import pytest
 
 from knowport.v1 import ingest_service_pb2 as pb
+from knowport.v1 import lock_service_pb2 as lock_pb
 from services.storage.memory.adapter import MemoryStorage
-from services.storage.postgres.adapter import PostgresStorage
-from tests.support.grpc_server import running_server
+from tests.support.grpc_server import running_server, two_servers_on_postgres
+from tests.support.ingest_jobs import finished_job, job_until
 
 FINISHED = {pb.INGEST_JOB_STATE_SUCCEEDED, pb.INGEST_JOB_STATE_FAILED,
             pb.INGEST_JOB_STATE_CANCELLED}
@@ -71,13 +72,9 @@ async def test_two_servers_on_one_postgres_never_run_two_ingests(tmp_path, pg_ds
     llm.reset()
     llm.delay = 0.05
     env = {"OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "m", "LLM_CONCURRENCY": "2"}
-    repo = small_repo(tmp_path)
-    first_storage, second_storage = PostgresStorage(pg_dsn), PostgresStorage(pg_dsn)
-    await first_storage.open()
-    await second_storage.open()
     try:
-        async with running_server(first_storage, repo, **env) as first, \
-                running_server(second_storage, repo, **env) as second:
+        servers = two_servers_on_postgres(pg_dsn, small_repo(tmp_path), **env)
+        async with servers as (first, second):
             a = await first.ingest.StartIngest(pb.StartIngestRequest())
             b = await second.ingest.StartIngest(pb.StartIngestRequest())
             assert not a.joined and b.joined and b.job.job_id == a.job.job_id
@@ -87,9 +84,39 @@ async def test_two_servers_on_one_postgres_never_run_two_ingests(tmp_path, pg_ds
             jobs = await second.ingest.ListIngestJobs(pb.ListIngestJobsRequest())
             assert [j.job_id for j in jobs.jobs] == [a.job.job_id]
     finally:
-        await first_storage.close()
-        await second_storage.close()
         llm.delay = 0.0
+
+
+def layer_rows(reply) -> dict[str, pb.LayerProgress]:
+    return {layer.layer: layer for layer in reply.layers}
+
+
+async def test_a_server_shows_the_layers_of_a_job_another_server_runs(tmp_path, pg_dsn, llm):
+    llm.reset()
+    env = {"OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "m"}
+    servers = two_servers_on_postgres(pg_dsn, small_repo(tmp_path, files=6), **env)
+    async with servers as (runner, viewer):
+        held = await runner.lock.AcquireLlmLock(lock_pb.AcquireLlmLockRequest(
+            holder="agent-7", ttl_seconds=120))
+        job_id = (await runner.ingest.StartIngest(pb.StartIngestRequest())).job.job_id
+        # The runner's saved snapshot says the job waits for the lock.
+        await job_until(viewer, job_id, lambda j: j.state == pb.INGEST_JOB_STATE_PAUSED)
+
+        seen = layer_rows(await viewer.ingest.GetStats(pb.GetStatsRequest()))
+        own = layer_rows(await runner.ingest.GetStats(pb.GetStatsRequest()))
+        assert seen["structure"].files_done == 6 and seen["descriptions"].files_done == 0
+        waiting = seen["descriptions"].waiting_reason
+        assert waiting.startswith("paused: LLM locked by agent-7 until "), seen
+        assert waiting == own["descriptions"].waiting_reason
+        assert seen["descriptions"].eta_seconds < 0  # nothing described yet: unknown
+        assert seen["structure"].waiting_reason == ""
+
+        await runner.lock.ReleaseLlmLock(lock_pb.ReleaseLlmLockRequest(lease_id=held.lease_id))
+        final = await finished_job(viewer, job_id)
+        assert final.state == pb.INGEST_JOB_STATE_SUCCEEDED, final.message
+        done = layer_rows(await viewer.ingest.GetStats(pb.GetStatsRequest()))
+        assert done["descriptions"].files_done == 6
+        assert all(row.waiting_reason == "" for row in done.values())
 
 
 def awkward_workspace(root):

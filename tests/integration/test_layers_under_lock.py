@@ -5,8 +5,6 @@ LLM_LOCK_GATES_EMBEDDINGS is true, and go on without them when it is false. Both
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from knowport.v1 import ingest_service_pb2 as ingest_pb
@@ -14,7 +12,7 @@ from knowport.v1 import knowledge_service_pb2 as kn_pb
 from knowport.v1 import lock_service_pb2 as lock_pb
 from tests.support.grpc_server import running_server
 from tests.support.index_state import index_state
-from tests.support.ingest_jobs import finished_job
+from tests.support.ingest_jobs import finished_job, job_until
 from tests.support.openai_server import OpenAIServer
 from tests.support.workspaces import write_files
 
@@ -29,17 +27,6 @@ def model_env(llm: OpenAIServer, gates_embeddings: bool) -> dict[str, str]:
 
 def layers_of(progress) -> dict[str, tuple[int, int]]:
     return {layer.layer: (layer.files_done, layer.files_total) for layer in progress.layers}
-
-
-async def job_until(server, job_id: str, check) -> ingest_pb.IngestJob:
-    """The job's record once `check` holds for it (30 s at most)."""
-    async with asyncio.timeout(30):
-        while True:
-            job = (await server.ingest.GetIngestJob(
-                ingest_pb.GetIngestJobRequest(job_id=job_id))).job
-            if check(job):
-                return job
-            await asyncio.sleep(0.05)
 
 
 @pytest.mark.parametrize("gates_embeddings", [True, False], ids=["gated", "ungated"])

@@ -161,6 +161,47 @@ async def test_ingest_lock_and_knowledge_tools_against_a_real_server(workspace):
         assert layout["layout"] == overview["layout"][1:] and layout["languages"] == []
 
 
+async def status_until(client: Client, job_id: str, check) -> dict:
+    """get_ingest_status's job once `check` holds for it (30 s at most)."""
+    async with asyncio.timeout(30):
+        while True:
+            job = (await call(client, "get_ingest_status", job_id=job_id))["job"]
+            if check(job):
+                return job
+            await asyncio.sleep(0.05)
+
+
+async def test_ingest_status_shows_each_layer_and_who_holds_the_llm_lock(tmp_path, llm):
+    files = {f"m{i}.py": f"def shard_{i}(key):\n    return hash(key) % {i + 2}\n"
+             for i in range(4)}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    llm.reset()
+    env = {"OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "m"}
+    async with running_server(MemoryStorage(), tmp_path, **env) as server, \
+            bridge(tmp_path, server.running.port) as client:
+        held = await call(client, "acquire_llm_lock", holder="agent-7", ttl_seconds=120)
+        job_id = (await call(client, "start_ingest"))["job"]["job_id"]
+
+        def layers(job: dict) -> dict[str, dict]:
+            return {layer["layer"]: layer for layer in job["progress"]["layers"]}
+
+        job = await status_until(client, job_id, lambda j: j["state"] == "paused")
+        structure, descriptions = layers(job)["structure"], layers(job)["descriptions"]
+        assert (structure["files_done"], structure["files_total"]) == (4, 4)
+        assert structure["waiting_reason"] == "" and structure["eta_seconds"] == 0
+        assert (descriptions["files_done"], descriptions["files_total"]) == (0, 4)
+        assert descriptions["waiting_reason"].startswith("paused: LLM locked by agent-7 until ")
+        assert descriptions["eta_seconds"] < 0  # nothing done yet: unknown
+        assert llm.count("/chat/completions") == 0
+
+        await call(client, "release_llm_lock", lease_id=held["lease_id"])
+        job = await status_until(client, job_id, lambda j: j["finished"])
+        assert job["state"] == "succeeded", job["message"]
+        assert {(x["layer"], x["files_done"], x["waiting_reason"]) for x in layers(job).values()
+                if x["layer"] != "vectors"} == {("structure", 4, ""), ("descriptions", 4, "")}
+
+
 async def test_grpc_errors_become_short_actionable_tool_errors(workspace):
     async with running_server(MemoryStorage(), workspace) as server, \
             bridge(workspace, server.running.port) as client:

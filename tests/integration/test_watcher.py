@@ -18,7 +18,7 @@ from knowport.v1 import workspace_service_pb2 as wpb
 from knowport.v1 import workspace_service_pb2_grpc as wpb_grpc
 from services.domain.models import content_hash
 from services.storage.memory.adapter import MemoryStorage
-from tests.support.grpc_server import running_server
+from tests.support.grpc_server import running_server, two_servers_on_postgres
 from tests.support.index_state import index_state
 from tests.support.ingest_jobs import FINISHED, ingest_to_end
 from tests.support.workspaces import write_files
@@ -187,19 +187,13 @@ async def test_a_workspace_created_while_serving_is_watched_until_deleted(tmp_pa
 async def test_two_watching_servers_on_one_postgres_take_turns(tmp_path, pg_dsn, llm):
     """Both servers see each edit; the Jobs claim lets one write at a time, and the one that
     found a job running queues behind it instead of being lost or writing beside it."""
-    from services.storage.postgres.adapter import PostgresStorage
-
     llm.reset()
     llm.delay = 0.05  # a slow model: the first server's job is still running when B looks
     env = {**WATCH, "OPENAI_API_BASE": llm.base_url, "LLM_MODEL": "m"}
     root = write_files(tmp_path / "ws", {f"m{i}.py": f"def f{i}():\n    return {i}\n"
                                          for i in range(10)})
-    first, second = PostgresStorage(pg_dsn), PostgresStorage(pg_dsn)
-    await first.open()
-    await second.open()
     try:
-        async with running_server(first, root, **env) as a, \
-                running_server(second, root, **env) as b:
+        async with two_servers_on_postgres(pg_dsn, root, **env) as (a, b):
             await ingest_to_end(a)
             await watched(a)
             await watched(b)
@@ -219,5 +213,3 @@ async def test_two_watching_servers_on_one_postgres_take_turns(tmp_path, pg_dsn,
             assert all(j.state == ipb.INGEST_JOB_STATE_SUCCEEDED for j in jobs), jobs
     finally:
         llm.delay = 0.0
-        await first.close()
-        await second.close()

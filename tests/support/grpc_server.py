@@ -72,3 +72,22 @@ async def running_server(storage: Storage, workspace_dir: Path,
     finally:
         await channel.close()
         await within(30, stop_server(running, grace=1.0), "stop_server")
+
+
+@asynccontextmanager
+async def two_servers_on_postgres(dsn: str, workspace_dir: Path, **env: str
+                                  ) -> AsyncIterator[tuple[ServerHandle, ServerHandle]]:
+    """Two servers over one workspace, each with its own storage on the same PostgreSQL
+    database: what two processes sharing it see."""
+    from services.storage.postgres.adapter import PostgresStorage
+
+    first_storage, second_storage = PostgresStorage(dsn), PostgresStorage(dsn)
+    await first_storage.open()
+    await second_storage.open()
+    try:
+        async with running_server(first_storage, workspace_dir, **env) as first, \
+                running_server(second_storage, workspace_dir, **env) as second:
+            yield first, second
+    finally:
+        await first_storage.close()
+        await second_storage.close()

@@ -21,6 +21,17 @@ async def finished_job(server, job_id: str) -> ingest_pb.IngestJob:
             await asyncio.sleep(0.2)
 
 
+async def job_until(server, job_id: str, check) -> ingest_pb.IngestJob:
+    """The job's record once `check` holds for it (30 s at most)."""
+    async with asyncio.timeout(30):
+        while True:
+            job = (await server.ingest.GetIngestJob(
+                ingest_pb.GetIngestJobRequest(job_id=job_id))).job
+            if check(job):
+                return job
+            await asyncio.sleep(0.05)
+
+
 async def ingest_to_end(server) -> ingest_pb.IngestJob:
     """Start an ingest of the server's default workspace and wait for it to finish."""
     started = await server.ingest.StartIngest(ingest_pb.StartIngestRequest())

@@ -44,6 +44,20 @@ async def test_jobs_are_saved_updated_and_read_back(storage):
     assert await storage.get_job("missing") is None
 
 
+async def test_a_running_jobs_layer_progress_is_read_back_as_saved(storage):
+    """Another process's GetStats shows a running job's layers from its saved counts."""
+    job = make_job("j1")
+    job.state = JobState.PAUSED
+    job.counts = {"files_total": 3, "layers": [
+        {"layer": "structure", "files_done": 3, "files_total": 3, "files_failed": 0,
+         "files_per_second": 12.5, "eta_seconds": 0.0, "waiting_reason": ""},
+        {"layer": "descriptions", "files_done": 0, "files_total": 3, "files_failed": 1,
+         "files_per_second": 0.0, "eta_seconds": -1.0,
+         "waiting_reason": "paused: LLM locked by agent-7 until 2026-11-21T10:00:00Z"}]}
+    await storage.save_job(job)
+    assert (await storage.list_jobs(WS, 1))[0].counts == job.counts
+
+
 async def test_jobs_are_found_by_request_id_which_is_unique_per_workspace(storage):
     await storage.save_job(make_job("j1", request_id="req-1"))
     await storage.save_job(make_job("j2", request_id="req-1", workspace=OTHER_WS))
