@@ -27,7 +27,7 @@ from services.storage.postgres.lease import PostgresLeases
 from services.storage.postgres.migrate import (
     embedding_expression,
 )
-from services.storage.postgres.symbols import PostgresSymbols, write_symbols
+from services.storage.postgres.symbols import PostgresSymbols, symbol_arrays
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,19 @@ _WORKSPACE_COLUMNS = "id, root, created_at, name"
 WORKSPACE_TABLES = ("symbol_references", "symbol_imports", "symbol_definitions",
                     "chunk_terms", "term_stats", "lexical_totals", "chunks", "files",
                     "ingest_jobs")
+# A file's write is one statement now (knowport_replace_file): the time a pathological file
+# (150,000 distinct words in one chunk) took over its former statements, on a loaded machine.
+WRITE_TIMEOUT_FACTOR = 4
+# knowport_replace_file's parameters, typed: the file record, the chunk columns (embeddings
+# as text; rows.chunk_arrays), the symbol columns (symbols.symbol_arrays).
+_FILE_TYPES = ("text", "text", "text", "bigint", "bigint", "text", "text", "timestamptz",
+               "text[]")
+_CHUNK_TYPES = ("text[]", "integer[]", "integer[]", *["text[]"] * 9, "integer[]")
+_SYMBOL_TYPES = ("text[]", "text[]", "text[]", "integer[]", "integer[]", "text[]",  # definitions
+                 "text[]", "text[]", "text[]", "integer[]", "integer[]", "text[]",  # references
+                 "text[]", "text[]", "integer[]")  # imports
+_REPLACE_FILE_ARGS = ", ".join(f"${n}::{kind}" for n, kind in enumerate(
+    _FILE_TYPES + _CHUNK_TYPES + _SYMBOL_TYPES, start=1))
 
 
 class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols, PostgresChunkLayers):
@@ -88,35 +101,18 @@ class PostgresStorage(PostgresJobs, PostgresLeases, PostgresSymbols, PostgresChu
     async def replace_file(self, workspace_id: str, file: FileRecord,
                            chunks: Sequence[Chunk], symbols: FileSymbols | None = None) -> None:
         checked = checks.replacement(file, chunks)
-        records = [rows.chunk_record(workspace_id, c) for c in checked]
         dimensions = {len(c.embedding) for c in checked if c.embedding is not None}
         async with self._connection() as conn:
             await self._ensure_vector_indexes(conn, dimensions)
-            async with conn.transaction():
-                # The index is derived data: a crash may lose the last few commits (the next
-                # ingest redoes them) but never splits one, so no need to wait for the WAL
-                # flush of every file. Atomicity and isolation are unchanged.
-                await conn.execute("SET LOCAL synchronous_commit = off")
-                await conn.execute(
-                    "INSERT INTO files (workspace_id, path, content_hash, size_bytes, mtime_ns, "
-                    "language, summary, indexed_at, layers) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()), $9) "
-                    "ON CONFLICT (workspace_id, path) DO UPDATE SET "
-                    "content_hash = excluded.content_hash, size_bytes = excluded.size_bytes, "
-                    "mtime_ns = excluded.mtime_ns, language = excluded.language, "
-                    "summary = excluded.summary, indexed_at = excluded.indexed_at, "
-                    "layers = excluded.layers",
-                    workspace_id, file.path, file.content_hash, file.size_bytes, file.mtime_ns,
-                    file.language, file.summary, file.indexed_at, sorted(map(str, file.layers)))
-                old = await conn.fetch("DELETE FROM chunks WHERE workspace_id = $1 "
-                                       "AND path = $2 RETURNING id, lexical",
-                                       workspace_id, file.path)
-                if records:
-                    await conn.copy_records_to_table("chunks", records=records,
-                                                     columns=rows.CHUNK_COPY_COLUMNS)
-                written = await terms.update(conn, workspace_id, rows.documents(old),
-                                             [rows.record_document(r) for r in records])
-                await write_symbols(conn, workspace_id, file.path, symbols)
+            # One statement, so one transaction and one round trip (migration 010); it does
+            # the work of the many statements it replaces, each of which had the command
+            # timeout to itself.
+            written = await conn.fetchval(
+                f"SELECT knowport_replace_file({_REPLACE_FILE_ARGS})",
+                workspace_id, file.path, file.content_hash, file.size_bytes, file.mtime_ns,
+                file.language, file.summary, file.indexed_at, sorted(map(str, file.layers)),
+                *rows.chunk_arrays(checked), *symbol_arrays(symbols),
+                timeout=self._command_timeout * WRITE_TIMEOUT_FACTOR)
             await self._planner_statistics.written(conn, written)
 
     async def delete_files(self, workspace_id: str, paths: Iterable[str]) -> int:

@@ -23,9 +23,11 @@ class PostgresJobs(PostgresPool):
         super().__init__(dsn, **options)
         # Jobs this process claimed and runs: each one's owner lock connection (job_owner.py).
         self._job_owners: dict[str, asyncpg.Connection] = {}
+        self._owner_spares = job_owner.Spares(dsn, self._connect_timeout)
 
     async def close(self) -> None:
         await super().close()
+        await self._owner_spares.close()
         for job_id in list(self._job_owners):
             await self._release_job(job_id)
 
@@ -42,8 +44,7 @@ class PostgresJobs(PostgresPool):
         # The owner lock is taken before the job row exists, so no claimant ever sees the new
         # job without its owner.
         with translated(self._target):
-            self._job_owners[job.id] = await job_owner.hold(self._dsn, job.id,
-                                                            connect_timeout=self._connect_timeout)
+            self._job_owners[job.id] = await self._owner_spares.hold(job.id)
         try:
             claimed, created = await self._claim(job, stale_after)
         except BaseException:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 from pgvector import Vector
 
@@ -23,10 +25,6 @@ Row = asyncpg.Record
 CHUNK_COLUMNS_NO_EMBEDDING = ("id, path, start_line, end_line, symbol, kind, language, text, "
                               "content_hash, description, purpose, start_column")
 CHUNK_COLUMNS = f"{CHUNK_COLUMNS_NO_EMBEDDING}, embedding"
-# What replace_file copies in.
-CHUNK_COPY_COLUMNS = ("workspace_id", "id", "path", "start_line", "end_line", "symbol", "kind",
-                      "language", "text", "content_hash", "description", "purpose",
-                      "embedding", "lexical", "start_column")
 FILE_COLUMNS = ("path, content_hash, size_bytes, mtime_ns, language, summary, indexed_at, "
                 "layers")
 JOB_COLUMNS = ('id, workspace_id, "full", state, request_id, created_at, finished_at, counts, '
@@ -34,19 +32,24 @@ JOB_COLUMNS = ('id, workspace_id, "full", state, request_id, created_at, finishe
 LEASE_COLUMNS = "holder, lease_id, fencing_token, expires_at"
 
 
-def chunk_record(workspace_id: str, chunk: Chunk) -> tuple:
-    embedding = None if chunk.embedding is None else list(chunk.embedding)
-    return (workspace_id, chunk.id, chunk.path, chunk.start_line, chunk.end_line, chunk.symbol,
-            chunk.kind, chunk.language, chunk.text, chunk.content_hash, chunk.description,
-            chunk.purpose, embedding, lexical_document(chunk), chunk.start_column)
+def chunk_arrays(chunks: Sequence[Chunk]) -> list[list]:
+    """The chunks as the parallel column arrays knowport_replace_file takes (migration 010):
+    id, start line, end line, symbol, kind, language, text, content hash, description,
+    purpose, embedding (its text form, or None), lexical document, start column."""
+    columns: list[list] = [[] for _ in range(13)]
+    for c in chunks:
+        embedding = None if c.embedding is None else vector_text(c.embedding)
+        row = (c.id, c.start_line, c.end_line, c.symbol, c.kind, c.language, c.text,
+               c.content_hash, c.description, c.purpose, embedding, lexical_document(c),
+               c.start_column)
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    return columns
 
 
-_LEXICAL = CHUNK_COPY_COLUMNS.index("lexical")
-
-
-def record_document(record: tuple) -> tuple[str, str]:
-    """(chunk id, lexical document) of a chunk_record: what its term postings come from."""
-    return record[1], record[_LEXICAL]
+def vector_text(values: Sequence[float]) -> str:
+    """pgvector's text form; repr gives the shortest text that reads back as the same float."""
+    return "[" + ",".join(map(repr, values)) + "]"
 
 
 def documents(found: list[Row]) -> list[tuple[str, str]]:

@@ -1,5 +1,6 @@
 """Symbols in PostgreSQL (the `Symbols` role): three tables keyed by (workspace, path), written
-by replace_file inside its transaction (`write`) and removed with the file row (cascade)."""
+by replace_file with the file's chunks (`symbol_arrays`, knowport_replace_file of migration
+010) and removed with the file row (cascade)."""
 
 from __future__ import annotations
 
@@ -28,29 +29,26 @@ _REFERENCE_ORDER = ('path COLLATE "C", line, col, name COLLATE "C", kind COLLATE
                     'qualifier COLLATE "C", scope COLLATE "C"')
 
 
-async def write_symbols(conn: asyncpg.Connection, workspace_id: str, path: str,
-                symbols: FileSymbols | None) -> None:
-    """Replace a file's symbols; call inside the transaction that writes its chunks."""
-    await conn.execute(  # one round trip for the three tables
-        "WITH d AS (DELETE FROM symbol_definitions WHERE workspace_id = $1 AND path = $2), "
-        "r AS (DELETE FROM symbol_references WHERE workspace_id = $1 AND path = $2) "
-        "DELETE FROM symbol_imports WHERE workspace_id = $1 AND path = $2", workspace_id, path)
-    if symbols is None:
-        return
-    tables = (
-        ("symbol_definitions", _DEFINITION_COLUMNS,
-         [(workspace_id, path, d.name, d.qualified_name, d.kind, d.start_line, d.end_line,
-           d.signature) for d in symbols.definitions]),
-        ("symbol_references", _REFERENCE_COLUMNS,
-         [(workspace_id, path, r.name, r.qualifier, r.kind, r.line, r.column, r.scope)
-          for r in symbols.references]),
-        ("symbol_imports", _IMPORT_COLUMNS,
-         [(workspace_id, path, i.local_name, i.target, i.line) for i in symbols.imports]),
-    )
-    for table, columns, records in tables:
-        if records:
-            await conn.copy_records_to_table(table, records=records,
-                                             columns=("workspace_id", *columns))
+def symbol_arrays(symbols: FileSymbols | None) -> list[list]:
+    """A file's symbols as the parallel column arrays knowport_replace_file takes (migration
+    010): definitions (name, qualified name, kind, start line, end line, signature),
+    references (name, qualifier, kind, line, column, scope), imports (local name, target,
+    line). None (not extracted) stores none, as an empty FileSymbols does."""
+    definitions = symbols.definitions if symbols else ()
+    references = symbols.references if symbols else ()
+    imports = symbols.imports if symbols else ()
+    return [
+        *_columns([(d.name, d.qualified_name, d.kind, d.start_line, d.end_line, d.signature)
+                   for d in definitions], 6),
+        *_columns([(r.name, r.qualifier, r.kind, r.line, r.column, r.scope)
+                   for r in references], 6),
+        *_columns([(i.local_name, i.target, i.line) for i in imports], 3),
+    ]
+
+
+def _columns(records: list[tuple], width: int) -> list[list]:
+    return [list(column) for column in zip(*records, strict=True)] if records else [
+        [] for _ in range(width)]
 
 
 def _definition(row: asyncpg.Record) -> SymbolDefinition:
