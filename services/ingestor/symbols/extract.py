@@ -139,11 +139,11 @@ class Extractor:
         # A name a function binds is its local, unless it also defines it there (`if ...:
         # f = a.f` / `else: def f(): ...`): then it may be the definition, which resolves.
         defined = {tuple(qualified.rpartition(".")[::2]) for _, _, _, qualified, _ in definitions}
-        locals_ = {
-            local
-            for node, open_ in zip(local_nodes, _sweep(local_nodes, definitions), strict=True)
-            if open_ and (local := (open_[-1][1], self._text(node))) not in defined
-        }
+        locals_: dict[str, set[str]] = {}  # name -> functions where it is a local
+        starts = [node.start_byte for node in local_nodes]
+        for node, open_ in zip(local_nodes, _sweep(starts, definitions), strict=True):
+            if open_ and (local := (open_[-1][1], self._text(node))) not in defined:
+                locals_.setdefault(local[1], set()).add(local[0])
         path = self.path
         return FileSymbols(
             definitions=tuple(d for _, at, *_, d in definitions if at not in self.declarations),
@@ -230,18 +230,19 @@ class Extractor:
         self,
         found: list[_Reference],
         definitions: list[_Found],
-        locals_: set[tuple[str, str]],
+        locals_: dict[str, set[str]],
     ) -> Iterator[SymbolReference]:
         """References in file order, each with its innermost enclosing definition. A bare
-        name that is a local variable of an enclosing function (`locals_`: (function, name))
-        is left out: it never means a definition elsewhere."""
+        name that is a local variable of an enclosing function (`locals_`: name -> those
+        functions) is left out: it never means a definition elsewhere."""
         source, path = self.source, self.path
-        nodes = [node for _, _, node, _, _ in found]
-        for (_, kind, node, qualifier, name), open_ in zip(
-            found, _sweep(nodes, definitions), strict=True
+        starts = [at for at, *_ in found]
+        for (at, kind, node, qualifier, name), open_ in zip(
+            found, _sweep(starts, definitions), strict=True
         ):
-            if locals_ and not qualifier and kind in _LOCAL_KINDS and any(
-                (qualified, name) in locals_
+            functions = locals_.get(name)
+            if functions and not qualifier and kind in _LOCAL_KINDS and any(
+                qualified in functions
                 for _, qualified, found_kind in open_
                 if found_kind not in lang.TYPE_KINDS
             ):
@@ -252,7 +253,7 @@ class Extractor:
                 qualifier,
                 kind,
                 point.row + 1,
-                _column(source, node.start_byte, point.column),
+                _column(source, at, point.column),
                 open_[-1][1] if open_ else "",
                 path,
             )
@@ -271,14 +272,14 @@ class Extractor:
                 yield from reader(statement, self.source, self.path)
 
 
-def _sweep(nodes: list[Node], definitions: list[_Found]) -> Iterator[list[tuple[int, str, str]]]:
-    """For each of `nodes` (in file order), the definitions around it, outermost first, as
-    (end byte, qualified name, kind): one list, updated in place, to read before the next."""
+def _sweep(starts: list[int], definitions: list[_Found]) -> Iterator[list[tuple[int, str, str]]]:
+    """For each of `starts` (start bytes in file order), the definitions around it,
+    outermost first, as (end byte, qualified name, kind): one list, updated in place, to
+    read before the next."""
     spans = iter(definitions)
     upcoming = next(spans, None)
     open_: list[tuple[int, str, str]] = []
-    for node in nodes:
-        at = node.start_byte
+    for at in starts:
         while upcoming is not None and upcoming[1] <= at:
             while open_ and open_[-1][0] <= upcoming[1]:
                 open_.pop()
