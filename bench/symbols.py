@@ -106,9 +106,15 @@ def oracle_truths(work: Path, packages: list[str],
 
 # --- overhead ----------------------------------------------------------------------------
 
+# Processes whose CPU an ingest uses besides this one's own: the embedded PostgreSQL's
+# postmaster (pg_ctl starts it detached, so it is not under this process).
+_servers: list[int] = []
+
+
 def cpu_seconds() -> float:
-    """CPU seconds used so far by this process and every process under it (parse workers,
-    PostgreSQL and its backends), ended ones included; Linux's /proc, else this one only."""
+    """CPU seconds used so far by this process, every process under it (parse workers) and
+    `_servers` with theirs (PostgreSQL's backends), ended ones included; from Linux's /proc,
+    else this process only."""
     own = time.process_time()
     ended = resource.getrusage(resource.RUSAGE_CHILDREN)
     total = own + ended.ru_utime + ended.ru_stime
@@ -126,13 +132,18 @@ def cpu_seconds() -> float:
         # After the name: state, ppid, ..., utime, stime, cutime, cstime (stat(5)).
         parents[int(entry)] = int(fields[1])
         times[int(entry)] = sum(int(f) for f in fields[11:15]) / tick
-    under = {os.getpid()}
+    under = {os.getpid(), *_servers}
     grown = True
     while grown:
         found = {pid for pid, parent in parents.items() if parent in under} - under
         grown = bool(found)
         under |= found
     return total + sum(times[pid] for pid in under if pid != os.getpid())
+
+
+def _postmaster(pgdata: Path) -> int:
+    """The process id of the PostgreSQL server of `pgdata` (its postmaster.pid's first line)."""
+    return int((pgdata / "postmaster.pid").read_text().split()[0])
 
 
 def parse_cost(tree: Path, rounds: int) -> None:
@@ -220,6 +231,7 @@ async def main() -> None:
             await run_backend("memory", memory_storages, args, work, truths, tree)
         if "postgres" in backends:
             with temporary_postgres("bench-symbols") as server:
+                _servers.append(_postmaster(server.pgdata))
                 await run_backend("postgres", postgres_storages(server), args, work, truths,
                                   tree)
         if "latency" in args.part:
