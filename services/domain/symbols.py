@@ -29,7 +29,7 @@ class SymbolDefinition:
     start_line: int
     end_line: int
     signature: str  # the definition's head up to its body, on one line, at most 200 characters
-    path: str = ""  # the file, once stored (empty inside a FileSymbols)
+    path: str = ""  # the file: set by extraction; storage sets it where it is empty
 
 
 @dataclass(frozen=True, slots=True)

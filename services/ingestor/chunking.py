@@ -8,10 +8,17 @@ worker, a third of the memory the parse workers of a pathological workspace need
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from itertools import starmap
+from operator import attrgetter
 
 from services.domain.models import Chunk, chunk_id, content_hash
-from services.domain.symbols import FileSymbols
+from services.domain.symbols import (
+    FileSymbols,
+    ImportBinding,
+    SymbolDefinition,
+    SymbolReference,
+)
 from services.domain.terms import code_terms
 from services.ingestor.parse import (
     TREE_MAX_BYTES,
@@ -48,6 +55,27 @@ class ChunkedFile:
 
     chunks: list[Chunk]
     symbols: FileSymbols
+
+    def __reduce__(self) -> tuple:
+        # It comes back from a parse worker pickled. A slots dataclass pickles through a
+        # Python __getstate__/__setstate__ per record, which for a file's hundreds of symbol
+        # records cost more than extracting them: they travel as plain tuples instead.
+        s = self.symbols
+        return _unpacked, (self.chunks, *(tuple(map(_FIELDS[type_], records)) for type_, records
+                                          in ((SymbolDefinition, s.definitions),
+                                              (SymbolReference, s.references),
+                                              (ImportBinding, s.imports))))
+
+
+_FIELDS = {t: attrgetter(*(f.name for f in fields(t)))
+           for t in (SymbolDefinition, SymbolReference, ImportBinding)}
+
+
+def _unpacked(chunks: list[Chunk], definitions: tuple, references: tuple,
+              imports: tuple) -> ChunkedFile:
+    return ChunkedFile(chunks, FileSymbols(tuple(starmap(SymbolDefinition, definitions)),
+                                           tuple(starmap(SymbolReference, references)),
+                                           tuple(starmap(ImportBinding, imports))))
 
 
 def parse_to_file(path: str, text: str, language: str, symbols: bool = True) -> ChunkedFile:

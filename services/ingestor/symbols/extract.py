@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from operator import attrgetter, itemgetter
 
 from tree_sitter import Language, Node, Query, QueryCursor
 
@@ -73,6 +74,10 @@ def _query(language: Language, grammar: lang.Grammar, rules: Rules) -> _Query:
 _Match = tuple[int, dict[str, list[Node]]]
 # (name's start byte, start byte, end byte, qualified name, definition), in file order.
 _Found = tuple[int, int, int, str, SymbolDefinition]
+# (name's start byte, reference kind, name node, qualifier, name)
+_Reference = tuple[int, str, Node, str, str]
+_first = itemgetter(0)
+_start = attrgetter("start_byte")
 # Uses of a bare name that a local variable of the same name shadows.
 _LOCAL_KINDS = frozenset({CALL, OTHER})
 
@@ -93,11 +98,18 @@ class Extractor:
         definition_nodes: list[Node] = []
         statements: list[Node] = []
         import_matches: list[_Match] = []
-        reference_matches: list[_Match] = []
         local_nodes: list[Node] = []
+        # name's start byte -> (pattern, name node, path captures): each name's first capture
+        # in the order of the patterns (see rules.py).
+        best: dict[int, tuple[int, Node, list[Node] | None]] = {}
         for index, captures in QueryCursor(q.query).matches(root):
             if index >= q.first_reference:
-                reference_matches.append((index - q.first_reference, captures))
+                names = captures.get("name")
+                if names:
+                    name = names[0]
+                    known = best.get(at := name.start_byte)
+                    if known is None or index < known[0]:
+                        best[at] = (index, name, captures.get("path"))
             elif index >= q.first_local:
                 local_nodes += captures.get("local", ())
             elif index >= q.first_import:
@@ -112,31 +124,32 @@ class Extractor:
             self._imports(import_matches, statements), key=lambda i: _line(i.name_node or root)
         )
         found = [
-            (node.start_byte, IMPORT, node, item.qualifier)
+            (node.start_byte, IMPORT, node, item.qualifier, self._text(node))
             for item in imports
             if (node := item.name_node) is not None and node.start_byte not in named_at
         ]
         named_at.update(at for at, *_ in found)  # an imported name is an import, not `other`
-        found += [r for r in self._references(reference_matches) if r[0] not in named_at]
+        found += self._references(best, named_at)
         if self.rules.builtins:  # a builtin's name, unless the file binds it: not recorded
             bound = {i.local_name for i in imports} | {d.name for *_, d in definitions}
             unbound = self.rules.builtins - bound
-            found = [r for r in found if r[3] or r[1] == IMPORT or self._text(r[2]) not in unbound]
-        found.sort(key=lambda f: f[0])
-        local_nodes.sort(key=lambda n: n.start_byte)
+            found = [r for r in found if r[3] or r[1] == IMPORT or r[4] not in unbound]
+        found.sort(key=_first)
+        local_nodes.sort(key=_start)
         # A name a function binds is its local, unless it also defines it there (`if ...:
         # f = a.f` / `else: def f(): ...`): then it may be the definition, which resolves.
         defined = {tuple(qualified.rpartition(".")[::2]) for _, _, _, qualified, _ in definitions}
-        locals_ = {
-            local
-            for node, open_ in zip(local_nodes, _sweep(local_nodes, definitions), strict=True)
-            if open_ and (local := (open_[-1][1], self._text(node))) not in defined
-        }
+        locals_: dict[str, set[str]] = {}  # name -> functions where it is a local
+        starts = [node.start_byte for node in local_nodes]
+        for node, open_ in zip(local_nodes, _sweep(starts, definitions), strict=True):
+            if open_ and (local := (open_[-1][1], self._text(node))) not in defined:
+                locals_.setdefault(local[1], set()).add(local[0])
+        path = self.path
         return FileSymbols(
             definitions=tuple(d for _, at, *_, d in definitions if at not in self.declarations),
             references=tuple(self._scoped(found, definitions, locals_)),
             imports=tuple(
-                ImportBinding(i.local_name, i.target, _line(i.name_node or root))
+                ImportBinding(i.local_name, i.target, _line(i.name_node or root), path)
                 for i in imports
                 if i.local_name and i.target
             ),
@@ -172,6 +185,7 @@ class Extractor:
                 start_line=node.start_point.row + 1,
                 end_line=node.end_point.row + 1,
                 signature=self._signature(node),
+                path=self.path,
             )
             if self.rules.declares_only is not None and self.rules.declares_only(
                 node, self.source
@@ -193,24 +207,20 @@ class Extractor:
 
     # references
 
-    def _references(self, matches: list[_Match]) -> Iterator[tuple[int, str, Node, str]]:
-        """(name's start byte, kind, name node, qualifier), one per name: its first capture
-        in the order of the patterns (see rules.py)."""
-        best: dict[int, tuple[int, Node, list[Node] | None]] = {}
-        for index, captures in matches:
-            names = captures.get("name")
-            if not names:
-                continue
-            name = names[0]
-            known = best.get(name.start_byte)
-            if known is None or index < known[0]:
-                best[name.start_byte] = (index, name, captures.get("path"))
+    def _references(
+        self, best: dict[int, tuple[int, Node, list[Node] | None]], named_at: set[int]
+    ) -> Iterator[_Reference]:
+        """The references found by the patterns, leaving out the names at `named_at`."""
         literals = self.rules.literals
+        kinds = self.query.kinds
+        first = self.query.first_reference
         for at, (index, name, paths) in best.items():
+            if at in named_at:
+                continue
             if paths and literals and paths[0].named_child(0).type in literals:
                 continue  # `"".join(...)`: a method of a builtin type, never the workspace's
             qualifier = self._qualifier(paths[0], name) if paths else ""
-            yield at, self.query.kinds[index], name, qualifier
+            yield at, kinds[index - first], name, qualifier, self._text(name)
 
     def _qualifier(self, path: Node, name: Node) -> str:
         raw = self.source[path.start_byte : name.start_byte].decode("utf-8", "replace")
@@ -218,31 +228,34 @@ class Extractor:
 
     def _scoped(
         self,
-        found: list[tuple[int, str, Node, str]],
+        found: list[_Reference],
         definitions: list[_Found],
-        locals_: set[tuple[str, str]],
+        locals_: dict[str, set[str]],
     ) -> Iterator[SymbolReference]:
         """References in file order, each with its innermost enclosing definition. A bare
-        name that is a local variable of an enclosing function (`locals_`: (function, name))
-        is left out: it never means a definition elsewhere."""
-        nodes = [node for _, _, node, _ in found]
-        for (_, kind, node, qualifier), open_ in zip(
-            found, _sweep(nodes, definitions), strict=True
+        name that is a local variable of an enclosing function (`locals_`: name -> those
+        functions) is left out: it never means a definition elsewhere."""
+        source, path = self.source, self.path
+        starts = [at for at, *_ in found]
+        for (at, kind, node, qualifier, name), open_ in zip(
+            found, _sweep(starts, definitions), strict=True
         ):
-            name = self._text(node)
-            if locals_ and not qualifier and kind in _LOCAL_KINDS and any(
-                (qualified, name) in locals_
+            functions = locals_.get(name)
+            if functions and not qualifier and kind in _LOCAL_KINDS and any(
+                qualified in functions
                 for _, qualified, found_kind in open_
                 if found_kind not in lang.TYPE_KINDS
             ):
                 continue
+            point = node.start_point
             yield SymbolReference(
-                name=name,
-                qualifier=qualifier,
-                kind=kind,
-                line=node.start_point.row + 1,
-                column=_column(self.source, node),
-                scope=open_[-1][1] if open_ else "",
+                name,
+                qualifier,
+                kind,
+                point.row + 1,
+                _column(source, at, point.column),
+                open_[-1][1] if open_ else "",
+                path,
             )
 
     def _text(self, node: Node) -> str:
@@ -259,14 +272,14 @@ class Extractor:
                 yield from reader(statement, self.source, self.path)
 
 
-def _sweep(nodes: list[Node], definitions: list[_Found]) -> Iterator[list[tuple[int, str, str]]]:
-    """For each of `nodes` (in file order), the definitions around it, outermost first, as
-    (end byte, qualified name, kind): one list, updated in place, to read before the next."""
+def _sweep(starts: list[int], definitions: list[_Found]) -> Iterator[list[tuple[int, str, str]]]:
+    """For each of `starts` (start bytes in file order), the definitions around it,
+    outermost first, as (end byte, qualified name, kind): one list, updated in place, to
+    read before the next."""
     spans = iter(definitions)
     upcoming = next(spans, None)
     open_: list[tuple[int, str, str]] = []
-    for node in nodes:
-        at = node.start_byte
+    for at in starts:
         while upcoming is not None and upcoming[1] <= at:
             while open_ and open_[-1][0] <= upcoming[1]:
                 open_.pop()
@@ -299,9 +312,8 @@ def _line(node: Node) -> int:
     return node.start_point.row + 1
 
 
-def _column(source: bytes, node: Node) -> int:
-    """The node's 0-based column in characters (tree-sitter counts bytes)."""
-    row_bytes = node.start_point.column
-    start = node.start_byte - row_bytes
-    prefix = source[start : node.start_byte]
+def _column(source: bytes, at: int, row_bytes: int) -> int:
+    """The 0-based column in characters of byte `at`, `row_bytes` into its line (tree-sitter
+    counts bytes)."""
+    prefix = source[at - row_bytes : at]
     return row_bytes if prefix.isascii() else len(prefix.decode("utf-8", "replace"))
