@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from services.domain.symbol_queries import DefinitionMatch
-from services.domain.symbols import IMPORT, ImportBinding, SymbolDefinition, SymbolReference
+from services.domain.symbols import (
+    IMPORT,
+    ImportBinding,
+    SymbolDefinition,
+    SymbolReference,
+    is_typed,
+)
 from services.knowledge.symbols.modules import (
     SuffixIndex,
     absolute_target,
@@ -26,6 +32,7 @@ from services.knowledge.symbols.modules import (
     folder_of,
     module_of,
 )
+from services.knowledge.symbols.receivers import EXTERNAL, Receiver, Receivers
 from services.storage.port import Symbols
 from services.workspace_files.languages import language_for
 
@@ -87,12 +94,20 @@ def key(d: SymbolDefinition) -> tuple[str, str, int]:
 async def resolve(storage: Symbols, workspace_id: str,
                   references: Sequence[SymbolReference]) -> list[Resolution]:
     """Resolve `references` with two reads: the files' imports, then the definitions of
-    every name they may mean."""
+    every name they may mean (and, for receivers of known classes, their bases: see
+    receivers.py)."""
     if not references:
         return []  # (and no names: a match of no names would be every definition)
     imports = await storage.get_imports(workspace_id, {r.path for r in references})
-    bindings = {p: {b.local_name: b for b in found} for p, found in imports.items()}
-    names = {r.name for r in references}
+    bindings: dict[str, dict[str, ImportBinding]] = {}
+    typed: dict[str, dict[str, list[str]]] = {}
+    for path, found_imports in imports.items():
+        bindings[path] = {b.local_name: b for b in found_imports if not is_typed(b)}
+        for b in found_imports:
+            if is_typed(b):
+                typed.setdefault(path, {}).setdefault(b.local_name, []).append(b.target)
+    receivers = Receivers(bindings, typed)
+    names = {r.name for r in references} | receivers.names(references)
     for ref in references:
         binding = bindings.get(ref.path, {}).get(_head(ref))
         if binding is not None and not ref.qualifier:
@@ -100,7 +115,9 @@ async def resolve(storage: Symbols, workspace_id: str,
     found = await storage.find_definitions(workspace_id, DefinitionMatch(names=tuple(names)),
                                            _ALL)
     known = _Known(found)
-    return [known.resolve(ref, bindings.get(ref.path, {})) for ref in references]
+    of = await receivers.load(storage, workspace_id, references, known, names)
+    return [known.resolve(ref, bindings.get(ref.path, {}), receiver)
+            for ref, receiver in zip(references, of, strict=True)]
 
 
 def _head(ref: SymbolReference) -> str:
@@ -114,32 +131,51 @@ class _Known:
     def __init__(self, found: Iterable[SymbolDefinition]) -> None:
         self.by_name: dict[str, list[SymbolDefinition]] = {}
         self.in_file: dict[tuple[str, str], dict[str, SymbolDefinition]] = {}
-        for d in found:
-            self.by_name.setdefault(d.name, []).append(d)
-            self.in_file.setdefault((d.name, d.path), {}).setdefault(d.qualified_name, d)
         # name -> its definitions by qualified name and by full dotted name, built on demand
         self._qualified: dict[str, SuffixIndex] = {}
         self._full: dict[str, SuffixIndex] = {}
         self._packages: dict[str, dict[str, list[SymbolDefinition]]] = {}  # by top package
         self._decided: dict[tuple, tuple[str, tuple[SymbolDefinition, ...]]] = {}
+        self.add(found)
 
-    def resolve(self, ref: SymbolReference, bindings: dict[str, ImportBinding]) -> Resolution:
+    def add(self, found: Iterable[SymbolDefinition]) -> None:
+        """More definitions, of names not read before (the indexes built on demand of
+        those names are dropped)."""
+        for d in found:
+            self.by_name.setdefault(d.name, []).append(d)
+            self.in_file.setdefault((d.name, d.path), {}).setdefault(d.qualified_name, d)
+            for index in (self._qualified, self._full, self._packages):
+                index.pop(d.name, None)
+
+    def resolve(self, ref: SymbolReference, bindings: dict[str, ImportBinding],
+                receiver: Receiver = None) -> Resolution:
         language = _language(ref.path)
         if not ref.qualifier or ref.qualifier in _SELF:
             scoped = self._in_enclosing_scope(ref, language)
             if scoped is not None:
                 return Resolution(ref, RESOLVED, (scoped,))
+        if receiver == EXTERNAL:  # a member of a library's class: not the workspace's
+            return Resolution(ref, UNRESOLVED)
+        if receiver is not None:
+            member = self._member_of(receiver, ref.name)
+            if member is not None:
+                return Resolution(ref, RESOLVED, (member,))
+            # Neither the class nor a base read here defines it: a subclass's member, an
+            # outside base's, or an attribute set at run time; only a guess remains.
+            return self._decide(ref, ("inherited",), lambda: self._members(ref, True),
+                                guess=True)
         if ref.qualifier in _SELF:
             # Not a member of the enclosing class here: inherited, or set from outside. The
             # class hierarchy is not followed, so a lone member of that name elsewhere is
             # a guess (jedi disagreed with 27 of 30 such answers): ambiguous, never resolved.
-            return self._decide(ref, ("inherited",), lambda: self._members(ref), guess=True)
+            return self._decide(ref, ("inherited",), lambda: self._members(ref, True),
+                                guess=True)
         binding = bindings.get(_head(ref))
         if binding is not None and ref.qualifier not in _SELF:
             target = absolute_target(binding.target, ref.path)
             if ref.qualifier:
                 target = ".".join([target, *ref.qualifier.split(".", 1)[1:], ref.name])
-            return self._decide(ref, ("import", target), lambda: self._imported(target))
+            return self._decide(ref, ("import", target), lambda: self.imported(target))
         if not ref.qualifier:
             top = self.in_file.get((ref.name, ref.path), {}).get(ref.name)
             if top is not None:
@@ -164,7 +200,16 @@ class _Known:
             decided = self._decided[memo] = (status, tuple(found))
         return Resolution(ref, *decided)
 
-    def _imported(self, target: str) -> list[SymbolDefinition]:
+    def _member_of(self, classes: tuple[SymbolDefinition, ...],
+                   name: str) -> SymbolDefinition | None:
+        """The first of `classes` (a class and its bases, in order) defining `name`."""
+        for c in classes:
+            found = self.in_file.get((name, c.path), {}).get(f"{c.qualified_name}.{name}")
+            if found is not None:
+                return found
+        return None
+
+    def imported(self, target: str) -> list[SymbolDefinition]:
         name = target.rsplit(".", 1)[-1]
         exact = self._index(self._full, name, _full_names).matching(target)
         if exact:
@@ -179,8 +224,8 @@ class _Known:
                     packages.setdefault(top, []).append(d)
         return packages.get(target.split(".", 1)[0], [])
 
-    def _members(self, ref: SymbolReference) -> list[SymbolDefinition]:
-        if ref.qualifier in _SELF:  # `self` names no class: any class's member of that name
+    def _members(self, ref: SymbolReference, anyone: bool = False) -> list[SymbolDefinition]:
+        if anyone or ref.qualifier in _SELF:  # no class known: any class's member of that name
             return [d for d in self.by_name.get(ref.name, ()) if "." in d.qualified_name]
         named = self._index(self._qualified, ref.name, lambda d: (d.qualified_name,)).matching(
             f"{ref.qualifier}.{ref.name}")
@@ -213,9 +258,10 @@ class _Known:
             found = same_file.get(".".join([*parts[:end], ref.name]))
             if found is None:
                 continue
-            if (not ref.qualifier and found.kind == "method"
+            if (not ref.qualifier and found.kind == "method" and end < len(parts)
                     and language in _NO_IMPLICIT_SELF):
-                continue  # a bare name there never means a method of the class
+                continue  # in a method a bare name never means a method of the class (in
+                # the class body itself it does: `__copy__ = copy`, `@name.setter`)
             return found
         return None
 
@@ -252,7 +298,8 @@ def rank(ref: SymbolReference, candidates: Sequence[SymbolDefinition],
     folder = posixpath.dirname(ref.path)
     # Every dotted prefix of every import target: a module is imported when one of its
     # dotted suffixes (a source folder left out) is among them.
-    imported = {p for b in imports for p in _prefixes(absolute_target(b.target, ref.path))}
+    imported = {p for b in imports if not is_typed(b)
+                for p in _prefixes(absolute_target(b.target, ref.path))}
 
     def closeness(d: SymbolDefinition) -> tuple[int, str, int, str]:
         if d.path == ref.path:
