@@ -13,20 +13,28 @@ nothing is known (the resolver then goes by the member's name alone).
 from __future__ import annotations
 
 import builtins
+import io
 import re
 from collections.abc import Sequence
 from typing import Protocol
 
 from services.domain.symbol_queries import DefinitionMatch
-from services.domain.symbols import ImportBinding, SymbolDefinition, SymbolReference
+from services.domain.symbols import IMPORT, ImportBinding, SymbolDefinition, SymbolReference
 from services.knowledge.symbols.modules import absolute_target, folder_of, module_of
 from services.storage.port import Symbols
 from services.workspace_files.languages import language_for
 
 EXTERNAL = "external"
+VARIABLE = "variable"  # a bare name the file binds to an object (`foo = Foo()`)
 CLASSES = frozenset({"class", "interface", "struct"})
 _SELF = frozenset({"self", "cls"})
 _BUILTIN_TYPES = frozenset(n for n, v in vars(builtins).items() if isinstance(v, type))
+# Members of the builtin types an object of unknown class most often is (strings, bytes,
+# containers, numbers, files, regular expression matches).
+BUILTIN_MEMBERS = frozenset(
+    n for t in (str, bytes, bytearray, list, dict, set, tuple, int, float, re.Match,
+                re.Pattern, io.TextIOWrapper, io.BufferedReader, io.BytesIO)
+    for n in dir(t) if not n.startswith("_"))
 _SUBSCRIPT = re.compile(r"\[.*$")
 _LEVELS = 8  # bases followed at most this deep
 _ALL = 1_000_000
@@ -115,6 +123,12 @@ class Receivers:
 
     def _first(self, ref: SymbolReference, known: Known) -> tuple[str, Receiver] | None:
         """("self" | "super" | "typed", the receiver's own class or EXTERNAL), or None."""
+        if not ref.qualifier:
+            if ref.kind == IMPORT:
+                return None  # where an import binds the name
+            typed = self.typed.get(ref.path, {})
+            bound = any(f"{ref.name}@{scope}" in typed for scope in scopes(ref.scope))
+            return ("variable", VARIABLE) if bound else None
         if ref.qualifier in _SELF or ref.qualifier == "super()":
             if language_for(ref.path) != "python":
                 return None

@@ -32,7 +32,13 @@ from services.knowledge.symbols.modules import (
     folder_of,
     module_of,
 )
-from services.knowledge.symbols.receivers import EXTERNAL, Receiver, Receivers
+from services.knowledge.symbols.receivers import (
+    BUILTIN_MEMBERS,
+    EXTERNAL,
+    VARIABLE,
+    Receiver,
+    Receivers,
+)
 from services.storage.port import Symbols
 from services.workspace_files.languages import language_for
 
@@ -156,7 +162,7 @@ class _Known:
                 return Resolution(ref, RESOLVED, (scoped,))
         if receiver == EXTERNAL:  # a member of a library's class: not the workspace's
             return Resolution(ref, UNRESOLVED)
-        if receiver is not None:
+        if isinstance(receiver, tuple):
             member = self._member_of(receiver, ref.name)
             if member is not None:
                 return Resolution(ref, RESOLVED, (member,))
@@ -180,11 +186,17 @@ class _Known:
             top = self.in_file.get((ref.name, ref.path), {}).get(ref.name)
             if top is not None:
                 return Resolution(ref, RESOLVED, (top,))
+            if receiver == VARIABLE:  # `foo = Foo()` in the file: that object, no definition
+                return Resolution(ref, UNRESOLVED)
             no_methods = language in _NO_IMPLICIT_SELF
             return self._decide(ref, ("bare", no_methods), lambda: [
                 d for d in self.by_name.get(ref.name, ())
                 if not (no_methods and d.kind == "method")])
-        return self._decide(ref, ("member", ref.qualifier), lambda: self._members(ref))
+        # An object of unknown class whose member a builtin type also has (`m.span()`,
+        # `s.rstrip()`) may well be that builtin's: a lone definition of it is a guess.
+        builtin = language == "python" and ref.kind != IMPORT and ref.name in BUILTIN_MEMBERS
+        return self._decide(ref, ("member", ref.qualifier, builtin), lambda: self._members(ref),
+                            guess=builtin)
 
     def _decide(self, ref: SymbolReference, how: tuple,
                 candidates: Callable[[], list[SymbolDefinition]], *,
