@@ -82,12 +82,14 @@ _OPTIONAL = frozenset({"Optional", "typing.Optional", "t.Optional"})
 
 
 def _type_of(node: Node, source: bytes) -> str:
-    """The class an annotation or a constructor call names: `Foo`, `mod.Foo`, `"Foo"`,
-    `Optional[Foo]`, `Foo | None`; "" for anything else (`list[Foo]`, `Foo or Bar`)."""
+    """The class an annotation names: `Foo`, `mod.Foo`, `"Foo"`, `Optional[Foo]`, `Foo |
+    None`; "" for anything else (`list[Foo]`). A call's callee with "()": `Foo()` makes a
+    Foo, `make()` may return anything."""
     if node.type == "type" and node.named_child_count == 1:
         node = node.named_children[0]
-    if node.type in ("identifier", "attribute"):
-        return text_of(node, source)
+    if node.type in ("identifier", "attribute"):  # `Foo()`: what a call returns
+        called = node.parent is not None and node.parent.type == "call"
+        return text_of(node, source) + ("()" if called else "")
     if node.type == "string":
         written = text_of(node, source).strip("\"'")
         return written if written.replace(".", "").replace("_", "").isalnum() else ""
