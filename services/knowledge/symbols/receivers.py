@@ -47,6 +47,7 @@ class Known(Protocol):
     """The resolver's definitions: by name, and found by an import's dotted target."""
 
     by_name: dict[str, list[SymbolDefinition]]
+    in_file: dict[tuple[str, str], dict[str, SymbolDefinition]]  # (name, path) -> by qualified
 
     def imported(self, target: str) -> list[SymbolDefinition]: ...
 
@@ -89,6 +90,7 @@ class Receivers:
         self.typed = typed  # path -> typed name -> types as written
         self._bases: dict[Key, tuple[Receiver, ...]] = {}
         self._tops: set[str] = set()  # top packages of the workspace's modules
+        self._classes: dict[tuple[str, str], Receiver] = {}  # (type as written, path) ->
 
     def names(self, references: Sequence[SymbolReference]) -> set[str]:
         """The names whose definitions finding the receivers' classes needs."""
@@ -109,8 +111,11 @@ class Receivers:
                 self._tops.update((module_of(d.path).split(".", 1)[0],
                                    folder_of(d.path).split(".", 1)[0]))
         firsts = [self._first(ref, known) for ref in references]
+        # Bases are read only where the class itself does not define the member.
         await self._read_bases(storage, workspace_id, [
-            f[1][0] for f in firsts if f is not None and isinstance(f[1], tuple)], known, asked)
+            f[1][0] for f, ref in zip(firsts, references, strict=True)
+            if f is not None and isinstance(f[1], tuple)
+            and (f[0] == "super" or not _defines(f[1][0], ref.name, known))], known, asked)
         receivers: list[Receiver] = []
         for found in firsts:
             if found is None or not isinstance(found[1], tuple):
@@ -158,13 +163,19 @@ class Receivers:
 
     def _enclosing_class(self, ref: SymbolReference, known: Known) -> SymbolDefinition | None:
         for scope in scopes(ref.scope)[:-1]:
-            for d in known.by_name.get(scope.rsplit(".", 1)[-1], ()):
-                if d.path == ref.path and d.qualified_name == scope and d.kind in CLASSES:
-                    return d
+            d = known.in_file.get((scope.rsplit(".", 1)[-1], ref.path), {}).get(scope)
+            if d is not None and d.kind in CLASSES:
+                return d
         return None
 
     def class_of(self, written: str, path: str, known: Known) -> Receiver:
         """The class a type written in `path` names: one class, EXTERNAL, or None."""
+        memo = (written, path)
+        if memo not in self._classes:
+            self._classes[memo] = self._class_of(written, path, known)
+        return self._classes[memo]
+
+    def _class_of(self, written: str, path: str, known: Known) -> Receiver:
         call = written.endswith("()")
         name = written.removesuffix("()")
         head, _, rest = name.partition(".")
@@ -223,6 +234,10 @@ class Receivers:
                 stack += reversed([b[0] for b in self._bases.get(_key(c), ())
                                    if isinstance(b, tuple)])
         return tuple(order)
+
+
+def _defines(c: SymbolDefinition, name: str, known: Known) -> bool:
+    return f"{c.qualified_name}.{name}" in known.in_file.get((name, c.path), {})
 
 
 def _capitalised(target: str) -> bool:
