@@ -179,3 +179,31 @@ def test_bases_are_read_from_a_class_signature():
         "A", "m.B", "Generic"]
     assert bases_written("class C") == [] and bases_written("class C()") == []
     assert scopes("A.b") == ["A.b", "A", ""]
+
+
+async def test_a_name_defined_twice_in_one_file_is_one_symbol_not_an_ambiguity():
+    compat = """
+    import sys
+
+    if sys.platform == "win32":
+        def isatty(stream):
+            return False
+    else:
+        def isatty(stream):
+            return True
+    """
+    termui = """
+    from ._compat import isatty
+
+
+    def prompt():
+        return isatty(None)
+    """
+    other = """
+    def isatty(fd):
+        return True
+    """
+    found = await resolve_in({"pkg/_compat.py": compat, "pkg/termui.py": termui,
+                              "pkg/other.py": other},
+                             [("pkg/termui.py", 1, "isatty"), ("pkg/termui.py", 5, "isatty")])
+    assert found == [(RESOLVED, ["pkg/_compat.py:isatty"])] * 2

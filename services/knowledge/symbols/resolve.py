@@ -206,7 +206,9 @@ class _Known:
         memo = (ref.name, how)
         decided = self._decided.get(memo)
         if decided is None:
-            found = candidates()
+            # One qualified name defined twice in one file (`if ...: def f` / `else: def
+            # f`, a property's getter and setter) is one symbol, not an ambiguity.
+            found = _one_per_symbol(candidates())
             status = (AMBIGUOUS if len(found) > 1 or (guess and found)
                       else RESOLVED if found else UNRESOLVED)
             decided = self._decided[memo] = (status, tuple(found))
@@ -244,8 +246,9 @@ class _Known:
         # `obj.name` (a module the file imports took the import branch): only a member of
         # something can be meant, never a free function, also not one whose bare name ends
         # the written `obj.name` (`progress.track()` is no call of a function `track`).
-        if ref.kind == IMPORT:  # `from pkg.mod import f` written out: a module's name
-            return named
+        if ref.kind == IMPORT:  # `from pkg.mod import f` written out: a module's name,
+            # by the modules' dotted names first (a module's `f`, not any other's)
+            return self.imported(f"{ref.qualifier}.{ref.name}") or named
         members = [d for d in named if "." in d.qualified_name]
         return members or [d for d in self.by_name.get(ref.name, ()) if "." in d.qualified_name]
 
@@ -276,6 +279,14 @@ class _Known:
                 # the class body itself it does: `__copy__ = copy`, `@name.setter`)
             return found
         return None
+
+
+def _one_per_symbol(found: list[SymbolDefinition]) -> list[SymbolDefinition]:
+    """The first definition of each (file, qualified name), in order."""
+    first: dict[tuple[str, str], SymbolDefinition] = {}
+    for d in found:
+        first.setdefault((d.path, d.qualified_name), d)
+    return list(first.values())
 
 
 def _full_names(d: SymbolDefinition) -> tuple[str, ...]:
