@@ -255,8 +255,9 @@ def test_builtins_are_not_recorded_unless_the_file_binds_their_name() -> None:
 
 def test_typed_names_say_which_class_an_object_is() -> None:
     """Annotations and constructor calls bind a name to a class: the variable in its
-    function, `self.x` (and a name set in a class body) in its class. Anything else (a
-    container of the class, an attribute of another object) binds nothing."""
+    function, `self.x` (and a name set in a class body) in its class. Anything else binds
+    nothing: a container of the class, an attribute of another object, what a function
+    returns (`len()`, `Table.grid()`, `make_live()`), `Any` and scalars (`refresh: float`)."""
     source = """
     import typing as t
     console = Console()
@@ -266,6 +267,8 @@ def test_typed_names_say_which_class_an_object_is() -> None:
         text = Text("a")
         table = Table.grid()
         other.x = Foo()
+        size = len(text)
+        found = list()
 
     class Live:
         refresh: float = 4.0
@@ -282,11 +285,9 @@ def test_typed_names_say_which_class_an_object_is() -> None:
         ("style@render", "Style"),
         ("theme@render", "Theme"),
         ("text@render", "Text()"),
-        ("table@render", "Table.grid()"),
-        ("self.refresh@Live", "float"),
+        ("found@render", "list()"),
         ("self.stack@Live", "Stack"),
         ("console@Live.__init__", "Console"),
         ("self.live@Live", "Live"),
-        ("self.live@Live", "make_live()"),
         ("self.thread@Live", "RefreshThread()"),
     }

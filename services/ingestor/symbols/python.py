@@ -79,6 +79,10 @@ def _overload_stub(node: Node, source: bytes) -> bool:
 
 
 _OPTIONAL = frozenset({"Optional", "typing.Optional", "t.Optional"})
+_BUILTIN_TYPES = frozenset(n for n, v in vars(builtins).items() if isinstance(v, type))
+# Annotations that say nothing of a workspace class (`Any`, `object`), or name a scalar whose
+# members are builtin ones (left ambiguous by the resolver anyway): not worth a row each.
+_UNTYPED = frozenset({"Any", "object", "str", "bytes", "int", "float", "bool", "complex"})
 
 
 def _type_of(node: Node, source: bytes) -> str:
@@ -88,8 +92,12 @@ def _type_of(node: Node, source: bytes) -> str:
     if node.type == "type" and node.named_child_count == 1:
         node = node.named_children[0]
     if node.type in ("identifier", "attribute"):  # `Foo()`: what a call returns
-        called = node.parent is not None and node.parent.type == "call"
-        return text_of(node, source) + ("()" if called else "")
+        name = text_of(node, source)
+        if node.parent is not None and node.parent.type == "call":
+            # `make()`, `len()` may return anything: only `Foo()` (and `list()`) is kept
+            last = name.rsplit(".", 1)[-1]
+            return f"{name}()" if last[:1].isupper() or last in _BUILTIN_TYPES else ""
+        return "" if name.rsplit(".", 1)[-1] in _UNTYPED else name
     if node.type == "string":
         written = text_of(node, source).strip("\"'")
         return written if written.replace(".", "").replace("_", "").isalnum() else ""
