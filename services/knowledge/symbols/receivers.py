@@ -97,7 +97,7 @@ class Receivers:
         names: set[str] = set()
         for ref in references:
             if ref.qualifier.split(".", 1)[0] in _SELF or ref.qualifier == "super()":
-                names.update(ref.scope.split("."))  # the enclosing class
+                names.update(ref.scope.split(".")[:-1])  # the class around the method
             for written in self._written(ref):
                 names |= self._names_of(written.removesuffix("()"), ref.path)
         return names
