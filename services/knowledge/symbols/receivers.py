@@ -19,7 +19,13 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from services.domain.symbol_queries import DefinitionMatch
-from services.domain.symbols import IMPORT, ImportBinding, SymbolDefinition, SymbolReference
+from services.domain.symbols import (
+    IMPORT,
+    ImportBinding,
+    SymbolDefinition,
+    SymbolReference,
+    is_typed,
+)
 from services.knowledge.symbols.modules import absolute_target, folder_of, module_of
 from services.storage.port import Symbols
 from services.workspace_files.languages import language_for
@@ -85,9 +91,10 @@ class Receivers:
     classes, and the definitions of their bases, a level at a time."""
 
     def __init__(self, bindings: dict[str, dict[str, ImportBinding]],
-                 typed: dict[str, dict[str, list[str]]]) -> None:
+                 imports: dict[str, list[ImportBinding]]) -> None:
         self.bindings = bindings  # path -> local name -> import
-        self.typed = typed  # path -> typed name -> types as written
+        self._imports = imports
+        self._typed: dict[str, dict[str, list[str]]] = {}  # path -> typed name -> types
         self._bases: dict[Key, tuple[Receiver, ...]] = {}
         self._tops: set[str] = set()  # top packages of the workspace's modules
         self._classes: dict[tuple[str, str], Receiver] = {}  # (type as written, path) ->
@@ -106,10 +113,6 @@ class Receivers:
                    references: Sequence[SymbolReference], known: Known,
                    asked: set[str]) -> list[Receiver]:
         """The receiver of each reference (see the module doc)."""
-        for found in known.by_name.values():
-            for d in found:
-                self._tops.update((module_of(d.path).split(".", 1)[0],
-                                   folder_of(d.path).split(".", 1)[0]))
         firsts = [self._first(ref, known) for ref in references]
         # Bases are read only where the class itself does not define the member.
         await self._read_bases(storage, workspace_id, [
@@ -131,8 +134,8 @@ class Receivers:
         if not ref.qualifier:
             if ref.kind == IMPORT:
                 return None  # where an import binds the name
-            typed = self.typed.get(ref.path, {})
-            bound = any(f"{ref.name}@{scope}" in typed for scope in scopes(ref.scope))
+            typed = self._typed_in(ref.path)
+            bound = typed and any(f"{ref.name}@{scope}" in typed for scope in scopes(ref.scope))
             return ("variable", VARIABLE) if bound else None
         if ref.qualifier in _SELF or ref.qualifier == "super()":
             if language_for(ref.path) != "python":
@@ -144,16 +147,28 @@ class Receivers:
 
     def _written(self, ref: SymbolReference) -> list[str]:
         """The types the receiver of `ref` is bound to, as written in its file."""
+        typed = self._typed_in(ref.path) if ref.qualifier else None
+        if not typed:
+            return []  # (most files and references: nothing to look up)
         head, _, rest = ref.qualifier.partition(".")
-        if (not ref.qualifier or "." in rest or (rest and head not in _SELF)
+        if ( "." in rest or (rest and head not in _SELF)
                 or (not rest and (head in _SELF or head in self.bindings.get(ref.path, {})))):
             return []
-        typed = self.typed.get(ref.path, {})
         for scope in scopes(ref.scope):
             found = typed.get(f"{ref.qualifier}@{scope}")
             if found:
                 return found
         return []
+
+    def _typed_in(self, path: str) -> dict[str, list[str]]:
+        """The typed names of a file, sorted out of its imports once (when first asked)."""
+        typed = self._typed.get(path)
+        if typed is None:
+            typed = self._typed[path] = {}
+            for b in self._imports.get(path, ()):
+                if is_typed(b):
+                    typed.setdefault(b.local_name, []).append(b.target)
+        return typed
 
     def _names_of(self, written: str, path: str) -> set[str]:
         head, _, rest = written.partition(".")
@@ -185,7 +200,7 @@ class Receivers:
             found = known.imported(target)
             if found:
                 return (found[0],) if len(found) == 1 and found[0].kind in CLASSES else None
-            outside = target.split(".", 1)[0] not in self._tops
+            outside = target.split(".", 1)[0] not in self._workspace_tops(known)
             return EXTERNAL if outside and (not call or _capitalised(target)) else None
         if rest:
             return None  # `a.B` where `a` is no import: an attribute of some object
@@ -195,6 +210,16 @@ class Receivers:
             found = own or defined
             return (found[0],) if found[0].kind in CLASSES else None
         return EXTERNAL if not defined and name in _BUILTIN_TYPES else None
+
+    def _workspace_tops(self, known: Known) -> set[str]:
+        """Top packages of the workspace's modules (of the definitions read): an import from
+        any other package is a library's."""
+        if not self._tops:
+            for found in known.by_name.values():
+                for d in found:
+                    self._tops.update((module_of(d.path).split(".", 1)[0],
+                                       folder_of(d.path).split(".", 1)[0]))
+        return self._tops
 
     async def _read_bases(self, storage: Symbols, workspace_id: str,
                           classes: list[SymbolDefinition], known: Known,

@@ -105,14 +105,9 @@ async def resolve(storage: Symbols, workspace_id: str,
     if not references:
         return []  # (and no names: a match of no names would be every definition)
     imports = await storage.get_imports(workspace_id, {r.path for r in references})
-    bindings: dict[str, dict[str, ImportBinding]] = {}
-    typed: dict[str, dict[str, list[str]]] = {}
-    for path, found_imports in imports.items():
-        bindings[path] = {b.local_name: b for b in found_imports if not is_typed(b)}
-        for b in found_imports:
-            if is_typed(b):
-                typed.setdefault(path, {}).setdefault(b.local_name, []).append(b.target)
-    receivers = Receivers(bindings, typed)
+    # (typed names ride along: their local names, with an "@", are never a name's head)
+    bindings = {p: {b.local_name: b for b in found} for p, found in imports.items()}
+    receivers = Receivers(bindings, imports)
     names = {r.name for r in references} | receivers.names(references)
     for ref in references:
         binding = bindings.get(ref.path, {}).get(_head(ref))
