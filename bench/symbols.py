@@ -1,7 +1,7 @@
 """The symbol graph against an independent resolver, its ingest cost, its query latency.
 
     .venv/bin/python -m bench.symbols [--part accuracy,overhead,latency]
-        [--packages click,jinja2,rich] [--targets 120] [--backends memory,postgres]
+        [--packages click,jinja2,rich] [--targets 120] [--seed 5] [--backends memory,postgres]
         [--files 2000] [--rounds 3] [--chunks 100000] [--queries 300]
 
 Needs jedi, the oracle, installed for benchmarks only: `pip install -e '.[bench]'` (`make
@@ -88,15 +88,15 @@ async def accuracy(storages: StorageFactory, backend: str, work: Path, packages:
     return results
 
 
-def oracle_truths(work: Path, packages: list[str],
-                  targets: int) -> dict[str, tuple[Oracle, list[Truth]]]:
+def oracle_truths(work: Path, packages: list[str], targets: int,
+                  seed: int) -> dict[str, tuple[Oracle, list[Truth]]]:
     found = {}
     for package in packages:
         root = work / "accuracy" / package
         files = copy_package(package, root)
         oracle = Oracle(root)
         with timed() as took:
-            truths = [t for t in map(oracle.truth, oracle.targets(package, targets)) if t]
+            truths = [t for t in map(oracle.truth, oracle.targets(package, targets, seed)) if t]
         references = sum(len(t.references) for t in truths)
         say(f"oracle: {package}: {files} files, {len(truths)} functions and methods, "
             f"{references} references by jedi in {took[0]:.0f} s")
@@ -209,6 +209,7 @@ async def main() -> None:
     parser.add_argument("--part", default="accuracy,overhead,latency")
     parser.add_argument("--packages", default="click,jinja2,rich")
     parser.add_argument("--targets", type=int, default=120, help="functions per package")
+    parser.add_argument("--seed", type=int, default=5, help="of the sample of functions")
     parser.add_argument("--backends", default="memory,postgres")
     parser.add_argument("--files", type=int, default=2000, help="files of the overhead tree")
     parser.add_argument("--rounds", type=int, default=3, help="overhead: ingests of each")
@@ -219,7 +220,7 @@ async def main() -> None:
     args.packages = args.packages.split(",")
     work = Path(tempfile.mkdtemp(prefix="knowport-bench-symbols-"))
     try:
-        truths = oracle_truths(work, args.packages, args.targets) \
+        truths = oracle_truths(work, args.packages, args.targets, args.seed) \
             if "accuracy" in args.part else {}
         tree = None
         if "overhead" in args.part:

@@ -55,6 +55,22 @@ class ImportBinding:
     path: str = ""
 
 
+# A typed name (`x = Foo()`, `x: Foo`, `self.x = Foo()`) is kept among a file's imports, as the
+# binding of "<name as written>@<scope>" to the type as written there ("Foo", "mod.Foo"): the
+# scope is the function that binds a variable ("" at top level), the class for `self.x`. It
+# says which class `x.m()` means; no import's local name holds an "@".
+TYPED = "@"
+
+
+def typed_name(written: str, scope: str) -> str:
+    """The local name of a typed-name binding: `x` bound in `f`, `self.x` of class `C`."""
+    return f"{written}{TYPED}{scope}"
+
+
+def is_typed(binding: ImportBinding) -> bool:
+    return TYPED in binding.local_name
+
+
 @dataclass(frozen=True, slots=True)
 class FileSymbols:
     """Everything one parse of one file says about symbols."""

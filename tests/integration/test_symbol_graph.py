@@ -11,6 +11,7 @@ from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.symbols import FileSymbols, ImportBinding
 from tests.support.grpc_server import running_server
 from tests.support.symbol_fixture import APP, define, store_workspace, stored_file, use
+from tests.support.symbols import extract
 
 
 @pytest.fixture
@@ -226,3 +227,21 @@ async def test_bad_requests_get_a_clear_status(server):
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await getattr(server.knowledge, rpc)(request)
         assert raised.value.code() == code, (rpc, request, raised.value.details())
+
+
+async def test_uses_through_an_aliased_import_are_references_and_calls(tmp_path, storage):
+    """`from .util import slugify as slug; slug(x)`: a use of slugify, found from it, and
+    a call edge to it (extracted for real)."""
+    util = "def slugify(text):\n    return text\n"
+    page = ("from .util import slugify as slug\n\n\ndef title(x):\n    return slug(x)\n")
+    async with running_server(storage, tmp_path) as handle:
+        await store_workspace(storage, handle.workspace.id, {
+            path: (text, extract(path, text, "python"))
+            for path, text in (("site/util.py", util), ("site/page.py", page))})
+        refs = await handle.knowledge.FindReferences(pb.FindReferencesRequest(
+            qualified_name="slugify", path="site/util.py"))
+        assert where(refs) == [("site/page.py", 1, "RESOLVED", "site/util.py:slugify"),
+                               ("site/page.py", 5, "RESOLVED", "site/util.py:slugify")]
+        callers = await handle.knowledge.GetCallGraph(pb.GetCallGraphRequest(
+            qualified_name="slugify", path="site/util.py", depth=1))
+        assert [n.definition.qualified_name for n in callers.nodes] == ["slugify", "title"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from services.domain.symbols import FileSymbols
+from services.domain.symbols import FileSymbols, is_typed
 from services.ingestor.parse import grammar_installed, parse_file
 
 
@@ -26,8 +26,13 @@ def references(symbols: FileSymbols) -> set[tuple[str, str, str, int, str]]:
 
 
 def imports(symbols: FileSymbols) -> set[tuple[str, str]]:
-    """(local name, target) of each import binding."""
-    return {(i.local_name, i.target) for i in symbols.imports}
+    """(local name, target) of each import binding (typed names left out)."""
+    return {(i.local_name, i.target) for i in symbols.imports if not is_typed(i)}
+
+
+def typed(symbols: FileSymbols) -> set[tuple[str, str]]:
+    """("name@scope", type as written) of each typed name."""
+    return {(i.local_name, i.target) for i in symbols.imports if is_typed(i)}
 
 
 def signature(symbols: FileSymbols, qualified_name: str) -> str:

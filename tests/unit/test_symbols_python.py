@@ -7,7 +7,7 @@ import pickle
 from services.domain.symbols import CALL, IMPORT, INHERITANCE, OTHER, TYPE_USE
 from services.ingestor.chunking import parse_to_file
 from services.ingestor.parse import TREE_MAX_BYTES, parse_file
-from tests.support.symbols import definitions, extract, imports, references, signature
+from tests.support.symbols import definitions, extract, imports, references, signature, typed
 
 SOURCE = '''
 import os.path
@@ -258,3 +258,43 @@ def test_builtins_are_not_recorded_unless_the_file_binds_their_name() -> None:
     bare = {name for _, qualifier, name, _, _ in found if not qualifier}
     assert {"format", "open"} <= bare  # defined or imported here: they may be the workspace's
     assert not {"str", "len", "int", "print"} & bare
+
+
+def test_typed_names_say_which_class_an_object_is() -> None:
+    """Annotations and constructor calls bind a name to a class: the variable in its
+    function, `self.x` (and a name set in a class body) in its class. Anything else binds
+    nothing: a container of the class, an attribute of another object, what a function
+    returns (`len()`, `Table.grid()`, `make_live()`), `Any` and scalars (`refresh: float`)."""
+    source = """
+    import typing as t
+    console = Console()
+
+    def render(options: "ConsoleOptions", style: t.Optional[Style] = None, *,
+               theme: Theme | None, items: list[Item]) -> None:
+        text = Text("a")
+        table = Table.grid()
+        other.x = Foo()
+        size = len(text)
+        found = list()
+
+    class Live:
+        refresh: float = 4.0
+        stack: Stack
+
+        def __init__(self, console: Console) -> None:
+            self.console = console
+            self.live: Live = make_live()
+            self.thread = RefreshThread(self)
+    """
+    assert typed(extract("rich/live.py", source, "python")) == {
+        ("console@", "Console()"),
+        ("options@render", "ConsoleOptions"),
+        ("style@render", "Style"),
+        ("theme@render", "Theme"),
+        ("text@render", "Text()"),
+        ("found@render", "list()"),
+        ("self.stack@Live", "Stack"),
+        ("console@Live.__init__", "Console"),
+        ("self.live@Live", "Live"),
+        ("self.thread@Live", "RefreshThread()"),
+    }

@@ -25,6 +25,7 @@ from services.domain.symbols import (
     ImportBinding,
     SymbolDefinition,
     SymbolReference,
+    typed_name,
 )
 from services.ingestor import grammars as lang
 from services.ingestor.parse_code import CodeWalk, Item
@@ -52,6 +53,8 @@ class _Query:
         patterns += rules.imports
         self.first_local = len(patterns)
         patterns += rules.locals
+        self.first_type = len(patterns)
+        patterns += rules.types
         self.first_reference = len(patterns)
         self.kinds: list[str] = []  # reference kind of each reference pattern, in order
         for kind in REFERENCE_KINDS:
@@ -99,6 +102,7 @@ class Extractor:
         statements: list[Node] = []
         import_matches: list[_Match] = []
         local_nodes: list[Node] = []
+        typed: list[tuple[Node, Node]] = []  # (name, its type)
         # name's start byte -> (pattern, name node, path captures): each name's first capture
         # in the order of the patterns (see rules.py).
         best: dict[int, tuple[int, Node, list[Node] | None]] = {}
@@ -110,6 +114,8 @@ class Extractor:
                     known = best.get(at := name.start_byte)
                     if known is None or index < known[0]:
                         best[at] = (index, name, captures.get("path"))
+            elif index >= q.first_type:
+                typed.append((captures["typed"][0], captures["type"][0]))
             elif index >= q.first_local:
                 local_nodes += captures.get("local", ())
             elif index >= q.first_import:
@@ -152,7 +158,8 @@ class Extractor:
                 ImportBinding(i.local_name, i.target, _line(i.name_node or root), path)
                 for i in imports
                 if i.local_name and i.target
-            ),
+            )
+            + tuple(self._typed(typed, definitions)),
         )
 
     # definitions
@@ -260,6 +267,35 @@ class Extractor:
 
     def _text(self, node: Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace").strip()
+
+    def _typed(
+        self, typed: list[tuple[Node, Node]], definitions: list[_Found]
+    ) -> Iterator[ImportBinding]:
+        """Typed names as bindings (services/domain/symbols.py): a variable of the function
+        binding it, `self.x` (and a name set in a class body) of the enclosing class."""
+        if not typed or self.rules.type_of is None:
+            return
+        typed.sort(key=lambda t: t[0].start_byte)
+        seen = set()
+        for (node, type_node), open_ in zip(
+            typed, _sweep([n for n, _ in typed], definitions), strict=True
+        ):
+            type_name = self.rules.type_of(type_node, self.source)
+            written = self._text(node)
+            classes = [qualified for _, qualified, kind in open_ if kind in lang.TYPE_KINDS]
+            if written.startswith("self.") and written.count(".") == 1 and classes:
+                scope = classes[-1]
+            elif "." in written:
+                continue  # an attribute of some other object
+            elif open_ and open_[-1][2] in lang.TYPE_KINDS:  # `x: Foo` in a class body
+                written, scope = f"self.{written}", open_[-1][1]
+            else:
+                scope = open_[-1][1] if open_ else ""
+            binding = ImportBinding(typed_name(written, scope), type_name, _line(node),
+                                    self.path)
+            if type_name and (binding.local_name, type_name) not in seen:
+                seen.add((binding.local_name, type_name))
+                yield binding
 
     # imports
 

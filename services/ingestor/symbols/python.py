@@ -78,6 +78,47 @@ def _overload_stub(node: Node, source: bytes) -> bool:
     )
 
 
+_OPTIONAL = frozenset({"Optional", "typing.Optional", "t.Optional"})
+_BUILTIN_TYPES = frozenset(n for n, v in vars(builtins).items() if isinstance(v, type))
+# Annotations that say nothing of a workspace class (`Any`, `object`), or name a scalar whose
+# members are builtin ones (left ambiguous by the resolver anyway): not worth a row each.
+_UNTYPED = frozenset({"Any", "object", "str", "bytes", "int", "float", "bool", "complex"})
+
+
+def _type_of(node: Node, source: bytes) -> str:
+    """The class an annotation names: `Foo`, `mod.Foo`, `"Foo"`, `Optional[Foo]`, `Foo |
+    None`; "" for anything else (`list[Foo]`). A call's callee with "()": `Foo()` makes a
+    Foo, `make()` may return anything."""
+    if node.type == "type" and node.named_child_count == 1:
+        node = node.named_children[0]
+    if node.type in ("identifier", "attribute"):  # `Foo()`: what a call returns
+        name = text_of(node, source)
+        if node.parent is not None and node.parent.type == "call":
+            # `make()`, `len()` may return anything: only `Foo()` (and `list()`) is kept
+            last = name.rsplit(".", 1)[-1]
+            return f"{name}()" if last[:1].isupper() or last in _BUILTIN_TYPES else ""
+        return "" if name.rsplit(".", 1)[-1] in _UNTYPED else name
+    if node.type == "string":
+        written = text_of(node, source).strip("\"'")
+        return written if written.replace(".", "").replace("_", "").isalnum() else ""
+    if node.type in ("generic_type", "subscript"):  # Optional[Foo], t.Optional["Foo"]
+        head, *inner = node.named_children
+        if text_of(head, source) in _OPTIONAL and len(inner) == 1:
+            inner_node = inner[0]
+            if inner_node.type == "type_parameter" and inner_node.named_child_count == 1:
+                inner_node = inner_node.named_children[0]
+            return _type_of(inner_node, source)
+    if node.type == "binary_operator" and text_of(node.children[1], source) == "|":
+        kinds = [c for c in (node.child_by_field_name("left"),
+                             node.child_by_field_name("right")) if c is not None]
+        named = [c for c in kinds if c.type != "none"]
+        if len(named) == 1 and len(kinds) == 2:
+            return _type_of(named[0], source)
+    return ""
+
+
+_CLASS_OF = "[(identifier) (attribute)] @type"
+
 RULES = Rules(
     references={
         CALL: (
@@ -119,6 +160,13 @@ RULES = Rules(
         "(for_statement left: [(pattern_list) (tuple_pattern)] (identifier) @local)",
         "(as_pattern alias: (as_pattern_target (identifier) @local))",
     ),
+    types=(
+        f"(assignment left: [(identifier) (attribute)] @typed right: (call function: {_CLASS_OF}))",
+        "(assignment left: [(identifier) (attribute)] @typed type: (type) @type)",
+        "(typed_parameter . (identifier) @typed type: (type) @type)",
+        "(typed_default_parameter name: (identifier) @typed type: (type) @type)",
+    ),
+    type_of=_type_of,
     declares_only=_overload_stub,
     builtins=frozenset(n for n in dir(builtins) if not n.startswith("_")),
     literals=frozenset({

@@ -57,6 +57,12 @@ class Rules:
     # Patterns capturing `@local`: names a function binds (parameters, assignments). A bare
     # use of one inside that function is a local variable, not a reference to a definition.
     locals: tuple[str, ...] = ()
+    # Patterns capturing `@typed` (a variable, a parameter, `self.x`) and `@type` (its
+    # annotation, or the callee whose result it is bound to): what `type_of` reads as the
+    # type's dotted name ("" when it names none), recorded as a typed name (see
+    # services/domain/symbols.py) so that `x.m()` can mean the class's `m`.
+    types: tuple[str, ...] = ()
+    type_of: Callable[[Node, bytes], str] | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.references) - set(REFERENCE_KINDS)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from services.domain.symbol_queries import DefinitionMatch
 from services.domain.symbols import CALL, SymbolDefinition, SymbolReference
+from services.knowledge.symbols.references import uses_of
 from services.knowledge.symbols.resolve import (
     AMBIGUOUS,
     RESOLVED,
@@ -133,7 +134,7 @@ async def _callees(storage: Symbols, workspace_id: str, frontier: list[SymbolDef
 
 async def _callers(storage: Symbols, workspace_id: str, frontier: list[SymbolDefinition],
                    level: int, builder: _Builder) -> list[SymbolDefinition]:
-    found = await storage.find_references(workspace_id, {d.name for d in frontier})
+    found = await uses_of(storage, workspace_id, {d.name for d in frontier})
     calls = [r for r in found if r.kind == CALL]
     means = MeansAny(frontier)
     resolved = [r for r in await resolve(storage, workspace_id, calls) if means(r)]

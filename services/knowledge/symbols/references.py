@@ -8,7 +8,7 @@ from typing import Protocol
 
 from services.domain.errors import NotFound
 from services.domain.symbol_queries import DefinitionMatch
-from services.domain.symbols import SymbolDefinition
+from services.domain.symbols import IMPORT, SymbolDefinition, SymbolReference, is_typed
 from services.knowledge.symbols.resolve import MeansAny, Resolution, resolve
 from services.storage.port import Files, Symbols
 
@@ -44,11 +44,36 @@ async def references_to(storage: Symbols, workspace_id: str,
                         outside: tuple[str, int, int] | None = None) -> list[Resolution]:
     """The uses that resolve to one of `targets`, and the ambiguous ones that may mean one,
     leaving out those in `outside`'s (path, first line, last line)."""
-    found = await storage.find_references(workspace_id, {d.name for d in targets})
+    found = await uses_of(storage, workspace_id, {d.name for d in targets})
     found = [r for r in found if (not kinds or r.kind in kinds)
              and not (outside and r.path == outside[0] and outside[1] <= r.line <= outside[2])]
     means = MeansAny(targets)
     return [r for r in await resolve(storage, workspace_id, found) if means(r)]
+
+
+async def uses_of(storage: Symbols, workspace_id: str,
+                  names: set[str]) -> list[SymbolReference]:
+    """The references named one of `names`, and the uses of `g` in the files that import
+    one of them as `g` (`from m import f as g`: found by the import's reference to `f`)."""
+    found = await storage.find_references(workspace_id, names)
+    return found + await _through_aliases(storage, workspace_id, names, found)
+
+
+async def _through_aliases(storage: Symbols, workspace_id: str, names: set[str],
+                           found: list[SymbolReference]) -> list[SymbolReference]:
+    importing = {r.path for r in found if r.kind == IMPORT}
+    if not importing:
+        return []
+    aliases = {(b.path or path, b.local_name)
+               for path, bindings in (await storage.get_imports(workspace_id, importing)).items()
+               for b in bindings
+               if not is_typed(b) and b.local_name not in names
+               and b.target.rsplit(".", 1)[-1] in names}
+    if not aliases:
+        return []
+    more = await storage.find_references(workspace_id, {a for _, a in aliases},
+                                         {p for p, _ in aliases})
+    return [r for r in more if (r.path, r.name) in aliases and r.kind != IMPORT]
 
 
 async def impact(storage: SymbolIndex, workspace_id: str, path: str, start_line: int,

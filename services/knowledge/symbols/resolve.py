@@ -18,13 +18,26 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from services.domain.symbol_queries import DefinitionMatch
-from services.domain.symbols import IMPORT, ImportBinding, SymbolDefinition, SymbolReference
+from services.domain.symbols import (
+    IMPORT,
+    ImportBinding,
+    SymbolDefinition,
+    SymbolReference,
+    is_typed,
+)
 from services.knowledge.symbols.modules import (
     SuffixIndex,
     absolute_target,
     dotted_suffixes,
     folder_of,
     module_of,
+)
+from services.knowledge.symbols.receivers import (
+    BUILTIN_MEMBERS,
+    EXTERNAL,
+    VARIABLE,
+    Receiver,
+    Receivers,
 )
 from services.storage.port import Symbols
 from services.workspace_files.languages import language_for
@@ -87,12 +100,15 @@ def key(d: SymbolDefinition) -> tuple[str, str, int]:
 async def resolve(storage: Symbols, workspace_id: str,
                   references: Sequence[SymbolReference]) -> list[Resolution]:
     """Resolve `references` with two reads: the files' imports, then the definitions of
-    every name they may mean."""
+    every name they may mean (and, for receivers of known classes, their bases: see
+    receivers.py)."""
     if not references:
         return []  # (and no names: a match of no names would be every definition)
     imports = await storage.get_imports(workspace_id, {r.path for r in references})
+    # (typed names ride along: their local names, with an "@", are never a name's head)
     bindings = {p: {b.local_name: b for b in found} for p, found in imports.items()}
-    names = {r.name for r in references}
+    receivers = Receivers(bindings, imports)
+    names = {r.name for r in references} | receivers.names(references)
     for ref in references:
         binding = bindings.get(ref.path, {}).get(_head(ref))
         if binding is not None and not ref.qualifier:
@@ -100,7 +116,9 @@ async def resolve(storage: Symbols, workspace_id: str,
     found = await storage.find_definitions(workspace_id, DefinitionMatch(names=tuple(names)),
                                            _ALL)
     known = _Known(found)
-    return [known.resolve(ref, bindings.get(ref.path, {})) for ref in references]
+    of = await receivers.load(storage, workspace_id, references, known, names)
+    return [known.resolve(ref, bindings.get(ref.path, {}), receiver)
+            for ref, receiver in zip(references, of, strict=True)]
 
 
 def _head(ref: SymbolReference) -> str:
@@ -114,41 +132,66 @@ class _Known:
     def __init__(self, found: Iterable[SymbolDefinition]) -> None:
         self.by_name: dict[str, list[SymbolDefinition]] = {}
         self.in_file: dict[tuple[str, str], dict[str, SymbolDefinition]] = {}
-        for d in found:
-            self.by_name.setdefault(d.name, []).append(d)
-            self.in_file.setdefault((d.name, d.path), {}).setdefault(d.qualified_name, d)
         # name -> its definitions by qualified name and by full dotted name, built on demand
         self._qualified: dict[str, SuffixIndex] = {}
         self._full: dict[str, SuffixIndex] = {}
         self._packages: dict[str, dict[str, list[SymbolDefinition]]] = {}  # by top package
         self._decided: dict[tuple, tuple[str, tuple[SymbolDefinition, ...]]] = {}
+        self.add(found)
 
-    def resolve(self, ref: SymbolReference, bindings: dict[str, ImportBinding]) -> Resolution:
+    def add(self, found: Iterable[SymbolDefinition]) -> None:
+        """More definitions, of names not read before (the indexes built on demand of
+        those names are dropped)."""
+        for d in found:
+            self.by_name.setdefault(d.name, []).append(d)
+            self.in_file.setdefault((d.name, d.path), {}).setdefault(d.qualified_name, d)
+            for index in (self._qualified, self._full, self._packages):
+                index.pop(d.name, None)
+
+    def resolve(self, ref: SymbolReference, bindings: dict[str, ImportBinding],
+                receiver: Receiver = None) -> Resolution:
         language = _language(ref.path)
         if not ref.qualifier or ref.qualifier in _SELF:
             scoped = self._in_enclosing_scope(ref, language)
             if scoped is not None:
                 return Resolution(ref, RESOLVED, (scoped,))
+        if receiver == EXTERNAL:  # a member of a library's class: not the workspace's
+            return Resolution(ref, UNRESOLVED)
+        if isinstance(receiver, tuple):
+            member = self._member_of(receiver, ref.name)
+            if member is not None:
+                return Resolution(ref, RESOLVED, (member,))
+            # Neither the class nor a base read here defines it: a subclass's member, an
+            # outside base's, or an attribute set at run time; only a guess remains.
+            return self._decide(ref, ("inherited",), lambda: self._members(ref, True),
+                                guess=True)
         if ref.qualifier in _SELF:
             # Not a member of the enclosing class here: inherited, or set from outside. The
             # class hierarchy is not followed, so a lone member of that name elsewhere is
             # a guess (jedi disagreed with 27 of 30 such answers): ambiguous, never resolved.
-            return self._decide(ref, ("inherited",), lambda: self._members(ref), guess=True)
+            return self._decide(ref, ("inherited",), lambda: self._members(ref, True),
+                                guess=True)
         binding = bindings.get(_head(ref))
         if binding is not None and ref.qualifier not in _SELF:
             target = absolute_target(binding.target, ref.path)
             if ref.qualifier:
                 target = ".".join([target, *ref.qualifier.split(".", 1)[1:], ref.name])
-            return self._decide(ref, ("import", target), lambda: self._imported(target))
+            return self._decide(ref, ("import", target), lambda: self.imported(target))
         if not ref.qualifier:
             top = self.in_file.get((ref.name, ref.path), {}).get(ref.name)
             if top is not None:
                 return Resolution(ref, RESOLVED, (top,))
+            if receiver == VARIABLE:  # `foo = Foo()` in the file: that object, no definition
+                return Resolution(ref, UNRESOLVED)
             no_methods = language in _NO_IMPLICIT_SELF
             return self._decide(ref, ("bare", no_methods), lambda: [
                 d for d in self.by_name.get(ref.name, ())
                 if not (no_methods and d.kind == "method")])
-        return self._decide(ref, ("member", ref.qualifier), lambda: self._members(ref))
+        # An object of unknown class whose member a builtin type also has (`m.span()`,
+        # `s.rstrip()`) may well be that builtin's: a lone definition of it is a guess.
+        builtin = language == "python" and ref.kind != IMPORT and ref.name in BUILTIN_MEMBERS
+        return self._decide(ref, ("member", ref.qualifier, builtin), lambda: self._members(ref),
+                            guess=builtin)
 
     def _decide(self, ref: SymbolReference, how: tuple,
                 candidates: Callable[[], list[SymbolDefinition]], *,
@@ -158,13 +201,24 @@ class _Known:
         memo = (ref.name, how)
         decided = self._decided.get(memo)
         if decided is None:
-            found = candidates()
+            # One qualified name defined twice in one file (`if ...: def f` / `else: def
+            # f`, a property's getter and setter) is one symbol, not an ambiguity.
+            found = _one_per_symbol(candidates())
             status = (AMBIGUOUS if len(found) > 1 or (guess and found)
                       else RESOLVED if found else UNRESOLVED)
             decided = self._decided[memo] = (status, tuple(found))
         return Resolution(ref, *decided)
 
-    def _imported(self, target: str) -> list[SymbolDefinition]:
+    def _member_of(self, classes: tuple[SymbolDefinition, ...],
+                   name: str) -> SymbolDefinition | None:
+        """The first of `classes` (a class and its bases, in order) defining `name`."""
+        for c in classes:
+            found = self.in_file.get((name, c.path), {}).get(f"{c.qualified_name}.{name}")
+            if found is not None:
+                return found
+        return None
+
+    def imported(self, target: str) -> list[SymbolDefinition]:
         name = target.rsplit(".", 1)[-1]
         exact = self._index(self._full, name, _full_names).matching(target)
         if exact:
@@ -179,16 +233,17 @@ class _Known:
                     packages.setdefault(top, []).append(d)
         return packages.get(target.split(".", 1)[0], [])
 
-    def _members(self, ref: SymbolReference) -> list[SymbolDefinition]:
-        if ref.qualifier in _SELF:  # `self` names no class: any class's member of that name
+    def _members(self, ref: SymbolReference, anyone: bool = False) -> list[SymbolDefinition]:
+        if anyone or ref.qualifier in _SELF:  # no class known: any class's member of that name
             return [d for d in self.by_name.get(ref.name, ()) if "." in d.qualified_name]
         named = self._index(self._qualified, ref.name, lambda d: (d.qualified_name,)).matching(
             f"{ref.qualifier}.{ref.name}")
         # `obj.name` (a module the file imports took the import branch): only a member of
         # something can be meant, never a free function, also not one whose bare name ends
         # the written `obj.name` (`progress.track()` is no call of a function `track`).
-        if ref.kind == IMPORT:  # `from pkg.mod import f` written out: a module's name
-            return named
+        if ref.kind == IMPORT:  # `from pkg.mod import f` written out: a module's name,
+            # by the modules' dotted names first (a module's `f`, not any other's)
+            return self.imported(f"{ref.qualifier}.{ref.name}") or named
         members = [d for d in named if "." in d.qualified_name]
         return members or [d for d in self.by_name.get(ref.name, ()) if "." in d.qualified_name]
 
@@ -213,11 +268,20 @@ class _Known:
             found = same_file.get(".".join([*parts[:end], ref.name]))
             if found is None:
                 continue
-            if (not ref.qualifier and found.kind == "method"
+            if (not ref.qualifier and found.kind == "method" and end < len(parts)
                     and language in _NO_IMPLICIT_SELF):
-                continue  # a bare name there never means a method of the class
+                continue  # in a method a bare name never means a method of the class (in
+                # the class body itself it does: `__copy__ = copy`, `@name.setter`)
             return found
         return None
+
+
+def _one_per_symbol(found: list[SymbolDefinition]) -> list[SymbolDefinition]:
+    """The first definition of each (file, qualified name), in order."""
+    first: dict[tuple[str, str], SymbolDefinition] = {}
+    for d in found:
+        first.setdefault((d.path, d.qualified_name), d)
+    return list(first.values())
 
 
 def _full_names(d: SymbolDefinition) -> tuple[str, ...]:
@@ -252,7 +316,8 @@ def rank(ref: SymbolReference, candidates: Sequence[SymbolDefinition],
     folder = posixpath.dirname(ref.path)
     # Every dotted prefix of every import target: a module is imported when one of its
     # dotted suffixes (a source folder left out) is among them.
-    imported = {p for b in imports for p in _prefixes(absolute_target(b.target, ref.path))}
+    imported = {p for b in imports if not is_typed(b)
+                for p in _prefixes(absolute_target(b.target, ref.path))}
 
     def closeness(d: SymbolDefinition) -> tuple[int, str, int, str]:
         if d.path == ref.path:
