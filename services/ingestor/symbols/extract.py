@@ -278,7 +278,7 @@ class Extractor:
         typed.sort(key=lambda t: t[0].start_byte)
         seen = set()
         for (node, type_node), open_ in zip(
-            typed, _sweep([n for n, _ in typed], definitions), strict=True
+            typed, _sweep([n.start_byte for n, _ in typed], definitions), strict=True
         ):
             type_name = self.rules.type_of(type_node, self.source)
             written = self._text(node)
