@@ -96,5 +96,8 @@ def _close_opened(task: asyncio.Task[asyncpg.Connection]) -> None:
         task.result().terminate()
 
 
-# A spare that failed to open or died meanwhile: a new connection is tried instead.
-_BROKEN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# A spare that failed to open or died meanwhile: a new connection is tried instead. A spare
+# whose backend was ended while it sat idle may not know it yet: the server's goodbye arrives
+# while the lock statement starts, and asyncpg reports that as an InternalClientError
+# ("cannot switch to state 11; another operation is in progress"), seen under load in CI.
+_BROKEN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
