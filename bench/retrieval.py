@@ -3,7 +3,7 @@ beside an off-the-shelf baseline in the same run.
 
     .venv/bin/python -m bench.retrieval [--packages click,rich,...] [--part report|tune|all]
         [--max-queries 150] [--backends memory,postgres] [--tune] [--calibrate]
-        [--def-line-only] [--named 1,0] [--trust 0.5] [--tune-named]
+        [--def-line-only] [--named 1,0] [--trust 0.5] [--coverage 1] [--tune-named]
 
 Built offline from the source of installed packages:
 - each package is copied with every docstring removed and indexed by the real pipeline
@@ -23,7 +23,8 @@ Built offline from the source of installed packages:
 Hybrid may boost the definitions a query names (services/knowledge/named.py); `--named`
 sets that boost's weights (queries that are names, sentences), and the tables then add
 hybrid without it ("hybrid no-named") beside it; likewise `--trust` (fusion.py's per-query
-trust of a sentence's rankings) and "hybrid no-trust".
+trust of a sentence's rankings) and "hybrid no-trust", and `--coverage` (the lexical weight
+of a sentence whose best lexical hit holds its words) and "hybrid no-coverage".
 
 Every set is split by a stable hash (of the answer's file for docstring queries, of the
 question for hand-written ones) into a tune part (one in three) and a report part; fusion
@@ -73,6 +74,7 @@ from tests.support.workspaces import index
 PACKAGES = "click,rich,jinja2,httpx,attr,starlette"
 QUESTIONS = Path(__file__).parent / "questions"
 DEPTH = 10
+ABLATIONS = ("trust", "coverage")  # Fusion's per-query weightings of a sentence's rankings
 
 
 @dataclass(frozen=True)
@@ -340,6 +342,9 @@ async def main() -> None:
                         "names, for sentences (0,0: off)")
     parser.add_argument("--trust", type=float, default=DEFAULT_FUSION.trust,
                         help="per-query trust of a sentence's rankings (fusion.py; 0: off)")
+    parser.add_argument("--coverage", type=float, default=DEFAULT_FUSION.coverage,
+                        help="lexical weight gain of a sentence whose best lexical hit holds "
+                        "its words (fusion.py; 0: off)")
     parser.add_argument("--max-identifiers", type=int, default=60,
                         help="identifier queries per package")
     parser.add_argument("--tune-named", action="store_true",
@@ -350,7 +355,8 @@ async def main() -> None:
     PIECES = not args.def_line_only
     named_identifier, named_natural = map(float, args.named.split(","))
     fusion = replace(DEFAULT_FUSION, named_identifier=named_identifier,
-                     named_natural=named_natural, trust=args.trust)
+                     named_natural=named_natural, trust=args.trust,
+                     coverage=args.coverage)
     from bench.retrieval_identifiers import identifier_queries
 
     packages = args.packages.split(",")
@@ -453,11 +459,13 @@ async def report(part: str, sets: dict[str, list[Query]],
                 plain = Searcher(target.storage, queries_of, fusion=fusion)
                 rows[f"{backend} hybrid no-named"] = await knowport_outcomes(
                     target, plain, Mode.HYBRID, chosen)
-            if fusion.trust:
-                even = Searcher(target.storage, queries_of, fusion=replace(fusion, trust=0.0),
-                                named=named_in(target.storage))
-                rows[f"{backend} hybrid no-trust"] = await knowport_outcomes(
-                    target, even, Mode.HYBRID, chosen)
+            for knob in ABLATIONS:  # hybrid without each per-query weighting that is on
+                if getattr(fusion, knob):
+                    without = Searcher(target.storage, queries_of,
+                                       fusion=replace(fusion, **{knob: 0.0}),
+                                       named=named_in(target.storage))
+                    rows[f"{backend} hybrid no-{knob}"] = await knowport_outcomes(
+                        target, without, Mode.HYBRID, chosen)
         rows.update(baseline_outcomes(indexed[(package, "memory")], cache, vectors, chosen))
         print_table(f"{name} ({part} part)", rows)
         check_targets(name, rows, backends)
