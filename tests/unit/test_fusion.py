@@ -114,3 +114,36 @@ def test_a_ranking_whose_best_hit_leads_by_far_counts_for_more_in_a_sentence():
         return hybrid_ranking(question, lexical, semantic, 50, Fusion(trust=trust))[0].chunk.id
 
     assert top(0.0) == b.id and top(0.5) == a.id
+
+
+def test_a_sentence_whose_best_lexical_hit_holds_all_its_words_weighs_words_more():
+    from services.knowledge.fusion import Fusion, covered
+
+    def coded(name: str, line: int, text: str) -> Chunk:
+        return Chunk(id=f"pkg/a.py:{line}", path="pkg/a.py", start_line=line,
+                     end_line=line + 1, symbol=name, kind="function", language="python",
+                     text=text, content_hash="")
+
+    question = "parse the request headers"  # content words: parse, request, headers
+    every = coded("alpha", 1, "def alpha(request):\n    return parse(request.header)")
+    some = coded("gamma", 20, "def gamma(data):\n    return parse(data)")
+    other = coded("beta", 10, "def beta(x):\n    return x")
+    assert covered(question, ranked((every, 9.0), (other, 5.0))) == 1.0  # "header" counts
+    assert covered(question, ranked((some, 9.0), (other, 5.0))) == pytest.approx(1 / 3)
+    assert covered(question, []) == 0.0
+    # Words: the lexical #1 far ahead; meaning: `beta` first. Scaled, the #1 scores 0.5 * 1
+    # + 0.75 and `beta` 0.5 * 0.56 + 1: meaning wins, unless the #1 holds every word of the
+    # question (lexical weight 0.5 * (1 + 1)); holding one of three adds (1/3)^3 of it.
+    semantic = ranked((other, 0.8), (every, 0.6), (some, 0.6))
+
+    def top(best: Chunk, coverage: float) -> str:
+        lexical = ranked((best, 9.0), (other, 5.0))
+        return hybrid_ranking(question, lexical, semantic, 50,
+                              Fusion(coverage=coverage))[0].chunk.symbol
+
+    assert top(every, 0.0) == "beta" and top(every, 1.0) == "alpha"
+    assert top(some, 1.0) == "beta"
+    # A query naming code weighs its rankings alike, coverage or not.
+    assert hybrid_ranking("alpha", ranked((every, 9.0), (other, 5.0)), semantic, 50,
+                          Fusion(coverage=1.0)) == hybrid_ranking(
+        "alpha", ranked((every, 9.0), (other, 5.0)), semantic, 50, Fusion())
