@@ -84,7 +84,7 @@ class Fusion:
     # at one place. On the tune part of bench/retrieval.py (memory; MRR@10, docstrings /
     # questions): off 0.6084 / 0.6875; power 3, coverage 1: +0.005 / +0.006, no set lower,
     # per package or pooled; its neighbours (power 2-4, coverage 1-1.5) +0.003 to +0.009 on
-    # docstrings, some lowering httpx's docstrings (33 queries) by 0.006. Linear (power 1)
+    # docstrings, some lowering one package's set by 0.006-0.016. Linear (power 1)
     # lowered the questions by 0.03 at coverage 1: partial matches must count for little.
     # Power 3, coverage 1, checked once on the report part (both backends), did not hold:
     # docstrings 0.662 -> 0.660 (PostgreSQL 0.661), questions 0.618 -> 0.616, starlette's
