@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from services.domain.models import ScoredChunk, SearchFilters
+from services.knowledge.fusion import tie_score
 from services.knowledge.named import DefinitionStore, NamedLookup, named_definitions
 from services.knowledge.search import SearchStore
 
@@ -45,7 +46,7 @@ def merged(rankings: Sequence[tuple[str, Sequence[ScoredChunk]]],
     pairs = [(workspace, hit) for workspace, ranking in rankings for hit in ranking]
     # best_first's order, the workspace breaking ties before the chunk id; only the hits
     # kept are copied with tagged ids (a copy costs more than the sort).
-    pairs.sort(key=lambda p: (-p[1].score, p[1].chunk.path, p[1].chunk.start_line, p[0],
+    pairs.sort(key=lambda p: (-tie_score(p[1].score), p[1].chunk.path, p[1].chunk.start_line, p[0],
                               p[1].chunk.id))
     return [ScoredChunk(replace(hit.chunk, id=f"{workspace}{_TAG}{hit.chunk.id}"), hit.score)
             for workspace, hit in pairs[:limit]]

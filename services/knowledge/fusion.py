@@ -123,9 +123,18 @@ def by_symbol_name(query: str, pool: Sequence[ScoredChunk]) -> list[ScoredChunk]
     return [ScoredChunk(chunk, score) for score, _, chunk in scored]
 
 
+def tie_score(score: float) -> float:
+    """`score` as ranking compares it. The backends' cosines differ in their last float bits
+    (pgvector sums in float4, numpy in another order: up to 1e-7 on bench/retrieval.py), so
+    two chunks tied in fused score could swap places between them; rounded, a tie is a tie
+    on both, and goes to the earlier path and line."""
+    return round(score, 6)
+
+
 def best_first(hits: Sequence[ScoredChunk]) -> list[ScoredChunk]:
     """Highest score first; ties go to the earlier path and line."""
-    return sorted(hits, key=lambda h: (-h.score, h.chunk.path, h.chunk.start_line, h.chunk.id))
+    return sorted(hits, key=lambda h: (-tie_score(h.score), h.chunk.path, h.chunk.start_line,
+                                       h.chunk.id))
 
 
 def fuse(rankings: Sequence[Sequence[ScoredChunk]], weights: Sequence[float],

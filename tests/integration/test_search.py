@@ -12,7 +12,7 @@ import pytest
 
 from knowport.v1 import knowledge_service_pb2 as pb
 from services.domain.models import Chunk, ScoredChunk
-from services.knowledge.fusion import Fusion, by_symbol_name, fuse
+from services.knowledge.fusion import Fusion, by_symbol_name, fuse, tie_score
 from services.knowledge.priors import DECLARATION_SHARE, SUPPORT_SHARE, is_test_or_doc
 from services.storage.memory.adapter import MemoryStorage
 from tests.support.grpc_server import ServerHandle, running_server
@@ -136,7 +136,8 @@ async def test_hybrid_is_the_weighted_sum_of_the_rankings_normalised_scores(shop
             scores[i] *= DECLARATION_SHARE if chunk.kind in ("class", "module") else 1.0
         elif chunk.symbol == "compute_discount":
             scores[i] += Fusion().named_identifier
-    expected = sorted(scores, key=lambda i: (-scores[i], where[i].path, where[i].start_line, i))
+    expected = sorted(scores, key=lambda i: (-tie_score(scores[i]), where[i].path,
+                                             where[i].start_line, i))
     assert ids(hybrid) == expected
     assert [h.score for h in hybrid.hits] == pytest.approx([scores[i] for i in expected])
     assert hybrid.hits[0].symbol == "compute_discount"

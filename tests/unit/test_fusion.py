@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.domain.models import Chunk, ScoredChunk
-from services.knowledge.fusion import floor_of, hybrid_ranking, normalised
+from services.knowledge.fusion import best_first, floor_of, hybrid_ranking, normalised
 from services.knowledge.priors import (
     DECLARATION_SHARE,
     DOCS,
@@ -147,3 +147,14 @@ def test_a_sentence_whose_best_lexical_hit_holds_all_its_words_weighs_words_more
     assert hybrid_ranking("alpha", ranked((every, 9.0), (other, 5.0)), semantic, 50,
                           Fusion(coverage=1.0)) == hybrid_ranking(
         "alpha", ranked((every, 9.0), (other, 5.0)), semantic, 50, Fusion())
+
+
+def test_scores_equal_but_for_float_noise_tie_and_go_to_the_earlier_path():
+    # The same fused score, computed from PostgreSQL's and from numpy's cosines, differs in
+    # its last bits; both backends must still rank the two chunks alike.
+    early, late = chunk("early", path="pkg/a.py"), chunk("late", path="pkg/b.py")
+    for noise in (8.6e-8, -8.6e-8):
+        hits = ranked((late, 1.759776 + noise), (early, 1.759776))
+        assert [h.chunk.symbol for h in best_first(hits)] == ["early", "late"]
+    # A real difference still decides.
+    assert best_first(ranked((early, 1.0), (late, 1.001)))[0].chunk.symbol == "late"
