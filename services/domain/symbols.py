@@ -9,6 +9,7 @@ needs another file re-read. Lines are 1-based, columns 0-based characters, as fo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # Reference kinds: how a name is used where it appears.
 CALL = "call"
@@ -32,9 +33,12 @@ class SymbolDefinition:
     path: str = ""  # the file: set by extraction; storage sets it where it is empty
 
 
-@dataclass(frozen=True, slots=True)
-class SymbolReference:
-    """One use of a name: `name` is the last component as written (`join` in `os.path.join()`)."""
+class SymbolReference(NamedTuple):
+    """One use of a name: `name` is the last component as written (`join` in `os.path.join()`).
+
+    A tuple, unlike the other records: a file has hundreds of references and a workspace
+    millions, and a tuple costs a fraction of a frozen dataclass to build and to pickle (the
+    parse workers send them back to the ingest process)."""
 
     name: str
     qualifier: str  # what precedes the name as written ("os.path"; "self"; "" when bare)

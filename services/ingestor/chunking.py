@@ -58,23 +58,24 @@ class ChunkedFile:
 
     def __reduce__(self) -> tuple:
         # It comes back from a parse worker pickled. A slots dataclass pickles through a
-        # Python __getstate__/__setstate__ per record, which for a file's hundreds of symbol
-        # records cost more than extracting them: they travel as plain tuples instead.
+        # Python __getstate__/__setstate__ per record, a NamedTuple through its class's
+        # __new__, which for a file's hundreds of symbol records cost more than extracting
+        # them: they travel as plain tuples instead.
         s = self.symbols
-        return _unpacked, (self.chunks, *(tuple(map(_FIELDS[type_], records)) for type_, records
-                                          in ((SymbolDefinition, s.definitions),
-                                              (SymbolReference, s.references),
-                                              (ImportBinding, s.imports))))
+        return _unpacked, (self.chunks, tuple(map(_DEFINITION_FIELDS, s.definitions)),
+                           tuple(map(tuple, s.references)),
+                           tuple(map(_IMPORT_FIELDS, s.imports)))
 
 
-_FIELDS = {t: attrgetter(*(f.name for f in fields(t)))
-           for t in (SymbolDefinition, SymbolReference, ImportBinding)}
+_DEFINITION_FIELDS = attrgetter(*(f.name for f in fields(SymbolDefinition)))
+_IMPORT_FIELDS = attrgetter(*(f.name for f in fields(ImportBinding)))
+_reference = SymbolReference._make
 
 
 def _unpacked(chunks: list[Chunk], definitions: tuple, references: tuple,
               imports: tuple) -> ChunkedFile:
     return ChunkedFile(chunks, FileSymbols(tuple(starmap(SymbolDefinition, definitions)),
-                                           tuple(starmap(SymbolReference, references)),
+                                           tuple(map(_reference, references)),
                                            tuple(starmap(ImportBinding, imports))))
 
 

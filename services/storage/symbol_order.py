@@ -4,9 +4,9 @@ lines of text out of chunks."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import replace
+from dataclasses import is_dataclass, replace
 from operator import attrgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from services.domain.symbols import FileSymbols
 
@@ -28,8 +28,13 @@ def placed(path: str, symbols: FileSymbols) -> FileSymbols:
 
 def _in_order(path: str, records: Iterable[_Record], order: attrgetter) -> tuple[_Record, ...]:
     # Extraction sets the path already: a copy of each record would cost more than the rest.
-    return tuple(sorted((r if r.path == path else replace(r, path=path) for r in records),
+    return tuple(sorted((r if r.path == path else _with_path(r, path) for r in records),
                         key=order))
+
+
+def _with_path(record: Any, path: str) -> Any:
+    # SymbolReference is a NamedTuple, the other records dataclasses.
+    return replace(record, path=path) if is_dataclass(record) else record._replace(path=path)
 
 
 def lines_of(pieces: Iterable[tuple[str, int, str]],

@@ -3,24 +3,24 @@
 It runs on the tree the parse stage already built for the file's chunks (no second parse).
 Definitions are the nodes of the grammar's definition table (services/ingestor/grammars.py)
 named exactly as the chunk walk names them, nested ones too (a function inside a function);
-references and imports come from the language's query patterns (rules.py), matched in C by
-tree-sitter. Each reference gets the qualified name of the innermost definition around it
-as its scope, found by one sweep over both lists in file order.
+references and imports come from the language's query patterns (rules.py), found by one
+query pass in C (query.py). Each reference gets the qualified name of the innermost
+definition around it as its scope, found by one sweep over both lists in file order.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import repeat
 from operator import attrgetter, itemgetter
 
-from tree_sitter import Language, Node, Query, QueryCursor
+from tree_sitter import Language, Node
 
 from services.domain.symbols import (
     CALL,
     IMPORT,
     OTHER,
-    REFERENCE_KINDS,
     FileSymbols,
     ImportBinding,
     SymbolDefinition,
@@ -30,6 +30,15 @@ from services.domain.symbols import (
 from services.ingestor import grammars as lang
 from services.ingestor.parse_code import CodeWalk, Item
 from services.ingestor.symbols.imports import imported_by_pattern
+from services.ingestor.symbols.query import (
+    DEFINITION,
+    IMPORT_STATEMENT,
+    LOCAL,
+    Captures,
+    LanguageQuery,
+    Paths,
+    ReferencePattern,
+)
 from services.ingestor.symbols.rules import Imported, Rules
 
 SIGNATURE_CHARS = 200
@@ -38,43 +47,16 @@ _SPACES = re.compile(r"\s+")
 # Between a qualifier and its name: `.`, `::`, `->`, `?.`, PHP's `\`.
 _SEPARATORS = " \t\r\n.:->?&\\"
 
-
-class _Query:
-    """A language's one compiled query: definitions, import statements, import patterns and
-    reference patterns, in that order, so one pass over the tree finds them all."""
-
-    def __init__(self, language: Language, grammar: lang.Grammar, rules: Rules) -> None:
-        # The tables name a few node types some grammar versions lack (C# record structs).
-        known = [t for t in grammar.definitions if language.id_for_node_kind(t, True)]
-        patterns = ["[" + " ".join(f"({t})" for t in known) + "] @definition"]
-        if rules.import_statements:
-            patterns.append("[" + " ".join(f"({t})" for t in rules.import_statements) + "] @import")
-        self.first_import = len(patterns)
-        patterns += rules.imports
-        self.first_local = len(patterns)
-        patterns += rules.locals
-        self.first_type = len(patterns)
-        patterns += rules.types
-        self.first_reference = len(patterns)
-        self.kinds: list[str] = []  # reference kind of each reference pattern, in order
-        for kind in REFERENCE_KINDS:
-            for pattern in rules.references.get(kind, ()):
-                patterns.append(pattern)
-                self.kinds.append(kind)
-        self.query = Query(language, "\n".join(patterns))
+_compiled: dict[str, LanguageQuery] = {}  # by grammar name; compiled once per process
 
 
-_compiled: dict[str, _Query] = {}  # by grammar name; compiled once per process
-
-
-def _query(language: Language, grammar: lang.Grammar, rules: Rules) -> _Query:
+def _query(language: Language, grammar: lang.Grammar, rules: Rules) -> LanguageQuery:
     query = _compiled.get(grammar.name)
     if query is None:
-        query = _compiled[grammar.name] = _Query(language, grammar, rules)
+        query = _compiled[grammar.name] = LanguageQuery(language, grammar, rules)
     return query
 
 
-_Match = tuple[int, dict[str, list[Node]]]
 # (name's start byte, start byte, end byte, qualified name, definition), in file order.
 _Found = tuple[int, int, int, str, SymbolDefinition]
 # (name's start byte, reference kind, name node, qualifier, name)
@@ -83,6 +65,7 @@ _first = itemgetter(0)
 _start = attrgetter("start_byte")
 # Uses of a bare name that a local variable of the same name shadows.
 _LOCAL_KINDS = frozenset({CALL, OTHER})
+_new_reference = tuple.__new__  # SymbolReference is a NamedTuple: built without its __new__
 
 
 class Extractor:
@@ -97,37 +80,13 @@ class Extractor:
         self.declarations: set[int] = set()  # start bytes of definitions that only declare
 
     def extract(self, root: Node) -> FileSymbols:
-        q = self.query
-        definition_nodes: list[Node] = []
-        statements: list[Node] = []
-        import_matches: list[_Match] = []
-        local_nodes: list[Node] = []
-        typed: list[tuple[Node, Node]] = []  # (name, its type)
-        # name's start byte -> (pattern, name node, path captures): each name's first capture
-        # in the order of the patterns (see rules.py).
-        best: dict[int, tuple[int, Node, list[Node] | None]] = {}
-        for index, captures in QueryCursor(q.query).matches(root):
-            if index >= q.first_reference:
-                names = captures.get("name")
-                if names:
-                    name = names[0]
-                    known = best.get(at := name.start_byte)
-                    if known is None or index < known[0]:
-                        best[at] = (index, name, captures.get("path"))
-            elif index >= q.first_type:
-                typed.append((captures["typed"][0], captures["type"][0]))
-            elif index >= q.first_local:
-                local_nodes += captures.get("local", ())
-            elif index >= q.first_import:
-                import_matches.append((index, captures))
-            elif "definition" in captures:
-                definition_nodes += captures["definition"]
-            else:
-                statements += captures.get("import", ())
+        captures = self.query.captures(root)
         named_at: set[int] = set()  # where definitions are named: no references there
-        definitions = self._definitions(definition_nodes, named_at)
+        definitions = self._definitions(captures.get(DEFINITION, []), named_at)
+        statements = sorted(captures.get(IMPORT_STATEMENT, ()), key=_start)
         imports = sorted(
-            self._imports(import_matches, statements), key=lambda i: _line(i.name_node or root)
+            self._imports(self.query.import_matches(captures), statements),
+            key=lambda i: _line(i.name_node or root),
         )
         found = [
             (node.start_byte, IMPORT, node, item.qualifier, self._text(node))
@@ -135,31 +94,22 @@ class Extractor:
             if (node := item.name_node) is not None and node.start_byte not in named_at
         ]
         named_at.update(at for at, *_ in found)  # an imported name is an import, not `other`
-        found += self._references(best, named_at)
+        unbound: frozenset[str] = frozenset()
         if self.rules.builtins:  # a builtin's name, unless the file binds it: not recorded
             bound = {i.local_name for i in imports} | {d.name for *_, d in definitions}
             unbound = self.rules.builtins - bound
-            found = [r for r in found if r[3] or r[1] == IMPORT or r[4] not in unbound]
+        found += self._references(captures, named_at, unbound)
         found.sort(key=_first)
-        local_nodes.sort(key=_start)
-        # A name a function binds is its local, unless it also defines it there (`if ...:
-        # f = a.f` / `else: def f(): ...`): then it may be the definition, which resolves.
-        defined = {tuple(qualified.rpartition(".")[::2]) for _, _, _, qualified, _ in definitions}
-        locals_: dict[str, set[str]] = {}  # name -> functions where it is a local
-        starts = [node.start_byte for node in local_nodes]
-        for node, open_ in zip(local_nodes, _sweep(starts, definitions), strict=True):
-            if open_ and (local := (open_[-1][1], self._text(node))) not in defined:
-                locals_.setdefault(local[1], set()).add(local[0])
         path = self.path
         return FileSymbols(
             definitions=tuple(d for _, at, *_, d in definitions if at not in self.declarations),
-            references=tuple(self._scoped(found, definitions, locals_)),
+            references=self._scoped(found, definitions, self._locals(captures, definitions)),
             imports=tuple(
                 ImportBinding(i.local_name, i.target, _line(i.name_node or root), path)
                 for i in imports
                 if i.local_name and i.target
             )
-            + tuple(self._typed(typed, definitions)),
+            + tuple(self._typed(captures, definitions)),
         )
 
     # definitions
@@ -215,37 +165,60 @@ class Extractor:
     # references
 
     def _references(
-        self, best: dict[int, tuple[int, Node, list[Node] | None]], named_at: set[int]
-    ) -> Iterator[_Reference]:
-        """The references found by the patterns, leaving out the names at `named_at`."""
-        literals = self.rules.literals
-        kinds = self.query.kinds
-        first = self.query.first_reference
-        for at, (index, name, paths) in best.items():
-            if at in named_at:
-                continue
-            if paths and literals and paths[0].named_child(0).type in literals:
-                continue  # `"".join(...)`: a method of a builtin type, never the workspace's
-            qualifier = self._qualifier(paths[0], name) if paths else ""
-            yield at, kinds[index - first], name, qualifier, self._text(name)
+        self, captures: Captures, named_at: set[int], unbound: frozenset[str]
+    ) -> list[_Reference]:
+        """The references the patterns found, but not at `named_at` nor a bare name in
+        `unbound`, in file order. A name captured by several patterns is the first one's."""
+        nodes: dict[int, Node] = {}  # name's start byte -> name node
+        patterns: dict[int, ReferencePattern] = {}  # -> the first pattern that captured it
+        for pattern in reversed(self.query.references):  # a later write wins: the first
+            captured = captures.get(pattern.capture)
+            if captured:
+                starts = list(map(_start, captured))
+                nodes.update(zip(starts, captured, strict=True))
+                patterns.update(zip(starts, repeat(pattern)))
+        source, literals, paths = self.source, self.rules.literals, Paths(captures)
+        found = []
+        for at in sorted(nodes.keys() - named_at):
+            node, pattern = nodes[at], patterns[at]
+            qualifier = ""
+            if pattern.path:
+                path = paths.of(pattern, node)
+                if literals and path.named_child(0).type in literals:
+                    continue  # `"".join(...)`: a method of a builtin type, never the workspace's
+                raw = source[path.start_byte : at].decode("utf-8", "replace")
+                qualifier = "".join(raw.split()).rstrip(_SEPARATORS)[:QUALIFIER_CHARS]
+            name = source[at : node.end_byte].decode("utf-8", "replace").strip()
+            if qualifier or name not in unbound:
+                found.append((at, pattern.kind, node, qualifier, name))
+        return found
 
-    def _qualifier(self, path: Node, name: Node) -> str:
-        raw = self.source[path.start_byte : name.start_byte].decode("utf-8", "replace")
-        return _SPACES.sub("", raw).rstrip(_SEPARATORS)[:QUALIFIER_CHARS]
+    def _locals(self, captures: Captures, definitions: list[_Found]) -> dict[str, set[str]]:
+        """Name -> the functions where it is a local. A name a function binds is its local,
+        unless it also defines it there (`if ...: f = a.f` / `else: def f(): ...`): then it
+        may be the definition, which resolves."""
+        nodes = sorted(captures.get(LOCAL, ()), key=_start)
+        defined = {tuple(qualified.rpartition(".")[::2]) for _, _, _, qualified, _ in definitions}
+        locals_: dict[str, set[str]] = {}
+        for node, open_ in zip(nodes, _sweep(list(map(_start, nodes)), definitions), strict=True):
+            if open_ and (local := (open_[-1][1], self._text(node))) not in defined:
+                locals_.setdefault(local[1], set()).add(local[0])
+        return locals_
 
     def _scoped(
         self,
         found: list[_Reference],
         definitions: list[_Found],
         locals_: dict[str, set[str]],
-    ) -> Iterator[SymbolReference]:
+    ) -> tuple[SymbolReference, ...]:
         """References in file order, each with its innermost enclosing definition. A bare
         name that is a local variable of an enclosing function (`locals_`: name -> those
         functions) is left out: it never means a definition elsewhere."""
         source, path = self.source, self.path
-        starts = [at for at, *_ in found]
+        ascii_ = source.isascii()  # then a column in bytes is one in characters
+        scoped = []
         for (at, kind, node, qualifier, name), open_ in zip(
-            found, _sweep(starts, definitions), strict=True
+            found, _sweep(list(map(_first, found)), definitions), strict=True
         ):
             functions = locals_.get(name)
             if functions and not qualifier and kind in _LOCAL_KINDS and any(
@@ -254,33 +227,35 @@ class Extractor:
                 if found_kind not in lang.TYPE_KINDS
             ):
                 continue
-            point = node.start_point
-            yield SymbolReference(
+            row, column = node.start_point
+            scoped.append(_new_reference(SymbolReference, (
                 name,
                 qualifier,
                 kind,
-                point.row + 1,
-                _column(source, at, point.column),
+                row + 1,
+                column if ascii_ else _column(source, at, column),
                 open_[-1][1] if open_ else "",
                 path,
-            )
+            )))
+        return tuple(scoped)
 
     def _text(self, node: Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace").strip()
 
-    def _typed(
-        self, typed: list[tuple[Node, Node]], definitions: list[_Found]
-    ) -> Iterator[ImportBinding]:
+    def _typed(self, captures: Captures, definitions: list[_Found]) -> Iterator[ImportBinding]:
         """Typed names as bindings (services/domain/symbols.py): a variable of the function
         binding it, `self.x` (and a name set in a class body) of the enclosing class."""
-        if not typed or self.rules.type_of is None:
+        if self.rules.type_of is None:
             return
+        typed = [(m["typed"][0], m["type"][0]) for m in self.query.typed_matches(captures)]
         typed.sort(key=lambda t: t[0].start_byte)
         seen = set()
         for (node, type_node), open_ in zip(
             typed, _sweep([n.start_byte for n, _ in typed], definitions), strict=True
         ):
             type_name = self.rules.type_of(type_node, self.source)
+            if not type_name:
+                continue
             written = self._text(node)
             classes = [qualified for _, qualified, kind in open_ if kind in lang.TYPE_KINDS]
             if written.startswith("self.") and written.count(".") == 1 and classes:
@@ -293,14 +268,14 @@ class Extractor:
                 scope = open_[-1][1] if open_ else ""
             binding = ImportBinding(typed_name(written, scope), type_name, _line(node),
                                     self.path)
-            if type_name and (binding.local_name, type_name) not in seen:
+            if (binding.local_name, type_name) not in seen:
                 seen.add((binding.local_name, type_name))
                 yield binding
 
     # imports
 
-    def _imports(self, matches: list[_Match], statements: list[Node]) -> Iterator[Imported]:
-        for _, captures in matches:
+    def _imports(self, matches: list[Captures], statements: list[Node]) -> Iterator[Imported]:
+        for captures in matches:
             yield from imported_by_pattern(captures, self.source, self.path)
         reader = self.rules.read_import
         if reader is not None:

@@ -86,17 +86,23 @@ _UNTYPED = frozenset({"Any", "object", "str", "bytes", "int", "float", "bool", "
 
 
 def _type_of(node: Node, source: bytes) -> str:
+    """The class a typed name is bound to: a call's callee with "()" (`Foo()` makes a Foo,
+    `make()` may return anything: only `Foo()` and `list()` are kept), or what an annotation
+    names (`_annotated`)."""
+    if node.type == "call":
+        name = text_of(node.child_by_field_name("function"), source)
+        last = name.rsplit(".", 1)[-1]
+        return f"{name}()" if last[:1].isupper() or last in _BUILTIN_TYPES else ""
+    return _annotated(node, source)
+
+
+def _annotated(node: Node, source: bytes) -> str:
     """The class an annotation names: `Foo`, `mod.Foo`, `"Foo"`, `Optional[Foo]`, `Foo |
-    None`; "" for anything else (`list[Foo]`). A call's callee with "()": `Foo()` makes a
-    Foo, `make()` may return anything."""
+    None`; "" for anything else (`list[Foo]`)."""
     if node.type == "type" and node.named_child_count == 1:
         node = node.named_children[0]
-    if node.type in ("identifier", "attribute"):  # `Foo()`: what a call returns
+    if node.type in ("identifier", "attribute"):
         name = text_of(node, source)
-        if node.parent is not None and node.parent.type == "call":
-            # `make()`, `len()` may return anything: only `Foo()` (and `list()`) is kept
-            last = name.rsplit(".", 1)[-1]
-            return f"{name}()" if last[:1].isupper() or last in _BUILTIN_TYPES else ""
         return "" if name.rsplit(".", 1)[-1] in _UNTYPED else name
     if node.type == "string":
         written = text_of(node, source).strip("\"'")
@@ -107,17 +113,15 @@ def _type_of(node: Node, source: bytes) -> str:
             inner_node = inner[0]
             if inner_node.type == "type_parameter" and inner_node.named_child_count == 1:
                 inner_node = inner_node.named_children[0]
-            return _type_of(inner_node, source)
+            return _annotated(inner_node, source)
     if node.type == "binary_operator" and text_of(node.children[1], source) == "|":
         kinds = [c for c in (node.child_by_field_name("left"),
                              node.child_by_field_name("right")) if c is not None]
         named = [c for c in kinds if c.type != "none"]
         if len(named) == 1 and len(kinds) == 2:
-            return _type_of(named[0], source)
+            return _annotated(named[0], source)
     return ""
 
-
-_CLASS_OF = "[(identifier) (attribute)] @type"
 
 RULES = Rules(
     references={
@@ -161,7 +165,8 @@ RULES = Rules(
         "(as_pattern alias: (as_pattern_target (identifier) @local))",
     ),
     types=(
-        f"(assignment left: [(identifier) (attribute)] @typed right: (call function: {_CLASS_OF}))",
+        "(assignment left: [(identifier) (attribute)] @typed"
+        " right: (call function: [(identifier) (attribute)]) @type)",
         "(assignment left: [(identifier) (attribute)] @typed type: (type) @type)",
         "(typed_parameter . (identifier) @typed type: (type) @type)",
         "(typed_default_parameter name: (identifier) @typed type: (type) @type)",

@@ -58,7 +58,7 @@ class Rules:
     # use of one inside that function is a local variable, not a reference to a definition.
     locals: tuple[str, ...] = ()
     # Patterns capturing `@typed` (a variable, a parameter, `self.x`) and `@type` (its
-    # annotation, or the callee whose result it is bound to): what `type_of` reads as the
+    # annotation, or the call whose result it is bound to): what `type_of` reads as the
     # type's dotted name ("" when it names none), recorded as a typed name (see
     # services/domain/symbols.py) so that `x.m()` can mean the class's `m`.
     types: tuple[str, ...] = ()
