@@ -301,7 +301,11 @@ class IngestJobs:
             await asyncio.sleep(self._interval)
 
     async def _snapshots(self, running: _Running) -> None:
+        # The claim has just saved the job (state, heartbeat): the first snapshot comes one
+        # interval later, not beside a short job's own reads and write (a `paths` ingest of
+        # one file is over in well under an interval, and its end is saved anyway).
         while True:
+            await asyncio.sleep(self._interval)
             try:
                 await self._storage.save_job(self._snapshot(running))
                 stored = await self._storage.get_job(running.job.id)
@@ -309,7 +313,6 @@ class IngestJobs:
                     running.cancelled.set()
             except Exception as err:  # a missed snapshot is not worth failing the job for
                 log.warning("could not save progress of ingest %s: %s", running.job.id, err)
-            await asyncio.sleep(self._interval)
 
     def _summary(self, progress: Progress, cancelled: bool) -> str:
         c = progress.counts

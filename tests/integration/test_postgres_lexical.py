@@ -124,3 +124,27 @@ async def test_chunks_indexed_before_the_bm25_migration_are_found_after_it(pg_ds
             assert found == expected
     finally:
         await store.close()
+
+
+async def test_a_chunks_postings_are_keyed_together_and_leave_with_it(pg_dsn):
+    """Migration 011: the postings' key is (workspace, chunk, term), so a write fills a leaf
+    page or two of it per chunk instead of one page per term, and a rewrite finds a removed
+    chunk's postings by its id; the statistics still match the postings."""
+    store = PostgresStorage(pg_dsn)
+    await store.open()
+    try:
+        await store.replace_file("w", _FILE, _chunks(["alpha beta", "beta gamma", "delta"]))
+        await store.replace_file("w", _FILE, _chunks(["alpha beta", "epsilon"]))
+    finally:
+        await store.close()
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        key = await conn.fetchval("SELECT pg_get_indexdef('chunk_terms_pkey'::regclass)")
+        postings = await conn.fetch("SELECT chunk_id, term FROM chunk_terms "
+                                    "ORDER BY chunk_id, term")
+    finally:
+        await conn.close()
+    assert "(workspace_id, chunk_id, term) INCLUDE (tf, length)" in key
+    assert {p["chunk_id"] for p in postings} == {"c1", "c2"}  # c3 left with its postings
+    assert ("c2", "epsilon") in postings and ("c2", "gamma") not in postings
+    await assert_statistics_match_postings(pg_dsn, "w")

@@ -14,9 +14,11 @@ import contextlib
 
 import asyncpg
 
-# The advisory lock's first key; the second is hashtext(job id). Two-key locks live apart from
-# the one-key `pg_advisory_xact_lock(hashtext('ingest:' || workspace))` claim_job takes.
-_LOCK_CLASS = 0x4B50  # "KP"
+# The advisory lock's first key; the second is hashtext(job id). A claim (migration 012's
+# knowport_claim_job) tells a live runner by failing to take it for a moment. Two-key locks
+# live apart from the one-key `pg_advisory_xact_lock(hashtext('ingest:' || workspace))` the
+# claim takes.
+LOCK_CLASS = 0x4B50  # "KP"
 
 
 async def connect(dsn: str, *, connect_timeout: float) -> asyncpg.Connection:
@@ -32,22 +34,11 @@ async def hold(dsn: str, job_id: str, *, connect_timeout: float,
         conn = await connect(dsn, connect_timeout=connect_timeout)
     try:
         # Only a momentary check (owner_gone) can hold it: wait for that, do not skip.
-        await conn.execute(f"SELECT pg_advisory_lock({_LOCK_CLASS}, hashtext($1))", job_id)
+        await conn.execute(f"SELECT pg_advisory_lock({LOCK_CLASS}, hashtext($1))", job_id)
     except BaseException:
         conn.terminate()
         raise
     return conn
-
-
-async def owner_gone(conn: asyncpg.Connection, job_id: str) -> bool:
-    """True when nobody holds the job's owner lock (its runner has ended or died).
-
-    Checked by taking the lock and giving it back at once, on `conn` (a pooled connection: the
-    pool's reset drops any advisory lock a failure might leave behind).
-    """
-    return await conn.fetchval(
-        f"SELECT CASE WHEN pg_try_advisory_lock({_LOCK_CLASS}, hashtext($1)) "
-        f"THEN pg_advisory_unlock({_LOCK_CLASS}, hashtext($1)) ELSE false END", job_id)
 
 
 class Spares:

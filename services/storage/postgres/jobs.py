@@ -55,28 +55,17 @@ class PostgresJobs(PostgresPool):
         return claimed, created
 
     async def _claim(self, job: IngestJob, stale_after: timedelta) -> tuple[IngestJob, bool]:
-        async with self._connection() as conn, conn.transaction():
-            # One claimant per workspace at a time, across every process on this database.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('ingest:' || $1))",
-                               job.workspace_id)
-            # Live: its runner holds the owner lock and its heartbeat is fresh (a runner that
-            # is alive but stuck goes stale).
-            fresh = await conn.fetch(
-                f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE workspace_id = $1 "
-                f"AND state IN ({_UNFINISHED}) AND heartbeat_at > clock_timestamp() - $2::interval "
-                "ORDER BY created_at DESC", job.workspace_id, stale_after)
-            for live in fresh:
-                if not await job_owner.owner_gone(conn, live["id"]):
-                    return rows.job(live), False
-            await conn.execute(
-                f"UPDATE ingest_jobs SET state = $2, message = $3, "
-                f"finished_at = clock_timestamp() WHERE workspace_id = $1 "
-                f"AND state IN ({_UNFINISHED})",
-                job.workspace_id, JobState.FAILED.value, INTERRUPTED_MESSAGE)
-            await _save_job(conn, job)
-            saved = await conn.fetchrow(
-                f"SELECT {rows.JOB_COLUMNS} FROM ingest_jobs WHERE id = $1", job.id)
-        return rows.job(saved), True
+        """One statement (migration 012): the live job that holds the workspace, or the new
+        one (created: True), every older unfinished one marked interrupted."""
+        async with self._connection() as conn:
+            try:
+                row = await conn.fetchrow(
+                    f"SELECT {rows.JOB_COLUMNS} FROM knowport_claim_job({_CLAIM_ARGS})",
+                    stale_after, _UNFINISHED_STATES, JobState.FAILED.value,
+                    INTERRUPTED_MESSAGE, job_owner.LOCK_CLASS, *rows.job_args(job))
+            except asyncpg.UniqueViolationError as err:
+                raise await _request_taken(conn, job) from err
+        return rows.job(row), row["id"] == job.id
 
     async def _keep_owning(self, job_id: str) -> None:
         """Take the owner lock again if its connection was lost (PostgreSQL restarted) while
@@ -135,7 +124,14 @@ class PostgresJobs(PostgresPool):
         return [rows.job(r) for r in found]
 
 
-_UNFINISHED = ", ".join(f"'{state.value}'" for state in JobState if not state.finished)
+_UNFINISHED_STATES = [state.value for state in JobState if not state.finished]
+_UNFINISHED = ", ".join(f"'{state}'" for state in _UNFINISHED_STATES)
+# knowport_claim_job's parameters: the stale age, the unfinished states, the interrupted
+# state and message, the owner lock's class, then the job as rows.job_args gives it.
+_CLAIM_ARGS = ", ".join(f"${n}::{kind}" for n, kind in enumerate(
+    ("interval", "text[]", "text", "text", "integer", "text", "text", "boolean", "text", "text",
+     "timestamptz", "timestamptz", "jsonb", "jsonb", "text", "timestamptz", "boolean"),
+    start=1))
 
 
 async def _save_job(conn: asyncpg.Connection, job: IngestJob) -> None:
@@ -155,9 +151,13 @@ async def _save_job(conn: asyncpg.Connection, job: IngestJob) -> None:
             "cancel_requested = ingest_jobs.cancel_requested OR excluded.cancel_requested",
             *rows.job_args(job))
     except asyncpg.UniqueViolationError as err:
-        other = await conn.fetchval(
-            "SELECT id FROM ingest_jobs WHERE workspace_id = $1 AND request_id = $2",
-            job.workspace_id, job.request_id)
-        raise AlreadyExists(
-            f"request id {job.request_id!r} already started job {other}",
-            metadata={"job_id": other or ""}) from err
+        raise await _request_taken(conn, job) from err
+
+
+async def _request_taken(conn: asyncpg.Connection, job: IngestJob) -> AlreadyExists:
+    """The error for a job whose request id already started another job of its workspace."""
+    other = await conn.fetchval(
+        "SELECT id FROM ingest_jobs WHERE workspace_id = $1 AND request_id = $2",
+        job.workspace_id, job.request_id)
+    return AlreadyExists(f"request id {job.request_id!r} already started job {other}",
+                         metadata={"job_id": other or ""})

@@ -131,8 +131,8 @@ def ranked_sql(workspace_id: str, stats: Statistics, limit: int, filters: Search
     if depth is None:
         scored = (f"SELECT p.chunk_id, {_SCORE.format(idf='q.idf')}::real AS score "
                   "FROM unnest($2::text[], $3::float8[]) AS q(term, idf) "
-                  # lateral: read by (workspace, term) through the primary key, whatever the
-                  # table's statistics (a table fresh from a bulk ingest has none yet)
+                  # lateral: read by (workspace, term) through chunk_terms_impact, whatever
+                  # the table's statistics (a table fresh from a bulk ingest has none yet)
                   "CROSS JOIN LATERAL (SELECT chunk_id, tf, length FROM chunk_terms "
                   "WHERE workspace_id = $1 AND term = q.term) p GROUP BY p.chunk_id")
         passes, bound = "", "0.0::float8"
@@ -158,7 +158,8 @@ _SCORE = ("sum({idf} * p.tf * ($5::float8 + 1.0) / (p.tf + $5::float8 * "
 
 
 # A chunk's exact score (c: a row of `bounds`): its lower bound plus the terms it was not read
-# for, looked up by primary key; only terms not read whole (it holds none of the others).
+# for, looked up by primary key (chunk, then term: migration 011); only terms not read whole
+# (it holds none of the others).
 _EXACT = ("(c.lower + coalesce((SELECT "
           + _SCORE.format(idf="($3::float8[])[array_position($2::text[], p.term)]")
           + " FROM chunk_terms p WHERE p.workspace_id = $1 AND p.term = ANY(ARRAY(SELECT term "

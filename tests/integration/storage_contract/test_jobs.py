@@ -139,3 +139,18 @@ async def test_cancel_requests_stick_until_the_job_finishes(storage):
 def make_running(job_id: str, *, workspace: str = WS) -> IngestJob:
     return IngestJob(id=job_id, workspace_id=workspace, full=False, state=JobState.RUNNING,
                      created_at=datetime.now(UTC))
+
+
+async def test_a_claim_whose_request_id_started_another_job_says_which(storage):
+    """StartIngest's idempotency through a claim: the request id names the job it started."""
+    done = dataclasses.replace(make_running("q1"), request_id="req-1")
+    await storage.claim_job(done, timedelta(hours=1))
+    done.state = JobState.SUCCEEDED
+    await storage.save_job(done)
+    with pytest.raises(AlreadyExists) as raised:
+        await storage.claim_job(dataclasses.replace(make_running("q2"), request_id="req-1"),
+                                timedelta(hours=1))
+    assert raised.value.metadata == {"job_id": "q1"}
+    assert await storage.get_job("q2") is None
+    _, created = await storage.claim_job(make_running("q3"), timedelta(hours=1))
+    assert created  # the refused claim left nothing behind that blocks the next one
