@@ -126,10 +126,13 @@ class Extractor:
                 open_.pop()
             parent = open_[-1][1] if open_ else None
             in_type = parent is not None and parent.kind in lang.TYPE_KINDS
-            item = self.walk.definition(node, parent.symbol if parent else "", in_type=in_type)
-            if item is None or not item.symbol:
+            key = (node.id, parent.symbol if parent else "", in_type)
+            if key not in self.walk.found:  # else the chunk walk named it already
+                self.walk.definition(node, key[1], in_type=in_type)
+            named = self.walk.found.get(key)
+            if named is None or not named[0].symbol:
                 continue
-            name_node = self.walk.name_node(node, self.walk.grammar.definitions[node.type])
+            item, name_node = named
             name_at = name_node.start_byte if name_node is not None else node.start_byte
             named_at.add(name_at)
             if name_node is not None and name_node.named_child_count:
