@@ -8,8 +8,11 @@ needs another file re-read. Lines are 1-based, columns 0-based characters, as fo
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from itertools import repeat
+from typing import NamedTuple, overload
 
 # Reference kinds: how a name is used where it appears.
 CALL = "call"
@@ -49,6 +52,70 @@ class SymbolReference(NamedTuple):
     path: str = ""
 
 
+class ReferenceColumns(Sequence[SymbolReference]):
+    """One file's references kept column by column; each `SymbolReference` is built when
+    read. References are most of what extraction yields (80k for 600 files): as columns
+    they leave a parse worker with no tuple per reference, pickled as lists of strings (a
+    name repeated in a file is one string object, which pickle's memo sends once) and two
+    arrays sent as bytes; the memory adapter stores them so."""
+
+    __slots__ = ("names", "qualifiers", "kinds", "lines", "columns", "scopes", "path")
+
+    def __init__(self, names: list[str], qualifiers: list[str], kinds: list[str],
+                 lines: Iterable[int], columns: Iterable[int], scopes: list[str],
+                 path: str = "") -> None:
+        self.names, self.qualifiers, self.kinds, self.scopes = names, qualifiers, kinds, scopes
+        self.lines = lines if isinstance(lines, array) else array("i", lines)
+        self.columns = columns if isinstance(columns, array) else array("i", columns)
+        self.path = path
+
+    @classmethod
+    def of(cls, references: Iterable[SymbolReference], path: str = "") -> ReferenceColumns:
+        """The columns of `references`, every one of which has `path` as its path."""
+        rows = list(references)
+        if any(r.path != path for r in rows):
+            raise ValueError(f"references of another file than {path!r}")
+        names, qualifiers, kinds, lines, columns, scopes = (
+            list(map(list, zip(*rows, strict=True)))[:6] if rows else [[] for _ in range(6)])
+        return cls(names, qualifiers, kinds, lines, columns, scopes, path)
+
+    def _rows(self) -> zip:
+        return zip(self.names, self.qualifiers, self.kinds, self.lines, self.columns,
+                   self.scopes, repeat(self.path), strict=False)
+
+    def __iter__(self) -> Iterator[SymbolReference]:
+        return map(SymbolReference._make, self._rows())
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @overload
+    def __getitem__(self, index: int) -> SymbolReference: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[SymbolReference, ...]: ...
+    def __getitem__(self, index: int | slice) -> SymbolReference | tuple[SymbolReference, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        return SymbolReference(self.names[index], self.qualifiers[index], self.kinds[index],
+                               self.lines[index], self.columns[index], self.scopes[index],
+                               self.path)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ReferenceColumns | tuple | list):
+            return len(self) == len(other) and all(map(tuple.__eq__, self, other))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"ReferenceColumns({list(self)!r})"
+
+    def __reduce__(self) -> tuple:
+        return ReferenceColumns, (self.names, self.qualifiers, self.kinds, self.lines,
+                                  self.columns, self.scopes, self.path)
+
+
 @dataclass(frozen=True, slots=True)
 class ImportBinding:
     """A name an import brings into a file: `local_name` stands for `target` there."""
@@ -80,5 +147,5 @@ class FileSymbols:
     """Everything one parse of one file says about symbols."""
 
     definitions: tuple[SymbolDefinition, ...] = ()
-    references: tuple[SymbolReference, ...] = ()
+    references: Sequence[SymbolReference] = ()  # a tuple, or columns from extraction
     imports: tuple[ImportBinding, ...] = ()

@@ -16,8 +16,8 @@ from services.domain.models import Chunk, chunk_id, content_hash
 from services.domain.symbols import (
     FileSymbols,
     ImportBinding,
+    ReferenceColumns,
     SymbolDefinition,
-    SymbolReference,
 )
 from services.domain.terms import code_terms
 from services.ingestor.parse import (
@@ -58,25 +58,25 @@ class ChunkedFile:
 
     def __reduce__(self) -> tuple:
         # It comes back from a parse worker pickled. A slots dataclass pickles through a
-        # Python __getstate__/__setstate__ per record, a NamedTuple through its class's
-        # __new__, which for a file's hundreds of symbol records cost more than extracting
-        # them: they travel as plain tuples instead.
+        # Python __getstate__/__setstate__ per record, which for a file's symbol records
+        # cost more than extracting them: definitions and imports travel as plain tuples,
+        # references (most of them) as columns, with no object per reference at all.
         s = self.symbols
+        references = s.references
+        if not isinstance(references, ReferenceColumns):
+            references = ReferenceColumns.of(references, references[0].path if references else "")
         return _unpacked, (self.chunks, tuple(map(_DEFINITION_FIELDS, s.definitions)),
-                           tuple(map(tuple, s.references)),
-                           tuple(map(_IMPORT_FIELDS, s.imports)))
+                           references, tuple(map(_IMPORT_FIELDS, s.imports)))
 
 
 _DEFINITION_FIELDS = attrgetter(*(f.name for f in fields(SymbolDefinition)))
 _IMPORT_FIELDS = attrgetter(*(f.name for f in fields(ImportBinding)))
-_reference = SymbolReference._make
 
 
-def _unpacked(chunks: list[Chunk], definitions: tuple, references: tuple,
+def _unpacked(chunks: list[Chunk], definitions: tuple, references: ReferenceColumns,
               imports: tuple) -> ChunkedFile:
     return ChunkedFile(chunks, FileSymbols(tuple(starmap(SymbolDefinition, definitions)),
-                                           tuple(map(_reference, references)),
-                                           tuple(starmap(ImportBinding, imports))))
+                                           references, tuple(starmap(ImportBinding, imports))))
 
 
 def parse_to_file(path: str, text: str, language: str, symbols: bool = True) -> ChunkedFile:

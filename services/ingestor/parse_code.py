@@ -75,6 +75,9 @@ class CodeWalk:
         self.grammar = grammar
         self.source = source
         self.function_lines = function_lines
+        # (node id, qualifier, in_type) -> the definition found there and the node naming
+        # it: the symbol extraction walks the same definitions again and reads them here.
+        self.found: dict[tuple[int, str, bool], tuple[Item, Node | None]] = {}
 
     def _name_text(self, node: Node) -> str:
         return _clean_name(self.source[node.start_byte : node.end_byte])
@@ -157,17 +160,17 @@ class CodeWalk:
                     break
         if kind is None:
             return None
-        name = self._name(node, rule)
+        key = (node.id, qualifier, in_type)
+        target = self.name_node(node, rule)
+        name = (self._name_text(target) if target is not None else "") or rule.default_name
         if rule.receiver_field is not None:
             qualifier = self._receiver(node, rule.receiver_field) or qualifier
         if kind == lang.FUNCTION and (in_type or "." in name):  # C++ `Circle::area` too
             kind = lang.METHOD
         symbol = f"{qualifier}.{name}" if qualifier and name else qualifier or name
-        return Item(_first(node), _last(node), kind, symbol, node)
-
-    def _name(self, node: Node, rule: Definition) -> str:
-        target = self.name_node(node, rule)
-        return (self._name_text(target) if target is not None else "") or rule.default_name
+        item = Item(_first(node), _last(node), kind, symbol, node)
+        self.found[key] = (item, target)
+        return item
 
     def name_node(self, node: Node, rule: Definition) -> Node | None:
         """The node that names a definition (None for a nameless one)."""

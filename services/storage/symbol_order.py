@@ -3,12 +3,13 @@ lines of text out of chunks."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from dataclasses import is_dataclass, replace
-from operator import attrgetter
-from typing import Any, TypeVar
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
+from itertools import islice
+from operator import attrgetter, lt
+from typing import TypeVar
 
-from services.domain.symbols import FileSymbols
+from services.domain.symbols import FileSymbols, ReferenceColumns, SymbolReference
 
 # Sort keys read in C (a file's references number in the hundreds, a workspace's in millions).
 definition_order = attrgetter("path", "start_line", "qualified_name", "end_line", "kind", "name")
@@ -19,22 +20,34 @@ _Record = TypeVar("_Record")
 
 
 def placed(path: str, symbols: FileSymbols) -> FileSymbols:
-    """`symbols` with every record's `path` set to `path`, each list in storage order."""
+    """`symbols` with every record's `path` set to `path`, each list in storage order; the
+    references as columns (`ReferenceColumns`)."""
     return FileSymbols(
         definitions=_in_order(path, symbols.definitions, definition_order),
-        references=_in_order(path, symbols.references, reference_order),
+        references=_references_in_order(path, symbols.references),
         imports=_in_order(path, symbols.imports, import_order))
 
 
 def _in_order(path: str, records: Iterable[_Record], order: attrgetter) -> tuple[_Record, ...]:
     # Extraction sets the path already: a copy of each record would cost more than the rest.
-    return tuple(sorted((r if r.path == path else _with_path(r, path) for r in records),
+    return tuple(sorted((r if r.path == path else replace(r, path=path) for r in records),
                         key=order))
 
 
-def _with_path(record: Any, path: str) -> Any:
-    # SymbolReference is a NamedTuple, the other records dataclasses.
-    return replace(record, path=path) if is_dataclass(record) else record._replace(path=path)
+def _references_in_order(path: str, references: Sequence[SymbolReference]) -> ReferenceColumns:
+    if not isinstance(references, ReferenceColumns):
+        return ReferenceColumns.of(sorted((r._replace(path=path) for r in references),
+                                          key=reference_order), path)
+    if references.path != path:
+        references = ReferenceColumns(references.names, references.qualifiers, references.kinds,
+                                      references.lines, references.columns, references.scopes,
+                                      path)
+    # Extraction yields them in file order: when no two start at one place, that is storage
+    # order already, checked in C without a record per reference.
+    places = list(zip(references.lines, references.columns, strict=True))
+    if all(map(lt, places, islice(places, 1, None))):
+        return references
+    return ReferenceColumns.of(sorted(references, key=reference_order), path)
 
 
 def lines_of(pieces: Iterable[tuple[str, int, str]],

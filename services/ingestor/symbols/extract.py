@@ -23,8 +23,8 @@ from services.domain.symbols import (
     OTHER,
     FileSymbols,
     ImportBinding,
+    ReferenceColumns,
     SymbolDefinition,
-    SymbolReference,
     typed_name,
 )
 from services.ingestor import grammars as lang
@@ -65,7 +65,6 @@ _first = itemgetter(0)
 _start = attrgetter("start_byte")
 # Uses of a bare name that a local variable of the same name shadows.
 _LOCAL_KINDS = frozenset({CALL, OTHER})
-_new_reference = tuple.__new__  # SymbolReference is a NamedTuple: built without its __new__
 
 
 class Extractor:
@@ -127,10 +126,13 @@ class Extractor:
                 open_.pop()
             parent = open_[-1][1] if open_ else None
             in_type = parent is not None and parent.kind in lang.TYPE_KINDS
-            item = self.walk.definition(node, parent.symbol if parent else "", in_type=in_type)
-            if item is None or not item.symbol:
+            key = (node.id, parent.symbol if parent else "", in_type)
+            if key not in self.walk.found:  # else the chunk walk named it already
+                self.walk.definition(node, key[1], in_type=in_type)
+            named = self.walk.found.get(key)
+            if named is None or not named[0].symbol:
                 continue
-            name_node = self.walk.name_node(node, self.walk.grammar.definitions[node.type])
+            item, name_node = named
             name_at = name_node.start_byte if name_node is not None else node.start_byte
             named_at.add(name_at)
             if name_node is not None and name_node.named_child_count:
@@ -210,13 +212,19 @@ class Extractor:
         found: list[_Reference],
         definitions: list[_Found],
         locals_: dict[str, set[str]],
-    ) -> tuple[SymbolReference, ...]:
+    ) -> ReferenceColumns:
         """References in file order, each with its innermost enclosing definition. A bare
         name that is a local variable of an enclosing function (`locals_`: name -> those
         functions) is left out: it never means a definition elsewhere."""
-        source, path = self.source, self.path
+        source = self.source
         ascii_ = source.isascii()  # then a column in bytes is one in characters
-        scoped = []
+        names: list[str] = []
+        qualifiers: list[str] = []
+        kinds: list[str] = []
+        lines: list[int] = []
+        columns: list[int] = []
+        scopes: list[str] = []
+        one = {"": ""}.setdefault  # equal strings as one object: pickle sends it once
         for (at, kind, node, qualifier, name), open_ in zip(
             found, _sweep(list(map(_first, found)), definitions), strict=True
         ):
@@ -228,16 +236,13 @@ class Extractor:
             ):
                 continue
             row, column = node.start_point
-            scoped.append(_new_reference(SymbolReference, (
-                name,
-                qualifier,
-                kind,
-                row + 1,
-                column if ascii_ else _column(source, at, column),
-                open_[-1][1] if open_ else "",
-                path,
-            )))
-        return tuple(scoped)
+            names.append(one(name, name))
+            qualifiers.append(one(qualifier, qualifier))
+            kinds.append(kind)
+            lines.append(row + 1)
+            columns.append(column if ascii_ else _column(source, at, column))
+            scopes.append(open_[-1][1] if open_ else "")
+        return ReferenceColumns(names, qualifiers, kinds, lines, columns, scopes, self.path)
 
     def _text(self, node: Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace").strip()

@@ -3,44 +3,51 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
 from services.domain.path_glob import glob_to_regex
 from services.domain.symbol_queries import DefinitionMatch
-from services.domain.symbols import FileSymbols, SymbolDefinition, SymbolReference
+from services.domain.symbols import (
+    FileSymbols,
+    ReferenceColumns,
+    SymbolDefinition,
+    SymbolReference,
+)
 from services.storage.symbol_order import definition_order, placed, reference_order
 
 
 class SymbolIndex:
-    """Files' symbols (records with `path` set), and name -> files that define or use it,
-    so a lookup by name reads only the files that hold it."""
+    """Files' symbols (records with `path` set, references as columns), and name -> files
+    that define or use it, so a lookup by name reads only the files that hold it."""
 
     def __init__(self) -> None:
         self.files: dict[str, FileSymbols] = {}
         self._defined: dict[str, set[str]] = {}  # name -> paths
         self._used: dict[str, set[str]] = {}
-        # path -> name -> that file's references of the name: a lookup by name reads only
-        # those, not every reference of each file that holds one.
-        self._uses: dict[str, dict[str, tuple[SymbolReference, ...]]] = {}
+        # path -> (that file's reference names sorted, the position of each in its columns):
+        # a lookup by name bisects to that name's references, not every reference of each
+        # file that holds one; both are made in C, with no Python work per reference.
+        self._uses: dict[str, tuple[list[str], list[int]]] = {}
 
     def drop(self, path: str) -> None:
         symbols = self.files.pop(path, None)
         if symbols is None:
             return
         _unlink(self._defined, {d.name for d in symbols.definitions}, path)
-        _unlink(self._used, set(self._uses.pop(path, ())), path)
+        self._uses.pop(path, None)
+        _unlink(self._used, set(_names(symbols)), path)
 
     def add(self, path: str, symbols: FileSymbols) -> None:
         symbols = placed(path, symbols)
         self.files[path] = symbols
         for name in {d.name for d in symbols.definitions}:
             self._defined.setdefault(name, set()).add(path)
-        uses: dict[str, list[SymbolReference]] = {}
-        for ref in symbols.references:
-            uses.setdefault(ref.name, []).append(ref)
-        self._uses[path] = {name: tuple(refs) for name, refs in uses.items()}
-        for name in uses:
+        names = _names(symbols)
+        positions = sorted(range(len(names)), key=names.__getitem__)
+        self._uses[path] = (list(map(names.__getitem__, positions)), positions)
+        for name in set(names):
             self._used.setdefault(name, set()).add(path)
 
     def definitions(self, match: DefinitionMatch) -> list[SymbolDefinition]:
@@ -55,7 +62,14 @@ class SymbolIndex:
         holders = {p for n in names for p in self._used.get(n, ())}
         if wanted:
             holders &= wanted
-        found = [r for p in holders for n in names for r in self._uses[p].get(n, ())]
+        found: list[SymbolReference] = []
+        for path in holders:
+            references = self.files[path].references
+            by_name, positions = self._uses[path]
+            for name in names:
+                start = bisect_left(by_name, name)
+                end = bisect_right(by_name, name, start)
+                found += map(references.__getitem__, positions[start:end])
         return sorted(found, key=reference_order)
 
     def _definition_paths(self, match: DefinitionMatch) -> Iterator[str]:
@@ -69,6 +83,12 @@ class SymbolIndex:
         if match.paths:
             candidates &= set(match.paths)
         return iter(candidates)
+
+
+def _names(symbols: FileSymbols) -> list[str]:
+    references = symbols.references
+    assert isinstance(references, ReferenceColumns)  # placed() keeps them so
+    return references.names
 
 
 def _unlink(index: dict[str, set[str]], names: set[str], path: str) -> None:

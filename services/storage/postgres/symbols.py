@@ -13,6 +13,7 @@ from services.domain.symbol_queries import DefinitionMatch
 from services.domain.symbols import (
     FileSymbols,
     ImportBinding,
+    ReferenceColumns,
     SymbolDefinition,
     SymbolReference,
 )
@@ -37,11 +38,16 @@ def symbol_arrays(symbols: FileSymbols | None) -> list[list]:
     definitions = symbols.definitions if symbols else ()
     references = symbols.references if symbols else ()
     imports = symbols.imports if symbols else ()
+    if isinstance(references, ReferenceColumns):  # from extraction: the columns already
+        reference_columns = [references.names, references.qualifiers, references.kinds,
+                             list(references.lines), list(references.columns), references.scopes]
+    else:
+        reference_columns = _columns([(r.name, r.qualifier, r.kind, r.line, r.column, r.scope)
+                                      for r in references], 6)
     return [
         *_columns([(d.name, d.qualified_name, d.kind, d.start_line, d.end_line, d.signature)
                    for d in definitions], 6),
-        *_columns([(r.name, r.qualifier, r.kind, r.line, r.column, r.scope)
-                   for r in references], 6),
+        *reference_columns,
         *_columns([(i.local_name, i.target, i.line) for i in imports], 3),
     ]
 
